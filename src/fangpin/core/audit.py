@@ -1,0 +1,66 @@
+"""The change log and the access log, written by services inside their transaction."""
+
+import datetime
+from decimal import Decimal
+
+from django.db import models
+
+from .context import current_request_id, current_source
+from .models import AccessLog, ChangeLog
+
+
+def _json_value(value):
+    if isinstance(value, Decimal):
+        return f"{value:.2f}"
+    if isinstance(value, (datetime.date, datetime.datetime)):
+        return value.isoformat()
+    return value
+
+
+# Bookkeeping columns that change on every save and say nothing about the record itself.
+UNLOGGED_FIELDS = {"version", "created_at", "updated_at"}
+
+
+def snapshot(obj: models.Model) -> dict:
+    """Field values of a row as JSON-friendly data (foreign keys by id)."""
+    data = {}
+    for field in obj._meta.concrete_fields:
+        if field.primary_key or field.attname in UNLOGGED_FIELDS:
+            continue
+        data[field.attname] = _json_value(getattr(obj, field.attname))
+    return data
+
+
+def change_entry(obj, action: str, *, actor, before: dict | None = None, reason: str = "") -> ChangeLog:
+    """An unsaved change-log row for `obj` (for bulk writers that save many at once)."""
+    return ChangeLog(
+        actor=actor if getattr(actor, "pk", None) else None,
+        request_id=current_request_id(),
+        source=current_source(),
+        action=action,
+        object_type=obj._meta.label_lower,
+        object_id=obj.pk,
+        object_repr=str(obj)[:200],
+        household_id=getattr(obj, "household_ref_id", None),
+        area_code=obj.area_code,
+        reason=reason[:200],
+        before=before,
+        after=snapshot(obj),
+    )
+
+
+def log_change(obj, action: str, *, actor, before: dict | None = None, reason: str = "") -> ChangeLog:
+    entry = change_entry(obj, action, actor=actor, before=before, reason=reason)
+    entry.save()
+    return entry
+
+
+def log_access(*, actor, kind: str, area_code: str, target: str, detail: dict | None = None) -> AccessLog:
+    return AccessLog.objects.create(
+        actor=actor,
+        request_id=current_request_id(),
+        kind=kind,
+        area_code=area_code,
+        target=target[:200],
+        detail=detail or {},
+    )

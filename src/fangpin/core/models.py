@@ -1,0 +1,106 @@
+from django.conf import settings
+from django.contrib.auth.models import AbstractUser
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+from .errors import MissingPermission
+from .roles import ROLE_PERMISSIONS, Role
+from .scoping import AreaManager
+
+
+class User(AbstractUser):
+    """A person who signs in. Bound to one place; sees that place and everything under it."""
+
+    role = models.CharField(_("角色"), max_length=32, choices=Role.choices)
+    place = models.ForeignKey(
+        "regions.Place", verbose_name=_("所属区划"), on_delete=models.PROTECT, null=True, related_name="users"
+    )
+    phone = models.CharField(_("联系电话"), max_length=20, blank=True)
+
+    class Meta:
+        verbose_name = _("用户")
+        verbose_name_plural = _("用户")
+
+    @property
+    def display_name(self) -> str:
+        return self.first_name or self.username
+
+    @property
+    def permissions(self) -> frozenset[str]:
+        if not self.is_active or not self.role:
+            return frozenset()
+        return ROLE_PERMISSIONS.get(self.role, frozenset())
+
+    def has_perm_named(self, perm: str) -> bool:
+        return perm in self.permissions
+
+    def require(self, perm: str) -> None:
+        if not self.has_perm_named(perm):
+            raise MissingPermission(perm)
+
+    @property
+    def area_prefix(self) -> str:
+        return self.place.scope_prefix if self.place_id else "\x00"
+
+
+class ChangeLog(models.Model):
+    """One row per write: who, when, which request, and the record before and after."""
+
+    class Action(models.TextChoices):
+        CREATE = "create", _("新增")
+        UPDATE = "update", _("修改")
+        END = "end", _("终止")
+
+    time = models.DateTimeField(_("时间"), auto_now_add=True, db_index=True)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("操作人"), on_delete=models.PROTECT, null=True, related_name="+"
+    )
+    request_id = models.CharField(_("请求编号"), max_length=64, blank=True)
+    source = models.CharField(_("来源"), max_length=32, blank=True, help_text=_("web, api, cli, import"))
+    action = models.CharField(_("操作"), max_length=8, choices=Action.choices)
+    object_type = models.CharField(_("对象类型"), max_length=64)
+    object_id = models.BigIntegerField(_("对象编号"))
+    object_repr = models.CharField(_("对象"), max_length=200)
+    household_id = models.BigIntegerField(_("所属农户"), null=True, db_index=True)
+    area_code = models.CharField(_("区划代码"), max_length=15, db_index=True)
+    reason = models.CharField(_("原因"), max_length=200, blank=True)
+    before = models.JSONField(_("修改前"), null=True)
+    after = models.JSONField(_("修改后"), null=True)
+
+    area_field = "area_code"
+    objects = AreaManager()
+
+    class Meta:
+        verbose_name = _("修改记录")
+        verbose_name_plural = _("修改记录")
+        ordering = ["-time", "-id"]
+        indexes = [models.Index(fields=["object_type", "object_id"])]
+
+    def changed_fields(self) -> list[tuple[str, object, object]]:
+        before, after = self.before or {}, self.after or {}
+        keys = [k for k in (after or before) if before.get(k) != after.get(k)]
+        return [(k, before.get(k), after.get(k)) for k in keys]
+
+
+class AccessLog(models.Model):
+    """Reads of personal data that must be accountable: unmasking and exports."""
+
+    class Kind(models.TextChoices):
+        UNMASK = "unmask", _("查看完整信息")
+        EXPORT = "export", _("导出")
+
+    time = models.DateTimeField(_("时间"), auto_now_add=True, db_index=True)
+    actor = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    request_id = models.CharField(max_length=64, blank=True)
+    kind = models.CharField(_("类型"), max_length=8, choices=Kind.choices)
+    area_code = models.CharField(_("区划代码"), max_length=15, db_index=True)
+    target = models.CharField(_("对象"), max_length=200)
+    detail = models.JSONField(default=dict)
+
+    area_field = "area_code"
+    objects = AreaManager()
+
+    class Meta:
+        verbose_name = _("敏感信息访问记录")
+        verbose_name_plural = _("敏感信息访问记录")
+        ordering = ["-time", "-id"]

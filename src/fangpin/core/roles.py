@@ -1,0 +1,51 @@
+"""Roles and the named permissions each one holds.
+
+A role is what a person does in the county; a permission is one thing the system lets them do.
+Views, API actions and services check permissions by name, never roles.
+"""
+
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+
+class Role(models.TextChoices):
+    COUNTY_ADMIN = "county_admin", _("县级管理员")
+    COUNTY_OFFICER = "county_officer", _("县级工作人员")
+    TOWNSHIP_OFFICER = "township_officer", _("乡镇工作人员")
+    VILLAGE_CADRE = "village_cadre", _("村干部")
+    HELPER = "helper", _("帮扶责任人")
+    GRID_WORKER = "grid_worker", _("网格员")
+    DEPARTMENT_CLERK = "department_clerk", _("部门数据专员")
+    INSURER = "insurer", _("保险机构")
+    AUDITOR = "auditor", _("审计（只读）")
+
+
+class Perm(models.TextChoices):
+    VIEW_REGISTRY = "registry.view", _("查看农户档案")
+    EDIT_REGISTRY = "registry.edit", _("编辑农户档案")
+    IMPORT_LEDGER = "registry.import", _("导入户成员台账")
+    EXPORT_LEDGER = "registry.export", _("导出户成员台账")
+    UNMASK_ID_NUMBER = "personal.unmask_id", _("查看完整身份证号")
+    UNMASK_PHONE = "personal.unmask_phone", _("查看完整电话号码")
+    VIEW_CHANGE_LOG = "core.view_change_log", _("查看修改记录")
+    MANAGE_PLACES = "regions.manage", _("管理行政区划")
+    MANAGE_USERS = "core.manage_users", _("管理用户")
+    VIEW_DATA_QUALITY = "registry.data_quality", _("查看数据质量清单")
+
+
+_READ = {Perm.VIEW_REGISTRY, Perm.VIEW_CHANGE_LOG, Perm.VIEW_DATA_QUALITY}
+_FIELD = _READ | {Perm.EDIT_REGISTRY, Perm.UNMASK_PHONE}
+
+ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
+    Role.COUNTY_ADMIN: frozenset(Perm.values),
+    Role.COUNTY_OFFICER: frozenset(
+        _FIELD | {Perm.IMPORT_LEDGER, Perm.EXPORT_LEDGER, Perm.UNMASK_ID_NUMBER}
+    ),
+    Role.TOWNSHIP_OFFICER: frozenset(_FIELD | {Perm.EXPORT_LEDGER, Perm.UNMASK_ID_NUMBER}),
+    Role.VILLAGE_CADRE: frozenset(_FIELD | {Perm.UNMASK_ID_NUMBER}),
+    Role.HELPER: frozenset(_FIELD),
+    Role.GRID_WORKER: frozenset(_FIELD),
+    Role.DEPARTMENT_CLERK: frozenset({Perm.VIEW_REGISTRY}),
+    Role.INSURER: frozenset({Perm.VIEW_REGISTRY}),
+    Role.AUDITOR: frozenset(_READ | {Perm.EXPORT_LEDGER}),
+}

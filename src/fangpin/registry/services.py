@@ -1,0 +1,409 @@
+"""Every write to the registry goes through these functions. Each runs in one transaction,
+checks permission and area, keeps the invariants, and writes the change log."""
+
+import datetime
+from decimal import Decimal, InvalidOperation
+
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from fangpin.core.audit import log_change, snapshot
+from fangpin.core.errors import Conflict, ValidationFailed
+from fangpin.core.models import ChangeLog
+from fangpin.core.roles import Perm
+from fangpin.core.scoping import ensure_in_area
+from fangpin.regions.models import Level, Place
+
+from .choices import EndReason, HouseholdStatus, HouseholdType, Relation
+from .idnumber import check_sex, normalise_text, parse_id_number
+from .models import Household, Income, Member
+from .phone import normalise_phone
+
+HOUSEHOLD_FIELDS = {
+    "address", "phone", "household_type", "exit_year", "relocated", "relocation_site", "house_grade",
+    "house_area", "water_safe", "water_quantity_ok", "water_quality_ok", "water_convenient_ok",
+    "water_supply_ok", "cultivated_land_mu", "forest_land_mu", "cooperative_member", "industries",
+    "helper", "grid_worker", "place",
+}
+MEMBER_FIELDS = {
+    "name", "id_number", "relation", "sex", "ethnicity", "education", "schooling", "health",
+    "disability_grade", "labour_capacity", "work_place", "work_months", "medical_insurance",
+    "critical_illness_insurance", "pension_insurance", "supplementary_insurance", "dibao", "tekun",
+    "welfare_post", "welfare_post_months", "joined_on",
+}
+EXIT_YEARS = range(2014, 2021)
+
+
+# ---------------------------------------------------------------- validation helpers
+
+
+def _check_version(obj, version: int | None) -> None:
+    if version is not None and int(version) != obj.version:
+        raise Conflict(
+            "stale_version",
+            _("“%(obj)s”已被他人修改，请刷新后重新填写。") % {"obj": obj},
+        )
+
+
+def _unknown(fields: dict, allowed: set) -> None:
+    extra = set(fields) - allowed
+    if extra:
+        raise ValidationFailed("unknown_field", _("不能修改这些字段：%(f)s") % {"f": ", ".join(sorted(extra))})
+
+
+def validate_household_fields(data: dict) -> dict:
+    """Normalise and check household fields; raises ValidationFailed naming the field."""
+    data = dict(data)
+    if "phone" in data:
+        data["phone"] = normalise_phone(data["phone"] or "", field="phone")
+    htype = data.get("household_type")
+    if htype is not None and htype not in HouseholdType.values:
+        raise ValidationFailed("household_type", _("户类型必须是脱贫户或一般农户。"), field="household_type")
+    if htype == HouseholdType.EXITED:
+        if data.get("exit_year") in (None, ""):
+            raise ValidationFailed("exit_year_missing", _("脱贫户必须填写脱贫年度（2014-2020）。"), field="exit_year")
+    if data.get("exit_year") not in (None, ""):
+        year = int(data["exit_year"])
+        if year not in EXIT_YEARS:
+            raise ValidationFailed(
+                "exit_year_range", _("脱贫年度%(y)s不在2014-2020之间。") % {"y": year}, field="exit_year"
+            )
+        if htype == HouseholdType.ORDINARY:
+            raise ValidationFailed("exit_year_ordinary", _("一般农户不能有脱贫年度。"), field="exit_year")
+        data["exit_year"] = year
+    elif "exit_year" in data:
+        data["exit_year"] = None
+    for field in ("house_area", "cultivated_land_mu", "forest_land_mu"):
+        if field in data and data[field] not in (None, ""):
+            data[field] = parse_money(data[field], field=field)
+        elif field in data:
+            data[field] = None
+    details = [data.get(k) for k in ("water_quantity_ok", "water_quality_ok", "water_convenient_ok",
+                                     "water_supply_ok")]
+    if any(d is False for d in details):
+        data["water_safe"] = False
+    elif all(d is True for d in details):
+        data["water_safe"] = True
+    place = data.get("place")
+    if place is not None and place.level not in (Level.VILLAGE, Level.GROUP):
+        raise ValidationFailed("place_level", _("农户必须属于村或村民小组。"), field="place")
+    return data
+
+
+def parse_money(value, *, field: str) -> Decimal:
+    """Yuan amount ≥ 0 with at most two decimals; tolerates thousands separators and a trailing 元."""
+    if isinstance(value, Decimal):
+        amount = value
+    else:
+        text = normalise_text(str(value)).replace(",", "").replace("，", "").removesuffix("元").strip()
+        if text == "":
+            return Decimal("0.00")
+        try:
+            amount = Decimal(text)
+        except InvalidOperation:
+            raise ValidationFailed("money_format", _("“%(v)s”不是金额。") % {"v": value}, field=field) from None
+    if not amount.is_finite():
+        raise ValidationFailed("money_format", _("“%(v)s”不是金额。") % {"v": value}, field=field)
+    if amount < 0:
+        raise ValidationFailed("money_negative", _("金额不能为负数：%(v)s") % {"v": value}, field=field)
+    if amount != amount.quantize(Decimal("0.01")):
+        raise ValidationFailed("money_decimals", _("金额最多两位小数：%(v)s") % {"v": value}, field=field)
+    if amount >= Decimal("10000000000"):
+        raise ValidationFailed("money_too_large", _("金额过大：%(v)s") % {"v": value}, field=field)
+    return amount.quantize(Decimal("0.01"))
+
+
+def validate_member_fields(data: dict) -> dict:
+    data = dict(data)
+    if "name" in data:
+        name = normalise_text(data["name"] or "").replace(" ", "")
+        if not name:
+            raise ValidationFailed("name_missing", _("姓名不能为空。"), field="name")
+        data["name"] = name
+    if "id_number" in data:
+        resident = parse_id_number(data["id_number"], field="id_number")
+        check_sex(resident, data.get("sex"), field="sex")
+        data["id_number"] = resident.number
+        data["sex"] = resident.sex
+        data["birth_date"] = resident.birth_date
+    if data.get("health") == "disabled" and not data.get("disability_grade"):
+        raise ValidationFailed("disability_grade_missing", _("残疾成员必须填写残疾等级。"), field="disability_grade")
+    if data.get("health") not in (None, "disabled") and data.get("disability_grade"):
+        data["disability_grade"] = ""
+    for field in ("work_months", "welfare_post_months"):
+        if field in data:
+            try:
+                months = int(data[field] or 0)
+            except (TypeError, ValueError):
+                raise ValidationFailed("months_format", _("月数必须是0-12的整数。"), field=field) from None
+            if not 0 <= months <= 12:
+                raise ValidationFailed("months_range", _("月数必须在0-12之间：%(v)s") % {"v": months}, field=field)
+            data[field] = months
+    return data
+
+
+def _guard_head_count(household: Household) -> None:
+    heads = household.members.filter(ended_on__isnull=True, relation=Relation.HEAD).count()
+    active = household.members.filter(ended_on__isnull=True).count()
+    if active and heads != 1:
+        raise ValidationFailed(
+            "head_count",
+            _("农户%(n)s必须恰有一名户主，现有%(h)d名。") % {"n": household.number, "h": heads},
+            field="relation",
+        )
+
+
+def _guard_person_free(id_number: str, *, except_member: Member | None = None) -> None:
+    clash = Member.objects.filter(id_number=id_number, ended_on__isnull=True)
+    if except_member is not None:
+        clash = clash.exclude(pk=except_member.pk)
+    other = clash.select_related("household").first()
+    if other:
+        raise ValidationFailed(
+            "person_in_other_household",
+            _("证件号码%(id)s的成员已在农户%(n)s中；请先办理迁出或转户。")
+            % {"id": id_number, "n": other.household.number},
+            field="id_number",
+        )
+
+
+def _apply_update(obj, data: dict, *, actor, reason: str) -> bool:
+    """Set fields, and save and log only when something really changed."""
+    before = snapshot(obj)
+    for key, value in data.items():
+        setattr(obj, key, value)
+    if snapshot(obj) == before:
+        return False
+    obj.version += 1
+    obj.save()
+    log_change(obj, ChangeLog.Action.UPDATE, actor=actor, before=before, reason=reason)
+    return True
+
+
+def _lock(model, pk):
+    return model.objects.select_for_update().select_related("place" if model is Household else "household__place").get(pk=pk)
+
+
+# ---------------------------------------------------------------- households
+
+
+@transaction.atomic
+def household_create(*, actor, place: Place, number: str, head: dict, members: list[dict] = (), **fields) -> Household:
+    """Register a household with its head (and optionally other members)."""
+    ensure_in_area(actor, place, Perm.EDIT_REGISTRY)
+    number = normalise_text(str(number or ""))
+    if not number.isdigit():
+        raise ValidationFailed("household_number", _("户编号只能是数字：“%(v)s”") % {"v": number}, field="number")
+    _unknown(fields, HOUSEHOLD_FIELDS - {"place"})
+    fields = validate_household_fields({**fields, "place": place})
+    county = place
+    while county.level != Level.COUNTY:
+        county = county.parent
+    if Household.objects.filter(county=county, number=number).exists():
+        raise ValidationFailed("household_number_taken", _("户编号%(n)s已存在。") % {"n": number}, field="number")
+    household = Household.objects.create(county=county, number=number, **fields)
+    log_change(household, ChangeLog.Action.CREATE, actor=actor)
+    member_add(actor=actor, household=household, **{**head, "relation": Relation.HEAD}, _defer_head_check=True)
+    for member in members:
+        member_add(actor=actor, household=household, **member, _defer_head_check=True)
+    _guard_head_count(household)
+    return household
+
+
+@transaction.atomic
+def household_update(*, actor, household: Household, version: int | None = None, reason: str = "", **fields) -> Household:
+    household = _lock(Household, household.pk)
+    ensure_in_area(actor, household, Perm.EDIT_REGISTRY)
+    _require_active(household)
+    _check_version(household, version)
+    _unknown(fields, HOUSEHOLD_FIELDS)
+    merged = validate_household_fields({
+        "household_type": household.household_type,
+        "exit_year": household.exit_year,
+        **{k: getattr(household, k) for k in ("water_quantity_ok", "water_quality_ok",
+                                              "water_convenient_ok", "water_supply_ok")},
+        **fields,
+    })
+    if "place" in fields:
+        ensure_in_area(actor, fields["place"], Perm.EDIT_REGISTRY)
+    _apply_update(household, merged, actor=actor, reason=reason)
+    return household
+
+
+def _require_active(household: Household) -> None:
+    if not household.is_active:
+        raise ValidationFailed(
+            "household_ended", _("农户%(n)s已%(s)s，不能再修改。") % {"n": household.number, "s": household.get_status_display()}
+        )
+
+
+@transaction.atomic
+def household_dissolve(*, actor, household: Household, on: datetime.date | None = None, reason: str) -> Household:
+    """End a household whose members have all left or died. History stays."""
+    household = _lock(Household, household.pk)
+    ensure_in_area(actor, household, Perm.EDIT_REGISTRY)
+    _require_active(household)
+    if not reason:
+        raise ValidationFailed("reason_missing", _("请填写销户原因。"), field="reason")
+    on = on or timezone.localdate()
+    for member in household.members.filter(ended_on__isnull=True):
+        member_end(actor=actor, member=member, on=on, reason=EndReason.HOUSEHOLD_DISSOLVED, _allow_headless=True)
+    before = snapshot(household)
+    household.status, household.ended_on = HouseholdStatus.DISSOLVED, on
+    household.version += 1
+    household.save()
+    log_change(household, ChangeLog.Action.END, actor=actor, before=before, reason=reason)
+    return household
+
+
+@transaction.atomic
+def household_merge(*, actor, source: Household, target: Household, on: datetime.date | None = None, reason: str) -> Household:
+    """Move every active member of `source` into `target` (not as head) and end `source`."""
+    first, second = sorted([source.pk, target.pk])
+    locked = {pk: _lock(Household, pk) for pk in (first, second)}
+    source, target = locked[source.pk], locked[target.pk]
+    if source.pk == target.pk:
+        raise ValidationFailed("merge_same", _("不能与自身合户。"))
+    for household in (source, target):
+        ensure_in_area(actor, household, Perm.EDIT_REGISTRY)
+        _require_active(household)
+    if not reason:
+        raise ValidationFailed("reason_missing", _("请填写合户原因。"), field="reason")
+    on = on or timezone.localdate()
+    for member in source.members.filter(ended_on__isnull=True).order_by("id"):
+        relation = Relation.OTHER if member.relation == Relation.HEAD else member.relation
+        member_move(actor=actor, member=member, to=target, relation=relation, on=on, _allow_headless=True)
+    before = snapshot(source)
+    source.status, source.ended_on, source.merged_into = HouseholdStatus.MERGED, on, target
+    source.version += 1
+    source.save()
+    log_change(source, ChangeLog.Action.END, actor=actor, before=before, reason=reason)
+    return target
+
+
+# ---------------------------------------------------------------- members
+
+
+@transaction.atomic
+def member_add(*, actor, household: Household, _defer_head_check: bool = False, **fields) -> Member:
+    household = _lock(Household, household.pk)
+    ensure_in_area(actor, household, Perm.EDIT_REGISTRY)
+    _require_active(household)
+    _unknown(fields, MEMBER_FIELDS)
+    for required in ("name", "id_number", "relation"):
+        if not fields.get(required):
+            raise ValidationFailed(f"{required}_missing", _("缺少必填项：%(f)s") % {
+                "f": Member._meta.get_field(required).verbose_name}, field=required)
+    data = validate_member_fields(fields)
+    _guard_person_free(data["id_number"])
+    if data["relation"] == Relation.HEAD and household.members.filter(
+            ended_on__isnull=True, relation=Relation.HEAD).exists():
+        raise ValidationFailed("head_exists", _("该户已有户主；请先变更户主。"), field="relation")
+    member = Member(household=household, **data)
+    member.joined_on = member.joined_on or timezone.localdate()
+    try:
+        with transaction.atomic():
+            member.save()
+    except IntegrityError:
+        raise ValidationFailed("person_in_other_household",
+                               _("证件号码%(id)s的成员已在其他农户中。") % {"id": data["id_number"]},
+                               field="id_number") from None
+    log_change(member, ChangeLog.Action.CREATE, actor=actor)
+    if not _defer_head_check:
+        _guard_head_count(household)
+    return member
+
+
+@transaction.atomic
+def member_update(*, actor, member: Member, version: int | None = None, reason: str = "", **fields) -> Member:
+    member = _lock(Member, member.pk)
+    ensure_in_area(actor, member, Perm.EDIT_REGISTRY)
+    if not member.is_active:
+        raise ValidationFailed("member_ended", _("该成员已离户，不能修改。"))
+    _check_version(member, version)
+    _unknown(fields, MEMBER_FIELDS)
+    current = {k: getattr(member, k) for k in ("health", "disability_grade")}
+    data = validate_member_fields({**current, **fields})
+    if "id_number" in data:
+        _guard_person_free(data["id_number"], except_member=member)
+    if data.get("relation") == Relation.HEAD and member.relation != Relation.HEAD:
+        # The former head steps down in the same transaction: a household always has exactly one.
+        for old in member.household.members.filter(ended_on__isnull=True, relation=Relation.HEAD):
+            _apply_update(old, {"relation": Relation.OTHER}, actor=actor, reason=_("变更户主"))
+    _apply_update(member, data, actor=actor, reason=reason)
+    _guard_head_count(member.household)
+    return member
+
+
+@transaction.atomic
+def member_end(*, actor, member: Member, on: datetime.date | None = None, reason: str,
+               _allow_headless: bool = False) -> Member:
+    """A member moves out or dies. The head can only leave once another member is head."""
+    member = _lock(Member, member.pk)
+    ensure_in_area(actor, member, Perm.EDIT_REGISTRY)
+    if not member.is_active:
+        raise ValidationFailed("member_ended", _("该成员已离户。"))
+    if reason not in EndReason.values:
+        raise ValidationFailed("end_reason", _("离户原因无效：%(r)s") % {"r": reason}, field="reason")
+    on = on or timezone.localdate()
+    if on > timezone.localdate():
+        raise ValidationFailed("end_in_future", _("离户日期不能晚于今天。"), field="on")
+    if member.joined_on and on < member.joined_on:
+        raise ValidationFailed("end_before_join", _("离户日期不能早于入户日期。"), field="on")
+    if (member.relation == Relation.HEAD and not _allow_headless
+            and member.household.members.filter(ended_on__isnull=True).exclude(pk=member.pk).exists()):
+        raise ValidationFailed("head_leaving", _("户主离户前请先指定新户主。"), field="relation")
+    before = snapshot(member)
+    member.ended_on, member.end_reason = on, reason
+    member.version += 1
+    member.save()
+    log_change(member, ChangeLog.Action.END, actor=actor, before=before, reason=EndReason(reason).label)
+    return member
+
+
+@transaction.atomic
+def member_move(*, actor, member: Member, to: Household, relation: str, on: datetime.date | None = None,
+                _allow_headless: bool = False) -> Member:
+    """Move a person to another household: the old membership ends, a new one starts."""
+    ensure_in_area(actor, to, Perm.EDIT_REGISTRY)
+    if relation == Relation.HEAD:
+        raise ValidationFailed("move_as_head", _("转入成员不能直接成为户主；转入后再变更户主。"), field="relation")
+    old = member_end(actor=actor, member=member, on=on, reason=EndReason.MOVED_TO_HOUSEHOLD,
+                     _allow_headless=_allow_headless)
+    fields = {k: getattr(old, k) for k in MEMBER_FIELDS if k not in ("joined_on",)}
+    return member_add(actor=actor, household=to, **{**fields, "relation": relation, "joined_on": old.ended_on})
+
+
+# ---------------------------------------------------------------- incomes
+
+
+@transaction.atomic
+def income_set(*, actor, household: Household, year: int, quarter: int | None = None,
+               version: int | None = None, reason: str = "", **amounts) -> Income:
+    """Create or update the income and spending of a household for a year (or a quarter)."""
+    household = _lock(Household, household.pk)
+    ensure_in_area(actor, household, Perm.EDIT_REGISTRY)
+    _require_active(household)
+    this_year = timezone.localdate().year
+    try:
+        year = int(year)
+    except (TypeError, ValueError):
+        raise ValidationFailed("year_format", _("年度必须是数字。"), field="year") from None
+    if not 2014 <= year <= this_year:
+        raise ValidationFailed("year_range", _("年度%(y)s不在2014-%(t)s之间。") % {"y": year, "t": this_year}, field="year")
+    if quarter not in (None, "", 1, 2, 3, 4, "1", "2", "3", "4"):
+        raise ValidationFailed("quarter_range", _("季度必须是1-4。"), field="quarter")
+    quarter = int(quarter) if quarter not in (None, "") else None
+    _unknown(amounts, set(Income.MONEY_FIELDS))
+    parsed = {k: parse_money(v, field=k) for k, v in amounts.items()}
+    income = Income.objects.select_for_update().filter(household=household, year=year, quarter=quarter).first()
+    if income is None:
+        income = Income.objects.create(household=household, year=year, quarter=quarter, **parsed)
+        log_change(income, ChangeLog.Action.CREATE, actor=actor, reason=reason)
+        return income
+    _check_version(income, version)
+    _apply_update(income, parsed, actor=actor, reason=reason)
+    return income
+
+

@@ -1,0 +1,25 @@
+import pytest
+
+from fangpin.core.roles import Role
+
+from .factories import make_places, make_user
+
+
+@pytest.fixture
+def places(db):
+    return make_places()
+
+
+@pytest.fixture
+def county_admin(places):
+    return make_user(Role.COUNTY_ADMIN, places["county"], "county_admin")
+
+
+@pytest.fixture
+def village_cadre(places):
+    return make_user(Role.VILLAGE_CADRE, places["t1v1"], "cadre_a")
+
+
+@pytest.fixture
+def other_village_cadre(places):
+    return make_user(Role.VILLAGE_CADRE, places["t2v1"], "cadre_b")
