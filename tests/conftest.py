@@ -23,3 +23,8 @@ def village_cadre(places):
 @pytest.fixture
 def other_village_cadre(places):
     return make_user(Role.VILLAGE_CADRE, places["t2v1"], "cadre_b")
+
+
+@pytest.fixture(autouse=True)
+def fast_password_hashing(settings):
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]

@@ -5,7 +5,7 @@ from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
-from fangpin.core.scoping import AreaManager
+from fangpin.core.scoping import AreaManager, AreaQuerySet
 
 from .choices import (
     DisabilityGrade,
@@ -106,12 +106,9 @@ class Household(models.Model):
         return self.active_members().filter(relation=Relation.HEAD).first()
 
 
-class MemberQuerySet(models.QuerySet):
+class MemberQuerySet(AreaQuerySet):
     def active(self):
         return self.filter(ended_on__isnull=True)
-
-    def in_area(self, prefix: str):
-        return self.filter(household__place__code__startswith=prefix)
 
 
 class Member(models.Model):
@@ -150,7 +147,7 @@ class Member(models.Model):
     version = models.PositiveIntegerField(default=1)
 
     area_field = "household__place__code"
-    objects = AreaManager.from_queryset(MemberQuerySet)()
+    objects = models.Manager.from_queryset(MemberQuerySet)()
 
     class Meta:
         verbose_name = _("家庭成员")
@@ -197,7 +194,7 @@ def members_at_year_end_count():
     )
 
 
-class IncomeQuerySet(models.QuerySet):
+class IncomeQuerySet(AreaQuerySet):
     def with_member_count(self):
         return self.annotate(member_count=models.functions.Coalesce(members_at_year_end_count(), 0))
 
@@ -225,7 +222,7 @@ class Income(models.Model):
     version = models.PositiveIntegerField(default=1)
 
     area_field = "household__place__code"
-    objects = AreaManager.from_queryset(IncomeQuerySet)()
+    objects = models.Manager.from_queryset(IncomeQuerySet)()
 
     MONEY_FIELDS = (
         "wage_income", "operating_income", "property_income", "transfer_income", "operating_costs",

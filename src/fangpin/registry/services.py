@@ -301,7 +301,6 @@ def member_add(*, actor, household: Household, _defer_head_check: bool = False, 
             ended_on__isnull=True, relation=Relation.HEAD).exists():
         raise ValidationFailed("head_exists", _("该户已有户主；请先变更户主。"), field="relation")
     member = Member(household=household, **data)
-    member.joined_on = member.joined_on or timezone.localdate()
     try:
         with transaction.atomic():
             member.save()
