@@ -47,5 +47,5 @@ ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
     Role.GRID_WORKER: frozenset(_FIELD),
     Role.DEPARTMENT_CLERK: frozenset({Perm.VIEW_REGISTRY}),
     Role.INSURER: frozenset({Perm.VIEW_REGISTRY}),
-    Role.AUDITOR: frozenset(_READ | {Perm.EXPORT_LEDGER}),
+    Role.AUDITOR: frozenset(_READ),
 }
