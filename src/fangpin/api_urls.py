@@ -1,12 +1,24 @@
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerView
+from rest_framework.permissions import IsAuthenticated
 from rest_framework.routers import DefaultRouter
 
+from fangpin.regions.api import PlaceViewSet
+from fangpin.registry.api import HouseholdViewSet, IncomeViewSet, MemberViewSet
+
 router = DefaultRouter()
+router.register("places", PlaceViewSet, basename="place")
+router.register("households", HouseholdViewSet, basename="household")
+router.register("members", MemberViewSet, basename="member")
+router.register("incomes", IncomeViewSet, basename="income")
+
+# The schema and its viewers describe the API without any data, but like every other page they
+# are for signed-in users (session) and API clients (token) only.
+_signed_in = {"permission_classes": [IsAuthenticated]}
 
 urlpatterns = [
     path("", include(router.urls)),
-    path("schema/", SpectacularAPIView.as_view(), name="api-schema"),
-    path("docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
-    path("redoc/", SpectacularRedocView.as_view(url_name="api-schema"), name="api-redoc"),
+    path("schema/", SpectacularAPIView.as_view(**_signed_in), name="api-schema"),
+    path("docs/", SpectacularSwaggerView.as_view(url_name="api-schema", **_signed_in), name="api-docs"),
+    path("redoc/", SpectacularRedocView.as_view(url_name="api-schema", **_signed_in), name="api-redoc"),
 ]
