@@ -65,6 +65,16 @@ def _first_error(detail, path: str = ""):
     return path, detail
 
 
+def invalid_input(serializer: serializers.Serializer) -> ValidationFailed:
+    """The error for input a serializer refused, worded with the field's label for people."""
+    field, error = _first_error(serializer.errors)
+    top = field.split(".")[0]
+    label = serializer.fields[top].label if top in serializer.fields else None
+    message = f"{label or field}：{error}" if field else str(error)
+    return ValidationFailed(getattr(error, "code", None) or "invalid", message, field=field or None,
+                            details=serializer.errors)
+
+
 class ErrorSerializer(serializers.Serializer):
     """The body of every error response (for the schema)."""
 

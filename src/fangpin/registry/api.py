@@ -20,9 +20,10 @@ from fangpin.core.api import (
     MaskedField,
     ScopedPrimaryKeyRelatedField,
     error_responses,
+    invalid_input,
     unmask_parameter,
 )
-from fangpin.core.errors import ServiceError
+from fangpin.core.errors import ServiceError, ValidationFailed
 from fangpin.core.models import User
 from fangpin.core.roles import Perm, Role
 from fangpin.regions.models import Place
@@ -223,10 +224,17 @@ class IncomeUpdateSerializer(VersionedInput, IncomeAmountsInput):
         fields = [*IncomeAmountsInput.Meta.fields, "version", "reason"]
 
 
-def parse(serializer_class, request, **kwargs) -> dict:
-    """Validated input of a write action, or a 400 naming the first bad field."""
-    serializer = serializer_class(data=request.data, context={"request": request}, **kwargs)
-    serializer.is_valid(raise_exception=True)
+def parse(serializer_class, request) -> dict:
+    """Validated input of a write action, or a 400 naming the first bad field. Unknown fields are
+    refused rather than ignored: a misspelt field must not look like a successful edit."""
+    serializer = serializer_class(data=request.data, context={"request": request})
+    if hasattr(request.data, "keys"):
+        unknown = sorted(set(request.data.keys()) - set(serializer.fields))
+        if unknown:
+            raise ValidationFailed("unknown_field", _("不认识这些字段：%(f)s") % {"f": ", ".join(unknown)},
+                                   field=unknown[0])
+    if not serializer.is_valid():
+        raise invalid_input(serializer)
     return dict(serializer.validated_data)
 
 
