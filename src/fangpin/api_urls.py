@@ -17,7 +17,8 @@ router.register("incomes", IncomeViewSet, basename="income")
 _signed_in = {"permission_classes": [IsAuthenticated]}
 
 urlpatterns = [
-    path("", include(router.urls)),
+    # Namespaced: the web pages use the same route names (household-list, member-end, ...).
+    path("", include((router.urls, "api"))),
     path("schema/", SpectacularAPIView.as_view(**_signed_in), name="api-schema"),
     path("docs/", SpectacularSwaggerView.as_view(url_name="api-schema", **_signed_in), name="api-docs"),
     path("redoc/", SpectacularRedocView.as_view(url_name="api-schema", **_signed_in), name="api-redoc"),

@@ -222,3 +222,8 @@ def test_list_queries_do_not_grow_with_rows(api, county_admin, places, url, djan
     # Session, user, place, count, page, the income prefetch, an access-log row, session save.
     with django_assert_max_num_queries(10):
         client.get(url)
+
+
+def test_api_root_links_to_the_api_not_to_the_pages_of_the_same_name(api):
+    links = api(Role.VILLAGE_CADRE).get("/api/").json()
+    assert links == {r: f"http://testserver/api/{r}/" for r in RESOURCES}
