@@ -1,8 +1,12 @@
 """One filter definition for the household list page, the API and exports."""
 
 import django_filters
+from django import forms
 from django.db.models import Exists, OuterRef, Q
 from django.utils.translation import gettext_lazy as _
+
+from fangpin.core.views import style_widgets
+from fangpin.regions.models import Level, Place
 
 from .choices import Health, HouseGrade, HouseholdStatus, HouseholdType
 from .idnumber import normalise_text
@@ -46,8 +50,6 @@ class HouseholdFilter(django_filters.FilterSet):
         return queryset.filter(pk__in=members.values("household_id"))
 
     def filter_place(self, queryset, name, value):
-        from fangpin.regions.models import Place
-
         place = Place.objects.filter(code=normalise_text(value)).first()
         if place is None:
             return queryset.none()
@@ -59,3 +61,48 @@ class HouseholdFilter(django_filters.FilterSet):
     def filter_member_flag(self, queryset, name, value):
         flagged = Member.objects.filter(household=OuterRef("pk"), ended_on__isnull=True).filter(self.MEMBER_FLAGS[name])
         return queryset.filter(Exists(flagged)) if value else queryset.exclude(Exists(flagged))
+
+
+class FlagCheckbox(forms.CheckboxInput):
+    """A search-form tick box: ticked means "only those", unticked means "any" (never "not")."""
+
+    def value_from_datadict(self, data, files, name):
+        return True if data.get(name) in ("true", "True", "on", "1") else None
+
+
+class HouseholdSearchFilter(HouseholdFilter):
+    """The household filter as the search page shows it: places limited to the user's area, member
+    and household flags as tick boxes."""
+
+    FLAG_NAMES = ("relocated", "water_unsafe", "has_dibao", "has_tekun", "has_disabled", "has_serious_illness")
+    CHOICE_NAMES = ("household_type", "status", "house_grade")
+
+    def __init__(self, data=None, queryset=None, *, request=None, **kwargs):
+        super().__init__(data, queryset, request=request, **kwargs)
+        # The form's own fields are adjusted (not the filters), so the API's filters stay as they are.
+        fields = self.form.fields
+        place_choices = [("", _("全部"))] + area_place_choices(request.user)
+        fields["place"].widget = forms.Select(choices=place_choices)
+        for name in self.CHOICE_NAMES:
+            fields[name].empty_label = _("全部")
+            fields[name].choices = self.filters[name].extra["choices"]
+        for name in self.FLAG_NAMES:
+            fields[name].widget = FlagCheckbox()
+        style_widgets(fields)
+
+    def choice_fields(self):
+        return [self.form[name] for name in self.CHOICE_NAMES]
+
+    def flag_fields(self):
+        return [self.form[name] for name in self.FLAG_NAMES]
+
+
+def area_place_choices(user) -> list[tuple[str, str]]:
+    """Townships and villages in the user's area (and groups when the area is one village), as
+    (code, indented name) pairs for a select."""
+    levels = [Level.TOWNSHIP, Level.VILLAGE]
+    if user.place_id and user.place.level in (Level.VILLAGE, Level.GROUP):
+        levels.append(Level.GROUP)
+    indent = {Level.TOWNSHIP: "", Level.VILLAGE: "\u3000", Level.GROUP: "\u3000\u3000"}
+    places = Place.objects.restrict(user).filter(level__in=levels).order_by("code")
+    return [(place.code, indent[place.level] + place.name) for place in places]
