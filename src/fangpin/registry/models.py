@@ -284,3 +284,6 @@ class Income(models.Model):
     @property
     def rigid_spending(self) -> Decimal:
         return self.medical_spending + self.education_spending + self.disaster_loss
+
+
+from .ledger.models import LedgerImport  # noqa: E402,F401

@@ -1,0 +1,188 @@
+"""Ledger pages: upload → preview (counts, every error, warnings) → merge; error sheet; export."""
+
+import os
+import tempfile
+import uuid
+from pathlib import Path
+
+from django import forms
+from django.conf import settings
+from django.contrib import messages
+from django.core.paginator import Paginator
+from django.http import FileResponse, HttpResponse
+from django.shortcuts import get_object_or_404, redirect
+from django.utils import timezone
+from django.utils.text import get_valid_filename
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+from django.views import View
+from django.views.generic import DetailView, FormView
+
+from fangpin.core.errors import ServiceError
+from fangpin.core.roles import Perm
+from fangpin.core.tabular import write_error_sheet
+from fangpin.core.views import AreaScopedMixin, PermissionRequiredMixin
+from fangpin.regions.models import Level, Place
+
+from .export import export_ledger
+from .models import LedgerImport
+from .services import ledger_merge, ledger_stage
+
+ERRORS_PER_PAGE = 200
+XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
+class UploadForm(forms.Form):
+    file = forms.FileField(label=gettext_lazy("台账文件"),
+                           help_text=gettext_lazy("Excel（.xlsx，读取第一个工作表）或 CSV（UTF-8 或 GBK 编码）"),
+                           widget=forms.ClearableFileInput(attrs={"accept": ".xlsx,.csv", "class": "form-control"}))
+
+    def clean_file(self):
+        upload = self.cleaned_data["file"]
+        if Path(upload.name).suffix.lower() not in (".xlsx", ".csv"):
+            raise forms.ValidationError(_("请上传 .xlsx 或 .csv 文件。"))
+        return upload
+
+
+def _store_upload(upload) -> Path:
+    """Keep the uploaded file under the data dir: it is the staged data the merge reads again."""
+    folder = Path(settings.MEDIA_ROOT) / "ledger" / f"{timezone.localdate():%Y%m%d}-{uuid.uuid4().hex[:12]}"
+    folder.mkdir(parents=True, exist_ok=True)
+    name = get_valid_filename(Path(upload.name).name) or f"ledger{Path(upload.name).suffix.lower()}"
+    path = folder / name
+    with open(path, "wb") as handle:
+        for chunk in upload.chunks():
+            handle.write(chunk)
+    return path
+
+
+class LedgerUploadView(PermissionRequiredMixin, FormView):
+    required_perm = Perm.IMPORT_LEDGER
+    form_class = UploadForm
+    template_name = "registry/ledger/upload.html"
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        context["imports"] = LedgerImport.objects.restrict(self.request.user, self.required_perm)[:20]
+        return context
+
+    def form_valid(self, form):
+        upload = form.cleaned_data["file"]
+        path = _store_upload(upload)
+        try:
+            staged = ledger_stage(path, actor=self.request.user, original_name=upload.name)
+        except ServiceError as exc:
+            form.add_error("file", exc.message)
+            return self.form_invalid(form)
+        return redirect("ledger-preview", pk=staged.pk)
+
+
+class LedgerPreviewView(AreaScopedMixin, DetailView):
+    required_perm = Perm.IMPORT_LEDGER
+    model = LedgerImport
+    template_name = "registry/ledger/preview.html"
+    context_object_name = "ledger_import"
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        ledger_import = self.object
+        context["errors_page"] = Paginator(ledger_import.errors or [], ERRORS_PER_PAGE).get_page(
+            self.request.GET.get("page"))
+        context["warnings_page"] = Paginator(ledger_import.warnings or [], ERRORS_PER_PAGE).get_page(
+            self.request.GET.get("wpage"))
+        return context
+
+
+class LedgerMergeView(AreaScopedMixin, View):
+    required_perm = Perm.IMPORT_LEDGER
+    model = LedgerImport
+
+    def post(self, request, pk):
+        ledger_import = get_object_or_404(self.get_queryset(), pk=pk)
+        try:
+            merged = ledger_merge(ledger_import, actor=request.user)
+        except ServiceError as exc:
+            messages.error(request, exc.message)
+        else:
+            messages.success(request, _("已导入：新增农户%(hn)d户、更新%(hu)d户；新增成员%(mn)d人、更新%(mu)d人。") % {
+                "hn": merged.households_new, "hu": merged.households_updated,
+                "mn": merged.members_new, "mu": merged.members_updated})
+        return redirect("ledger-preview", pk=pk)
+
+
+class LedgerErrorsView(AreaScopedMixin, View):
+    """The error list as an .xlsx sheet (row, column, value, reason)."""
+
+    required_perm = Perm.IMPORT_LEDGER
+    model = LedgerImport
+
+    def get(self, request, pk):
+        ledger_import = get_object_or_404(self.get_queryset(), pk=pk)
+        response = HttpResponse(content_type=XLSX_TYPE)
+        stem = Path(ledger_import.original_name).stem or "ledger"
+        response["Content-Disposition"] = _attachment(f"{stem}.errors.xlsx")
+        write_error_sheet(ledger_import.errors or [], response)
+        return response
+
+
+def _attachment(filename: str) -> str:
+    from urllib.parse import quote
+
+    return f"attachment; filename=\"ledger.xlsx\"; filename*=UTF-8''{quote(filename)}"
+
+
+class ExportForm(forms.Form):
+    place = forms.ModelChoiceField(label=gettext_lazy("区划"), queryset=Place.objects.none(), required=False,
+                                   empty_label=gettext_lazy("本辖区全部"),
+                                   widget=forms.Select(attrs={"class": "form-select"}))
+    year = forms.IntegerField(label=gettext_lazy("收支年度"), required=False, min_value=2014,
+                              help_text=gettext_lazy("留空：每户最近一年的收支"),
+                              widget=forms.NumberInput(attrs={"class": "form-control"}))
+    format = forms.ChoiceField(label=gettext_lazy("格式"), choices=[("xlsx", "Excel (.xlsx)"), ("csv", "CSV (UTF-8)")],
+                               widget=forms.Select(attrs={"class": "form-select"}))
+
+    def __init__(self, *args, user, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["place"].queryset = Place.objects.restrict(user).filter(
+            level__in=[Level.COUNTY, Level.TOWNSHIP, Level.VILLAGE])
+
+
+class LedgerExportView(PermissionRequiredMixin, FormView):
+    required_perm = Perm.EXPORT_LEDGER
+    form_class = ExportForm
+    template_name = "registry/ledger/export.html"
+
+    def get_form_kwargs(self):
+        kwargs = super().get_form_kwargs()
+        kwargs["user"] = self.request.user
+        if "format" in self.request.GET:
+            kwargs["data"] = self.request.GET
+        return kwargs
+
+    def get(self, request, *args, **kwargs):
+        form = self.get_form()
+        if form.is_bound and form.is_valid():
+            try:
+                return self._download(form.cleaned_data)
+            except ServiceError as exc:
+                form.add_error(None, exc.message)
+        return self.render_to_response(self.get_context_data(form=form))
+
+    def _download(self, data):
+        user = self.request.user
+        place = data["place"]
+        suffix = data["format"]
+        folder = Path(settings.DATA_DIR) / "tmp"
+        folder.mkdir(parents=True, exist_ok=True)
+        handle, name = tempfile.mkstemp(suffix=f".{suffix}", dir=folder)
+        os.close(handle)
+        path = Path(name)
+        try:
+            export_ledger(user, path, place, year=data["year"])
+            stream = open(path, "rb")
+        finally:
+            path.unlink(missing_ok=True)  # an open handle keeps the data until the response is sent
+        label = place.name if place else user.place.name
+        filename = f"户成员台账-{label}-{timezone.localdate():%Y%m%d}.{suffix}"
+        return FileResponse(stream, as_attachment=True, filename=filename,
+                            content_type=XLSX_TYPE if suffix == "xlsx" else "text/csv; charset=utf-8")
