@@ -68,6 +68,15 @@ class ParsingModelForm(StyledFormMixin, forms.ModelForm):
     """Takes fields, labels and initial values from the model but only parses: the service
     validates the whole record and writes it, so the model instance is left untouched here."""
 
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        for field in self.fields.values():
+            if isinstance(field, forms.ModelChoiceField):
+                if field.empty_label is not None:
+                    field.empty_label = _("（未指定）")
+            elif isinstance(field, forms.ChoiceField) and field.choices and field.choices[0][0] == "":
+                field.choices = [("", _("（未填写）")), *field.choices[1:]]
+
     def _post_clean(self):
         return None
 
@@ -101,7 +110,7 @@ class HouseholdForm(VersionedMixin, ParsingModelForm):
                       "water_convenient_ok", "water_supply_ok"]),
         (_("土地与产业"), ["cultivated_land_mu", "forest_land_mu", "cooperative_member", "industries"]),
         (_("帮扶责任人与网格员"), ["helper", "grid_worker"]),
-        (_("修改原因"), ["reason"]),
+        ("", ["reason"]),
     ]
 
     class Meta:
@@ -178,7 +187,7 @@ class MemberForm(ParsingModelForm):
 
 
 class MemberEditForm(VersionedMixin, MemberForm):
-    fieldsets = [*MemberForm.fieldsets, (_("修改原因"), ["reason"])]
+    fieldsets = [*MemberForm.fieldsets, ("", ["reason"])]
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -244,13 +253,13 @@ class IncomeForm(StyledForm):
 
 
 class IncomeEditForm(VersionedMixin, StyledForm):
-    fieldsets = [*IncomeForm.fieldsets[1:], (_("修改原因"), ["reason"])]
+    fieldsets = [*IncomeForm.fieldsets[1:], ("", ["reason"])]
 
     def __init__(self, *args, income: Income, **kwargs):
-        initial = {name: getattr(income, name) for name in Income.MONEY_FIELDS} | {"version": income.version}
-        super().__init__(*args, initial=initial, **kwargs)
-        self.income = income
+        super().__init__(*args, **kwargs)
         self.fields.update(amount_fields())
+        for name in ("version", *Income.MONEY_FIELDS):
+            self.initial.setdefault(name, getattr(income, name))
 
     def service_fields(self) -> dict:
         return {name: self.cleaned_data[name] for name in Income.MONEY_FIELDS}
