@@ -10,9 +10,10 @@ spaces, numbers where text was meant. This module cleans what can be cleaned wit
 - text is NFKC-normalised (full-width ５１０１ and Ｘ become 5101 and X) and stripped;
 - a whole number read as a float becomes an int; date cells stay dates;
 - in "exact" columns (long digit strings such as ID numbers) a numeric .xlsx cell is re-read from the
-  file's own XML, since calamine returns floats that cannot hold 18 digits. A number that was stored
-  with all its digits comes back as text; one whose digits were rounded away (Excel keeps 15
-  significant digits) comes back as `InexactNumber`, and the caller reports it as "digits lost".
+  file's own XML, since calamine returns floats that cannot hold 18 digits. A number written with all
+  its digits comes back as `ExactNumber` (its digits, as text that remembers it was a number); one
+  whose digits were rounded away (Excel keeps 15 significant digits, and writes 5.1010119800517E+17)
+  comes back as `InexactNumber`, and the caller reports it as "digits lost".
 
 Reading is streamed: `Table.rows()` yields one row at a time, so a 350,000-row sheet is never held as
 Python objects all at once.
@@ -44,6 +45,11 @@ CSV_ENCODINGS = ("utf-8", "gb18030")
 class InexactNumber(str):
     """A numeric cell in an exact column whose digits did not all survive; the text is what the
     file holds (e.g. ``5.10101198005171E+17``)."""
+
+
+class ExactNumber(str):
+    """A numeric cell in an exact column, as the digits the file holds. Still a number cell: if its
+    last digits are zeros, Excel may have rounded them away before the file was written."""
 
 
 def clean_text(value: str) -> str:
@@ -318,7 +324,7 @@ def _exact_numbers(path: Path, cells: list[tuple[int, int]]) -> dict[tuple[int, 
                     continue
                 value = cell.value
                 if isinstance(value, int) and not isinstance(value, bool):
-                    found[key] = str(value)
+                    found[key] = ExactNumber(value)
                 elif isinstance(value, float):
                     found[key] = InexactNumber(_float_text(value))
     finally:

@@ -17,7 +17,6 @@ from django.utils.translation import gettext as _
 
 from fangpin.core.audit import log_access
 from fangpin.core.errors import PermissionDenied, ValidationFailed
-from fangpin.core.masking import mask_id_number, mask_phone
 from fangpin.core.models import AccessLog, User
 from fangpin.core.roles import Perm
 from fangpin.regions.models import Level, Place
@@ -60,7 +59,6 @@ class ExportResult:
     path: Path
     households: int
     members: int
-    unmasked: bool
 
 
 def cli_account() -> User:
@@ -81,13 +79,15 @@ def _yes_no(value) -> str:
 
 def export_ledger(actor, out_path, place=None, *, year: int | None = None, progress=None) -> ExportResult:
     """Write the active households of the actor's area (optionally under `place`, a Place or code)
-    to `out_path` (.xlsx or .csv). Roles without the unmasking permissions get masked ID numbers and
-    phones (such a file is for reading; it cannot be imported back). The export is access-logged."""
+    to `out_path` (.xlsx or .csv). The file carries full ID numbers and phones, as the national
+    system needs them and the import reads them back, so the actor must also be allowed to see full
+    ID numbers (docs/admin-guide.md). Every export is written to the access log."""
     out_path = Path(out_path)
     if out_path.suffix.lower() not in (".xlsx", ".csv"):
         raise ValidationFailed("file_type", _("导出文件须以 .xlsx 或 .csv 结尾。"))
     if actor is not None:
         actor.require(Perm.EXPORT_LEDGER)
+        actor.require(Perm.UNMASK_ID_NUMBER)
         households = Household.objects.restrict(actor, Perm.EXPORT_LEDGER)
     else:
         households = Household.objects.all()
@@ -102,14 +102,13 @@ def export_ledger(actor, out_path, place=None, *, year: int | None = None, progr
             raise PermissionDenied("out_of_area", _("该区划不在您的辖区内。"))
         households = households.filter(place__code__startswith=place.scope_prefix)
     households = households.filter(status=HouseholdStatus.ACTIVE).order_by("place__code", "number")
-    unmask_id = actor is None or actor.has_perm_named(Perm.UNMASK_ID_NUMBER)
-    unmask_phone = actor is None or actor.has_perm_named(Perm.UNMASK_PHONE)
     rows = list(households.values_list(*HOUSEHOLD_VALUES))
     writer = _XlsxWriter(out_path) if out_path.suffix.lower() == ".xlsx" else _CsvWriter(out_path)
     places = PlaceIndex()
     default_year = year or timezone.localdate().year
     member_count = 0
     counties = set()
+    place_cells: dict[int, dict] = {}
     with translation.override(None):
         writer.header(EXPORT_HEADER)
         for start in range(0, len(rows), CHUNK):
@@ -120,27 +119,30 @@ def export_ledger(actor, out_path, place=None, *, year: int | None = None, progr
             for m in Member.objects.filter(household_id__in=ids, ended_on__isnull=True).values_list(*MEMBER_VALUES):
                 members.setdefault(m[0], []).append(m)
             for household in chunk:
-                place_columns = _place_columns(places, household[2])
-                counties.add(place_columns["县"])
+                place_columns = place_cells.get(household[2])
+                if place_columns is None:
+                    place_columns = place_cells[household[2]] = _place_columns(places, household[2])
+                counties.add(place_columns["county_code"])
                 income = incomes.get(household[0])
-                household_cells = _household_cells(household, place_columns, income, default_year, unmask_phone)
+                household_cells = _household_cells(household, place_columns, income, default_year)
                 listed = sorted(members.get(household[0], []), key=lambda m: (m[6] != Relation.HEAD, m[1]))
                 for member in listed:
-                    writer.row(household_cells + _member_cells(member, unmask_id))
+                    writer.row(household_cells + _member_cells(member))
                 member_count += len(listed)
             if progress:
                 progress("export", start + len(chunk), len(rows))
     writer.close()
-    area_code = place.code if place is not None else (actor.place.code if actor is not None else "")
-    if not area_code:
-        codes = {places.by_id[r[2]].code[:6] for r in rows[:1]} if len(counties) == 1 else set()
-        area_code = next(iter(codes), "")
+    if place is not None:
+        area_code = place.code
+    elif actor is not None:
+        area_code = actor.place.code
+    else:
+        area_code = counties.pop() if len(counties) == 1 else ""
     log_access(actor=actor or cli_account(), kind=AccessLog.Kind.EXPORT, area_code=area_code,
                target=_("户成员台账导出 %(name)s") % {"name": out_path.name},
                detail={"households": len(rows), "members": member_count, "place": place.code if place else "",
-                       "format": out_path.suffix.lower().lstrip("."), "unmasked_id_number": unmask_id,
-                       "unmasked_phone": unmask_phone, "year": year})
-    return ExportResult(path=out_path, households=len(rows), members=member_count, unmasked=unmask_id)
+                       "format": out_path.suffix.lower().lstrip("."), "full_id_numbers": True, "year": year})
+    return ExportResult(path=out_path, households=len(rows), members=member_count)
 
 
 def _incomes(household_ids: list[int], year: int | None) -> dict[int, tuple]:
@@ -161,10 +163,11 @@ def _place_columns(places: PlaceIndex, place_id: int) -> dict[str, str]:
     for level in (Level.COUNTY, Level.TOWNSHIP, Level.VILLAGE, Level.GROUP):
         raw_names[level] = chain[level].name if level in chain else ""
     return {"县": raw_names[Level.COUNTY], "乡镇": raw_names[Level.TOWNSHIP], "行政村": raw_names[Level.VILLAGE],
-            "村民小组": raw_names[Level.GROUP], "村代码": chain[Level.VILLAGE].code if Level.VILLAGE in chain else ""}
+            "村民小组": raw_names[Level.GROUP], "村代码": chain[Level.VILLAGE].code if Level.VILLAGE in chain else "",
+            "county_code": chain[Level.COUNTY].code[:6] if Level.COUNTY in chain else ""}
 
 
-def _household_cells(household, place_columns, income, default_year, unmask_phone) -> list:
+def _household_cells(household, place_columns, income, default_year) -> list:
     _pk, number, _place_id, htype, exit_year, phone, address, relocated, grade, water_safe = household
     money = list(income[2:]) if income else [None] * len(MONEY_FIELDS)
     return [
@@ -174,7 +177,7 @@ def _household_cells(household, place_columns, income, default_year, unmask_phon
         number,
         export_label(HouseholdType, htype),
         exit_year,
-        phone if unmask_phone else mask_phone(phone),
+        phone,
         address,
         _yes_no(relocated),
         export_label(HouseGrade, grade),
@@ -183,14 +186,14 @@ def _household_cells(household, place_columns, income, default_year, unmask_phon
     ]
 
 
-def _member_cells(member, unmask_id: bool) -> list:
+def _member_cells(member) -> list:
     (_hid, _id, name, sex, birth_date, id_number, relation, ethnicity, education, schooling, health, grade,
      labour, work_place, work_months, medical, dibao, tekun) = member
     return [
         name,
         export_label(Sex, sex),
-        birth_date if unmask_id else None,
-        id_number if unmask_id else mask_id_number(id_number),
+        birth_date,
+        id_number,
         export_label(Relation, relation),
         ethnicity,
         export_label(Education, education),

@@ -13,7 +13,7 @@ from decimal import Decimal
 from django.utils.translation import gettext as _
 
 from fangpin.core.errors import ValidationFailed
-from fangpin.core.tabular import InexactNumber, Table, cell_error, read_table
+from fangpin.core.tabular import ExactNumber, InexactNumber, Table, cell_error, read_table
 
 from ..choices import Health, Relation
 from ..idnumber import ResidentId, parse_id_number
@@ -284,7 +284,8 @@ class _Reader:
             return parse_id_number(shown, field="id_number")
         except ValidationFailed as exc:
             digits = compact(value)
-            if exc.code == "id_checksum" and digits.endswith("000") and not isinstance(value, str):
+            if exc.code == "id_checksum" and digits.endswith("000") and (
+                    isinstance(value, ExactNumber) or not isinstance(value, str)):
                 reason = _("数字丢失：证件号码被存成了数字，末几位变成了0，请将该列设为文本后重新填写。")
                 code = "digits_lost"
             elif exc.code == "id_checksum" and digits.endswith("000"):

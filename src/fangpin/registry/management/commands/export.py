@@ -28,6 +28,5 @@ class Command(BaseCommand):
                 result = export_ledger(actor, out, place, year=year, progress=progress)
         except ServiceError as exc:
             raise CommandError(exc.message) from None
-        note = "" if result.unmasked else "（证件号码和电话已脱敏，不能再导入）/ masked"
         self.stdout.write(self.style.SUCCESS(
-            f"已导出 / exported {result.households} 户 {result.members} 人 → {result.path}{note}"))
+            f"已导出 / exported {result.households} 户 {result.members} 人 → {result.path}"))
