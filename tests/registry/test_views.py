@@ -257,3 +257,37 @@ def test_unmask_outside_the_area_or_of_another_households_member_is_404(client, 
     assert unmask(client, household, field="bank_card").status_code == 404
     assert client.get(reverse("household-unmask", args=[household.pk])).status_code == 405
     assert not AccessLog.objects.exists()
+
+
+# ---------------------------------------------------------------- data-quality page
+
+
+def test_data_quality_page_counts_per_rule_and_lists_on_request(client, village_cadre, county_admin, places,
+                                                               household, far_household):
+    Member.objects.filter(household__in=[household, far_household]).update(medical_insurance="none")
+    client.force_login(village_cadre)
+    page = client.get(reverse("data-quality"))
+    counts = {row["rule"].code: row["count"] for row in page.context["rows"]}
+    assert counts["no_basic_medical_insurance"] == 1  # the other village's household is not counted
+    assert "page_obj" not in page.context
+
+    listed = client.get(reverse("data-quality"), {"rule": "no_basic_medical_insurance"})
+    assert [h.number for h in listed.context["page_obj"].object_list] == [household.number]
+    assert household.head.name in listed.content.decode()
+    every = client.get(reverse("data-quality"), {"rule": "any"})
+    assert [h.number for h in every.context["page_obj"].object_list] == [household.number]
+
+
+def test_data_quality_page_narrows_to_a_place(client, county_admin, places, household, far_household):
+    Member.objects.filter(household__in=[household, far_household]).update(medical_insurance="none")
+    client.force_login(county_admin)
+    page = client.get(reverse("data-quality"), {"place": places["t2"].code, "rule": "no_basic_medical_insurance"})
+    assert [h.number for h in page.context["page_obj"].object_list] == [far_household.number]
+    counts = {row["rule"].code: row["count"] for row in page.context["rows"]}
+    assert counts["no_basic_medical_insurance"] == 1
+
+
+def test_data_quality_page_ignores_unknown_input(client, county_admin, household):
+    client.force_login(county_admin)
+    response = client.get(reverse("data-quality"), {"rule": "drop table", "place": "999"})
+    assert response.status_code == 200 and "page_obj" not in response.context

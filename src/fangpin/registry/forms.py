@@ -20,7 +20,7 @@ from fangpin.regions.models import Level, Place
 from .choices import EndReason
 from .filters import area_place_choices
 from .models import Household, Income, Member
-from .quality import RULES
+from .quality import ANY_RULE, RULES
 
 # Who may be named as a household's helper or grid worker.
 HELPER_ROLES = [Role.HELPER, Role.VILLAGE_CADRE, Role.TOWNSHIP_OFFICER, Role.COUNTY_OFFICER, Role.COUNTY_ADMIN]
@@ -287,4 +287,4 @@ class DataQualityForm(StyledForm):
     def __init__(self, *args, user, check, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["place"].choices = [("", _("全部"))] + area_place_choices(user)
-        self.fields["rule"].choices = [("", _("任一规则"))] + [(r.code, r.describe(check)) for r in RULES]
+        self.fields["rule"].choices = [("", "—"), (ANY_RULE, _("任一规则"))] + [(r.code, r.describe(check)) for r in RULES]

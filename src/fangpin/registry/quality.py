@@ -139,6 +139,7 @@ RULES: tuple[Rule, ...] = (
          lambda check: Q(_member()) & ~Q(_member(relation=Relation.HEAD))),
 )
 RULES_BY_CODE = {rule.code: rule for rule in RULES}
+ANY_RULE = "any"  # the code pages use for "flagged by at least one rule"
 
 
 def _checked(households: QuerySet) -> QuerySet:
