@@ -62,6 +62,7 @@ class HouseholdDraft:
     raw: tuple  # household cells of the first row, to compare the other rows with
     values: dict  # column label → read value (or BAD)
     members: list = field(default_factory=list)
+    problems: list = field(default_factory=list)  # (position, label, code, reason) of unreadable cells
     place_id: int | None = None
     county_id: int | None = None
 
@@ -186,11 +187,14 @@ class _Reader:
                 key = (county_token, household_number)
                 draft = households.get(key)
                 if draft is None:
-                    draft = HouseholdDraft(row=number, number=household_number, raw=raw,
-                                           values=self._read_household(number, raw, hh_cols))
+                    draft = HouseholdDraft(row=number, number=household_number, raw=raw, values={})
+                    self._read_household(draft, hh_cols)
                     households[key] = draft
-                elif raw != draft.raw:
-                    self._compare(number, raw, draft, hh_cols)
+                else:
+                    if draft.problems:
+                        self._repeat_problems(number, raw, draft)
+                    if raw != draft.raw:
+                        self._compare(number, raw, draft, hh_cols)
             else:
                 self.errors.append(cell_error(number, "户编号", "", _("户编号不能为空。"), "required"))
             member = self._read_member(number, values, id_pos, mem_pos, member_fields, health_known, grade_known)
@@ -221,8 +225,21 @@ class _Reader:
             self.errors.append(cell_error(row, column.label, text_of(value), problem.reason, problem.code))
             return BAD
 
-    def _read_household(self, row: int, raw: tuple, columns: list[Column]) -> dict:
-        return {column.label: self._read_cell(row, column, value) for column, value in zip(columns, raw)}
+    def _read_household(self, draft: HouseholdDraft, columns: list[Column]) -> None:
+        for i, (column, value) in enumerate(zip(columns, draft.raw)):
+            try:
+                draft.values[column.label] = column.read(value)
+            except CellProblem as problem:
+                draft.values[column.label] = BAD
+                draft.problems.append((i, column.label, problem.code, problem.reason))
+                self.errors.append(cell_error(draft.row, column.label, text_of(value), problem.reason, problem.code))
+
+    def _repeat_problems(self, row: int, raw: tuple, draft: HouseholdDraft) -> None:
+        """An unreadable household value is reported on every row that repeats it, so that the error
+        sheet names every cell to correct."""
+        for i, label, code, reason in draft.problems:
+            if raw[i] == draft.raw[i]:
+                self.errors.append(cell_error(row, label, text_of(raw[i]), reason, code))
 
     def _compare(self, row: int, raw: tuple, draft: HouseholdDraft, columns: list[Column]) -> None:
         """A member row's household columns must say what the household's first row says."""

@@ -148,8 +148,11 @@ class ExportForm(forms.Form):
 
 
 class LedgerExportView(PermissionRequiredMixin, FormView):
+    """GET shows the form; GET with the form's fields downloads the file (nothing is changed)."""
+
     required_perm = Perm.EXPORT_LEDGER
     form_class = ExportForm
+    http_method_names = ["get", "head", "options"]
     template_name = "registry/ledger/export.html"
 
     def get_form_kwargs(self):
