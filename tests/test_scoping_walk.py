@@ -465,7 +465,7 @@ def test_no_route_shows_another_areas_data(places, world, role, place, foreign_a
 @pytest.mark.django_db
 def test_only_public_routes_answer_anonymous_visitors(places, world):
     client = Client(raise_request_exception=False)
-    pools = Pools.collect("\x00", [places["county"].scope_prefix])
+    pools = Pools.collect("no area", [places["county"].scope_prefix])
     markers = forms_of(set().union(*world.values()))
     problems = []
     for route in all_routes():
