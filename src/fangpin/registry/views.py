@@ -110,10 +110,10 @@ class AreaSummaryView(AreaScopedMixin, TemplateView):
     def get_context_data(self, **kwargs):
         user = self.request.user
         households = self.get_queryset()
-        summary = households.filter(status=HouseholdStatus.ACTIVE).aggregate(
-            households=Count("pk"), exited=Count("pk", filter=Q(household_type=HouseholdType.EXITED)))
         active = households.filter(status=HouseholdStatus.ACTIVE)
-        # Members of the listed households (an IN list), not a join from every member to its place: ten times faster.
+        summary = active.aggregate(households=Count("pk"),
+                                   exited=Count("pk", filter=Q(household_type=HouseholdType.EXITED)))
+        # Members of the area's households as an IN list: ten times faster than joining every member to its place.
         summary["people"] = Member.objects.active().filter(household__in=active.values("pk")).count()
         if user.has_perm_named(Perm.VIEW_DATA_QUALITY):
             summary["warnings"] = quality.flagged_by_any(households).count()
