@@ -40,7 +40,7 @@ from django.urls import LocalePrefixPattern, Resolver404, URLPattern, URLResolve
 from django.urls.resolvers import RegexPattern, RoutePattern
 
 from fangpin.core.masking import mask_id_number, mask_phone
-from fangpin.core.models import AccessLog, ChangeLog, User
+from fangpin.core.models import AccessLog, User
 from fangpin.core.roles import Role
 from fangpin.regions.models import Place
 from fangpin.registry import services

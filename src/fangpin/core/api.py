@@ -19,7 +19,7 @@ from rest_framework.views import exception_handler as drf_exception_handler
 from rest_framework.views import set_rollback
 
 from .audit import log_access
-from .errors import MissingPermission, ServiceError, ValidationFailed
+from .errors import ServiceError, ValidationFailed
 from .masking import mask_id_number, mask_phone
 from .models import AccessLog
 from .roles import Perm
