@@ -15,7 +15,9 @@ import contextlib
 import dataclasses
 import datetime
 import math
+import queue
 import random
+import threading
 from collections.abc import Iterator
 
 from django.db import connection, transaction
@@ -553,12 +555,9 @@ class CountyGenerator:
             bar.update(places_task, completed=1)
             task = bar.add_task("生成并写入农户", total=self.households, rows=0)
             first_id = (Household.objects.aggregate(m=Max("id"))["m"] or 0) + 1
-            with _bulk_load_settings():
+            with _bulk_load_settings(), _sink(writer) as sink:
                 for chunk in self.chunks(first_id, timestamp):
-                    with transaction.atomic():
-                        writer.write(HOUSEHOLDS, chunk.households)
-                        writer.write(MEMBERS, chunk.members)
-                        writer.write(INCOMES, chunk.incomes)
+                    sink.put(chunk)
                     bar.update(task, advance=len(chunk.households), rows=self.summary.rows)
             writer.finish([Household])
         ChangeLog.objects.create(
@@ -581,6 +580,73 @@ class CountyGenerator:
             "oddities": {kind: {"label": ODDITIES[kind], "count": s.oddities[kind],
                                 "sample_households": s.oddity_samples[kind]} for kind in ODDITIES},
         }
+
+
+def _write_chunk(writer, chunk: Chunk) -> None:
+    writer.write(HOUSEHOLDS, chunk.households)
+    writer.write(MEMBERS, chunk.members)
+    writer.write(INCOMES, chunk.incomes)
+
+
+class _InlineSink:
+    """Writes each chunk in its own transaction (a savepoint when the caller holds one)."""
+
+    def __init__(self, writer):
+        self.writer = writer
+
+    def put(self, chunk: Chunk) -> None:
+        if not getattr(self.writer, "chunk_transactions", True):
+            _write_chunk(self.writer, chunk)
+            return
+        with transaction.atomic():
+            _write_chunk(self.writer, chunk)
+
+
+class _BackgroundSink:
+    """Writes chunks on a second thread, through the driver connection, while the main thread
+    generates the next ones: the database driver releases the GIL while it works, so generation and
+    writing overlap on two cores. At most `depth` chunks wait, which keeps memory bounded."""
+
+    def __init__(self, writer, depth: int = 2):
+        self.writer = writer
+        self.queue: queue.Queue = queue.Queue(maxsize=depth)
+        self.error: BaseException | None = None
+        self.thread = threading.Thread(target=self._loop, name="demo-writer", daemon=True)
+        self.thread.start()
+
+    def _loop(self) -> None:
+        while (chunk := self.queue.get()) is not None:
+            if self.error is None:
+                try:
+                    with self.writer.own_transaction():
+                        _write_chunk(self.writer, chunk)
+                except BaseException as error:  # handed to the main thread, which re-raises it
+                    self.error = error
+
+    def put(self, chunk: Chunk) -> None:
+        if self.error is not None:
+            raise self.error
+        self.queue.put(chunk)
+
+    def close(self) -> None:
+        self.queue.put(None)
+        self.thread.join()
+        if self.error is not None:
+            raise self.error
+
+
+@contextlib.contextmanager
+def _sink(writer):
+    """The background sink when the writer can run its own transactions (outside any atomic block,
+    i.e. not inside a test's transaction); otherwise chunk by chunk in this thread."""
+    if getattr(writer, "can_write_in_background", lambda: False)():
+        sink = _BackgroundSink(writer)
+        try:
+            yield sink
+        finally:
+            sink.close()
+    else:
+        yield _InlineSink(writer)
 
 
 @contextlib.contextmanager

@@ -7,6 +7,8 @@ values are already database-ready (ISO date strings, decimal strings, booleans, 
 - `CreateWriter`: one `Model.objects.create` per row, the straightforward baseline.
 """
 
+import contextlib
+
 from django.core.management.color import no_style
 from django.db import connection
 from django.utils import timezone
@@ -50,6 +52,25 @@ class FastWriter:
 
     def timestamp(self):
         return connection.ops.adapt_datetimefield_value(timezone.now())
+
+    def can_write_in_background(self) -> bool:
+        """Another thread may use the driver connection when Django holds no transaction on it."""
+        return self.vendor in ("sqlite", "postgresql") and not connection.in_atomic_block
+
+    @contextlib.contextmanager
+    def own_transaction(self):
+        """A transaction on the driver connection, for use outside Django's transaction handling."""
+        if self.vendor == "postgresql":
+            with self.raw.transaction():
+                yield
+            return
+        self.raw.execute("BEGIN IMMEDIATE")
+        try:
+            yield
+        except BaseException:
+            self.raw.execute("ROLLBACK")
+            raise
+        self.raw.execute("COMMIT")
 
     def write(self, table: Table, rows: list[tuple]) -> None:
         if not rows:
@@ -102,6 +123,11 @@ class BulkCreateWriter(_ModelWriter):
 
 
 class CreateWriter(_ModelWriter):
+    def __init__(self, autocommit: bool = False):
+        super().__init__()
+        # With autocommit every row is its own transaction, as in the most naive seeding script.
+        self.chunk_transactions = not autocommit
+
     def write(self, table: Table, rows: list[tuple]) -> None:
         manager = table.model.objects
         names = (*table.fields, *table.extra_attnames)
