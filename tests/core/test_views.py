@@ -125,3 +125,30 @@ def test_change_rows_read_like_the_form_and_mask_personal_data(county_admin, hou
     assert created_rows["证件号码"] == member.id_number[:6] + "********" + member.id_number[-4:]
     assert created_rows["农户"] == household.number
     assert created_rows["与户主关系"] == "配偶"
+
+
+# ---------------------------------------------------------------- languages
+
+
+def test_english_is_available_through_the_language_switch(client, village_cadre, household):
+    client.force_login(village_cadre)
+    response = client.post(reverse("set_language"), {"language": "en", "next": reverse("household-list")})
+    assert response.status_code == 302
+    html = client.get(reverse("household-list")).content.decode()
+    assert "Household search" in html and "农户查询" not in html
+    detail = client.get(reverse("household-detail", args=[household.pk])).content.decode()
+    for words in ("Basic information", "Housing and water", "Members", "Edit", "Show"):
+        assert words in detail
+    client.post(reverse("set_language"), {"language": "zh-hans", "next": "/"})
+    assert "农户查询" in client.get(reverse("household-list")).content.decode()
+
+
+def test_english_catalog_has_no_untranslated_entries():
+    from pathlib import Path
+
+    import fangpin
+
+    catalog = Path(fangpin.__file__).parent / "locale" / "en" / "LC_MESSAGES" / "django.po"
+    entries = catalog.read_text(encoding="utf-8").split("\n\n")[1:]
+    empty = [e for e in entries if e.rstrip().endswith('msgstr ""') or 'msgstr[0] ""' in e or "#, fuzzy" in e]
+    assert not empty, empty[:3]

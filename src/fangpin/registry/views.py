@@ -11,7 +11,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.functional import cached_property
-from django.utils.translation import gettext, gettext_lazy as _
+from django.utils.translation import gettext, gettext_lazy as _, pgettext_lazy
 from django.views import View
 from django.views.generic import DetailView, FormView, TemplateView
 
@@ -240,7 +240,7 @@ class HouseholdEditView(ServiceFormView):
 
 class HouseholdDissolveView(ServiceFormView):
     form_class = DissolveForm
-    title = _("销户")
+    title = pgettext_lazy("action", "销户")
     submit_label = _("确认销户")
     success_message = _("已销户，历史记录已保留。")
 
