@@ -61,7 +61,7 @@ class StyledFormMixin:
 
 
 class StyledForm(StyledFormMixin, forms.Form):
-    pass
+    """A plain form rendered like the model-backed ones."""
 
 
 class ParsingModelForm(StyledFormMixin, forms.ModelForm):
