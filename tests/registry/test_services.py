@@ -233,3 +233,39 @@ def test_scoped_reads(places, county_admin, village_cadre, household):
     assert Member.objects.restrict(village_cadre).count() == 3
     auditor = make_user(Role.AUDITOR, places["t2"])
     assert Household.objects.restrict(auditor, "registry.edit").count() == 0
+
+
+def test_clash_outside_area_does_not_name_the_other_household(county_admin, places, village_cadre):
+    foreign = make_household(county_admin, places["t2v1"])
+    own = make_household(county_admin, places["t1v1"])
+    with pytest.raises(ValidationFailed) as caught:
+        services.member_add(actor=village_cadre, household=own, name="重复", id_number=foreign.head.id_number,
+                            relation=Relation.SON)
+    assert caught.value.code == "person_in_other_household"
+    assert foreign.number not in caught.value.message
+
+
+def test_exit_year_must_be_a_year(county_admin, places):
+    assert error_code(make_household, actor=county_admin, place=places["t1v1"], household_type="exited",
+                      exit_year="二〇一八") == "exit_year_format"
+
+
+def test_helper_must_fit_role_and_area(county_admin, places, household):
+    auditor = make_user(Role.AUDITOR, places["county"])
+    far_helper = make_user(Role.HELPER, places["t2v1"])
+    near_helper = make_user(Role.HELPER, places["t1v1"])
+    assert error_code(services.household_update, actor=county_admin, household=household,
+                      helper=auditor) == "assignee_role"
+    assert error_code(services.household_update, actor=county_admin, household=household,
+                      helper=far_helper) == "assignee_area"
+    services.household_update(actor=county_admin, household=household, helper=near_helper)
+    household.refresh_from_db()
+    assert household.helper == near_helper
+
+
+def test_user_without_place_sees_nothing(places, county_admin, household):
+    from fangpin.core.models import User
+
+    nowhere = User.objects.create_user(username="nowhere", password="x-Test-pass-1", role=Role.COUNTY_ADMIN)
+    assert Household.objects.restrict(nowhere).count() == 0
+    assert Household.objects.in_area(nowhere.area_prefix).count() == 0

@@ -40,7 +40,8 @@ class User(AbstractUser):
 
     @property
     def area_prefix(self) -> str:
-        return self.place.scope_prefix if self.place_id else "\x00"
+        # Place codes are digits, so a user without a place gets a prefix that matches nothing.
+        return self.place.scope_prefix if self.place_id else "-"
 
 
 class ChangeLog(models.Model):

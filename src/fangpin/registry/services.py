@@ -11,7 +11,7 @@ from django.utils.translation import gettext as _
 from fangpin.core.audit import log_change, snapshot
 from fangpin.core.errors import Conflict, ValidationFailed
 from fangpin.core.models import ChangeLog
-from fangpin.core.roles import Perm
+from fangpin.core.roles import Perm, Role
 from fangpin.core.scoping import ensure_in_area
 from fangpin.regions.models import Level, Place
 
@@ -64,7 +64,12 @@ def validate_household_fields(data: dict) -> dict:
         if data.get("exit_year") in (None, ""):
             raise ValidationFailed("exit_year_missing", _("脱贫户必须填写脱贫年度（2014-2020）。"), field="exit_year")
     if data.get("exit_year") not in (None, ""):
-        year = int(data["exit_year"])
+        try:
+            year = int(normalise_text(str(data["exit_year"])))
+        except ValueError:
+            raise ValidationFailed(
+                "exit_year_format", _("脱贫年度必须是年份：“%(y)s”") % {"y": data["exit_year"]}, field="exit_year"
+            ) from None
         if year not in EXIT_YEARS:
             raise ValidationFailed(
                 "exit_year_range", _("脱贫年度%(y)s不在2014-2020之间。") % {"y": year}, field="exit_year"
@@ -154,18 +159,20 @@ def _guard_head_count(household: Household) -> None:
         )
 
 
-def _guard_person_free(id_number: str, *, except_member: Member | None = None) -> None:
+def _guard_person_free(id_number: str, *, actor, except_member: Member | None = None) -> None:
     clash = Member.objects.filter(id_number=id_number, ended_on__isnull=True)
     if except_member is not None:
         clash = clash.exclude(pk=except_member.pk)
-    other = clash.select_related("household").first()
-    if other:
-        raise ValidationFailed(
-            "person_in_other_household",
-            _("证件号码%(id)s的成员已在农户%(n)s中；请先办理迁出或转户。")
-            % {"id": id_number, "n": other.household.number},
-            field="id_number",
-        )
+    other = clash.select_related("household__place").first()
+    if other is None:
+        return
+    if other.household.place.code.startswith(actor.area_prefix):
+        message = _("证件号码%(id)s的成员已在农户%(n)s中；请先办理迁出或转户。") % {
+            "id": id_number, "n": other.household.number}
+    else:
+        # The other household lies outside the actor's area: say that it exists, not where.
+        message = _("证件号码%(id)s的成员已在辖区外的其他农户中；请联系县级办理转户。") % {"id": id_number}
+    raise ValidationFailed("person_in_other_household", message, field="id_number")
 
 
 def _apply_update(obj, data: dict, *, actor, reason: str) -> bool:
@@ -197,6 +204,7 @@ def household_create(*, actor, place: Place, number: str, head: dict, members: l
         raise ValidationFailed("household_number", _("户编号只能是数字：“%(v)s”") % {"v": number}, field="number")
     _unknown(fields, HOUSEHOLD_FIELDS - {"place"})
     fields = validate_household_fields({**fields, "place": place})
+    _check_assignees(fields, place=place)
     county = place
     while county.level != Level.COUNTY:
         county = county.parent
@@ -227,8 +235,30 @@ def household_update(*, actor, household: Household, version: int | None = None,
     })
     if "place" in fields:
         ensure_in_area(actor, fields["place"], Perm.EDIT_REGISTRY)
+    _check_assignees(fields, place=fields.get("place") or household.place)
     _apply_update(household, merged, actor=actor, reason=reason)
     return household
+
+
+ASSIGNEE_ROLES = {
+    "helper": {Role.HELPER, Role.VILLAGE_CADRE, Role.TOWNSHIP_OFFICER, Role.COUNTY_OFFICER},
+    "grid_worker": {Role.GRID_WORKER, Role.VILLAGE_CADRE},
+}
+
+
+def _check_assignees(fields: dict, *, place: Place) -> None:
+    """A helper or grid worker must hold a fitting role and work in an area that covers the household."""
+    for field, roles in ASSIGNEE_ROLES.items():
+        user = fields.get(field)
+        if user is None:
+            continue
+        label = Household._meta.get_field(field).verbose_name
+        if not user.is_active or user.role not in roles:
+            raise ValidationFailed("assignee_role", _("%(u)s不能担任%(f)s。") % {"u": user.display_name, "f": label},
+                                   field=field)
+        if not place.code.startswith(user.area_prefix):
+            raise ValidationFailed("assignee_area", _("%(u)s的辖区不包括该农户，不能担任%(f)s。") % {
+                "u": user.display_name, "f": label}, field=field)
 
 
 def _require_active(household: Household) -> None:
@@ -296,7 +326,7 @@ def member_add(*, actor, household: Household, _defer_head_check: bool = False, 
             raise ValidationFailed(f"{required}_missing", _("缺少必填项：%(f)s") % {
                 "f": Member._meta.get_field(required).verbose_name}, field=required)
     data = validate_member_fields(fields)
-    _guard_person_free(data["id_number"])
+    _guard_person_free(data["id_number"], actor=actor)
     if data["relation"] == Relation.HEAD and household.members.filter(
             ended_on__isnull=True, relation=Relation.HEAD).exists():
         raise ValidationFailed("head_exists", _("该户已有户主；请先变更户主。"), field="relation")
@@ -325,7 +355,7 @@ def member_update(*, actor, member: Member, version: int | None = None, reason: 
     current = {k: getattr(member, k) for k in ("health", "disability_grade")}
     data = validate_member_fields({**current, **fields})
     if "id_number" in data:
-        _guard_person_free(data["id_number"], except_member=member)
+        _guard_person_free(data["id_number"], actor=actor, except_member=member)
     if data.get("relation") == Relation.HEAD and member.relation != Relation.HEAD:
         # The former head steps down in the same transaction: a household always has exactly one.
         for old in member.household.members.filter(ended_on__isnull=True, relation=Relation.HEAD):
