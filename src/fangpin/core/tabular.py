@@ -65,6 +65,29 @@ def header_key(value) -> str:
     return "".join(text.split()).strip("*")
 
 
+def clean_row(raw: list, cache: dict) -> list:
+    """`clean_cell` over a row, with a cache for the non-ASCII texts that repeat down a sheet
+    (汉族, 是, place names): the hot loop of every import."""
+    out = []
+    append = out.append
+    for value in raw:
+        if value.__class__ is str:
+            if not value:
+                append(value)
+            elif value.isascii():
+                append(value.strip())
+            else:
+                cleaned = cache.get(value)
+                if cleaned is None:
+                    cleaned = clean_text(value)
+                    if len(cache) < 200_000:
+                        cache[value] = cleaned
+                append(cleaned)
+        else:
+            append(clean_cell(value))
+    return out
+
+
 def clean_cell(value):
     """One cell as the rest of the code expects it: str (cleaned), int, float, date, or ''."""
     if value is None:
@@ -199,9 +222,10 @@ def _read_csv(path: Path, markers: Sequence[str]) -> Table:
 
     def source() -> Iterator[tuple[int, list]]:
         reader = csv.reader(io.StringIO(text), delimiter=delimiter)
+        cache: dict = {}
         for number, record in enumerate(reader, start=1):
             if number > header_row:
-                yield number, [clean_text(v) if v else "" for v in record]
+                yield number, clean_row(record, cache)
 
     return Table(path=path, header_row=header_row, columns=columns, total_rows=text.count("\n") + 1,
                  _row_source=source)
@@ -250,9 +274,10 @@ def _read_xlsx(path: Path, markers: Sequence[str], exact_columns: Sequence[str])
 
     def source() -> Iterator[tuple[int, list]]:
         fills = _MergeFiller(merged)
+        cache: dict = {}
         for index, raw in enumerate(sheet.iter_rows()):
             number = index + 1
-            values = [clean_cell(v) for v in raw]
+            values = clean_row(raw, cache)
             if fills.active_or_pending(number):
                 fills.apply(number, values)
             if number <= header_row:

@@ -93,6 +93,7 @@ EXPORT_LABELS = {
 }
 
 
+@functools.cache
 def label_map(choices) -> dict[str, str]:
     return {**_labels(choices), **ALIASES.get(choices, {})}
 
@@ -112,7 +113,8 @@ def choice_reader(choices, *, allowed_text: str | None = None) -> Callable:
         key = compact(value)
         if key == "":
             return ""
-        found = label_map(choices).get(key) or label_map(choices).get(key.upper())
+        labels = label_map(choices)
+        found = labels.get(key) or labels.get(key.upper())
         if found is None:
             listed = allowed_text or "、".join(_labels(choices))
             raise CellProblem("code_value", _("“%(v)s”不是有效值，可填：%(a)s。") % {"v": text_of(value), "a": listed})
@@ -302,6 +304,11 @@ class Column:
     read: Callable | None
     required: bool = False
     model: str = ""  # "household", "income" or "member"
+
+    @property
+    def repetitive(self) -> bool:
+        """Member columns whose few distinct values repeat down the sheet: worth a per-file cache."""
+        return self.level == MEMBER and self.field not in ("name", "id_number", "birth_date")
 
 
 def _c(label, level, field, read, required=False, model=""):

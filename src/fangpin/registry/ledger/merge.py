@@ -1,6 +1,5 @@
-"""Write a checked merge plan: bulk inserts and updates in batches, one change-log row per write.
-
-Called inside the merge transaction; any failure rolls the whole file back."""
+"""Write a checked merge plan: set-based inserts and updates in batches, one change-log row per
+write. Called inside the merge transaction; any failure rolls the whole file back."""
 
 from __future__ import annotations
 
@@ -11,10 +10,10 @@ from fangpin.core.models import ChangeLog
 from fangpin.regions.models import Place
 
 from ..models import Household, Income, Member
+from . import bulk
 from .plan import HouseholdChange, MergePlan
 
-BATCH = 1000
-HOUSEHOLDS_PER_STEP = 1000
+HOUSEHOLDS_PER_STEP = 2000
 
 
 def write_plan(plan: MergePlan, *, actor, reason: str, progress=None) -> None:
@@ -42,22 +41,30 @@ class _Writer:
         self.now = timezone.now()
         self.today = timezone.localdate()
         self.log: list[ChangeLog] = []
+        self.new_household = bulk.Builder(Household)
+        self.new_member = bulk.Builder(Member)
+        self.new_income = bulk.Builder(Income)
 
     def _entry(self, obj, action, before=None):
         self.log.append(change_entry(obj, action, actor=self.actor, before=before, reason=self.reason))
 
     def flush_log(self) -> None:
-        ChangeLog.objects.bulk_create(self.log, batch_size=BATCH)
+        bulk.insert(ChangeLog, self.log)
         self.log = []
 
     def _new_member(self, household: Household, draft) -> Member:
         resident = draft.resident
-        return Member(household=household, id_number=resident.number, sex=resident.sex,
-                      birth_date=resident.birth_date, joined_on=self.today,
-                      **dict(zip(self.member_fields, draft.data)))
+        values = dict(zip(self.member_fields, draft.data))
+        values.update(household_id=household.pk, id_number=resident.number, sex=resident.sex,
+                      birth_date=resident.birth_date, joined_on=self.today)
+        member = self.new_member(values)
+        member.household = household  # cached: the change log reads the place through it
+        return member
 
     def _new_income(self, household: Household, change: HouseholdChange) -> Income:
-        return Income(household=household, year=change.draft.year, quarter=None, **change.income)
+        income = self.new_income({**change.income, "household_id": household.pk, "year": change.draft.year})
+        income.household = household
+        return income
 
     # ---------------------------------------------------------------- new households
 
@@ -66,10 +73,11 @@ class _Writer:
             return
         households = []
         for change in changes:
-            fields = {k: v for k, v in change.fields.items() if k != "place_id"}
-            households.append(Household(county=self.places[change.draft.county_id], number=change.draft.number,
-                                        place=self.places[change.draft.place_id], **fields))
-        Household.objects.bulk_create(households, batch_size=BATCH)
+            household = self.new_household({**change.fields, "county_id": change.draft.county_id,
+                                             "number": change.draft.number})
+            household.place = self.places[change.draft.place_id]
+            households.append(household)
+        bulk.insert(Household, households)
         members, incomes = [], []
         for household, change in zip(households, changes):
             self._entry(household, ChangeLog.Action.CREATE)
@@ -82,7 +90,7 @@ class _Writer:
     def _insert(self, objects: list) -> None:
         if not objects:
             return
-        type(objects[0]).objects.bulk_create(objects, batch_size=BATCH)
+        bulk.insert(type(objects[0]), objects)
         for obj in objects:
             self._entry(obj, ChangeLog.Action.CREATE)
 
@@ -144,8 +152,8 @@ class _Writer:
             return
         fields = {"version", "updated_at"}
         for obj, before, changed in rows:
-            fields.update("place" if k == "place_id" else k for k in changed)
+            fields.update(changed)
             obj.version += 1
             obj.updated_at = self.now
             self._entry(obj, ChangeLog.Action.UPDATE, before=before)
-        model.objects.bulk_update([obj for obj, _b, _c in rows], sorted(fields), batch_size=BATCH)
+        bulk.update(model, [obj for obj, _b, _c in rows], sorted(fields))

@@ -116,6 +116,7 @@ class _Reader:
         self.progress = progress
         self.errors: list[dict] = []
         self.warnings: list[dict] = []
+        self._cache: dict[str, dict] = {}
 
     # ---------------------------------------------------------------- header
 
@@ -258,8 +259,23 @@ class _Reader:
                     _("同一户的户级信息须一致：本户第%(r)d行为“%(v)s”。") % {"r": draft.row, "v": text_of(draft.raw[i])},
                     "household_disagrees"))
 
+    def _read_repetitive(self, row: int, column: Column, value):
+        """Like _read_cell, remembering each distinct value's result (or problem) per column."""
+        cache = self._cache.setdefault(column.label, {})
+        key = (value.__class__, value)
+        if key not in cache:
+            try:
+                cache[key] = (column.read(value), None)
+            except CellProblem as problem:
+                cache[key] = (BAD, problem)
+        result, problem = cache[key]
+        if problem is not None:
+            self.errors.append(cell_error(row, column.label, text_of(value), problem.reason, problem.code))
+        return result
+
     def _read_member(self, row, values, id_pos, mem_pos, member_fields, health_known, grade_known) -> MemberDraft:
-        cells = {column.field: (column, self._read_cell(row, column, values[p])) for p, column in mem_pos}
+        cells = {column.field: (column, (self._read_repetitive if column.repetitive else self._read_cell)(
+            row, column, values[p])) for p, column in mem_pos}
         resident = self._read_id(row, values[id_pos])
         data = {f: cells[f][1] for f in member_fields}
         if resident is not None:
