@@ -51,6 +51,7 @@ INSTALLED_APPS = [
     "fangpin.core",
     "fangpin.regions",
     "fangpin.registry",
+    "fangpin.monitoring",
     "fangpin.demo",
 ]
 

@@ -31,21 +31,29 @@ class Perm(models.TextChoices):
     MANAGE_PLACES = "regions.manage", _("管理行政区划")
     MANAGE_USERS = "core.manage_users", _("管理用户")
     VIEW_DATA_QUALITY = "registry.data_quality", _("查看数据质量清单")
+    VIEW_LEADS = "monitoring.view_leads", _("查看风险线索")
+    RAISE_LEAD = "monitoring.raise_lead", _("登记风险线索")
+    HANDLE_LEADS = "monitoring.handle_leads", _("受理、合并或排除风险线索")
+    RECORD_VISIT = "monitoring.record_visit", _("填报走访监测卡")
+    RUN_SCREENING = "monitoring.run_screening", _("执行系统筛查")
+    MANAGE_THRESHOLDS = "monitoring.manage_thresholds", _("制定监测标准和预警线")
+    SEND_MONTHLY_LIST = "monitoring.send_monthly_list", _("下发月度预警名单")
 
 
-_READ = {Perm.VIEW_REGISTRY, Perm.VIEW_CHANGE_LOG, Perm.VIEW_DATA_QUALITY}
-_FIELD = _READ | {Perm.EDIT_REGISTRY, Perm.UNMASK_PHONE}
+_READ = {Perm.VIEW_REGISTRY, Perm.VIEW_CHANGE_LOG, Perm.VIEW_DATA_QUALITY, Perm.VIEW_LEADS}
+_FIELD = _READ | {Perm.EDIT_REGISTRY, Perm.UNMASK_PHONE, Perm.RAISE_LEAD, Perm.RECORD_VISIT}
+_COUNTY = {Perm.HANDLE_LEADS, Perm.RUN_SCREENING, Perm.SEND_MONTHLY_LIST}
 
 ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
     Role.COUNTY_ADMIN: frozenset(Perm.values),
     Role.COUNTY_OFFICER: frozenset(
-        _FIELD | {Perm.IMPORT_LEDGER, Perm.EXPORT_LEDGER, Perm.UNMASK_ID_NUMBER}
+        _FIELD | _COUNTY | {Perm.IMPORT_LEDGER, Perm.EXPORT_LEDGER, Perm.UNMASK_ID_NUMBER}
     ),
-    Role.TOWNSHIP_OFFICER: frozenset(_FIELD | {Perm.EXPORT_LEDGER, Perm.UNMASK_ID_NUMBER}),
+    Role.TOWNSHIP_OFFICER: frozenset(_FIELD | {Perm.EXPORT_LEDGER, Perm.UNMASK_ID_NUMBER, Perm.HANDLE_LEADS}),
     Role.VILLAGE_CADRE: frozenset(_FIELD | {Perm.UNMASK_ID_NUMBER}),
     Role.HELPER: frozenset(_FIELD),
     Role.GRID_WORKER: frozenset(_FIELD),
-    Role.DEPARTMENT_CLERK: frozenset({Perm.VIEW_REGISTRY}),
+    Role.DEPARTMENT_CLERK: frozenset({Perm.VIEW_REGISTRY, Perm.RAISE_LEAD}),
     Role.INSURER: frozenset({Perm.VIEW_REGISTRY}),
     Role.AUDITOR: frozenset(_READ),
 }

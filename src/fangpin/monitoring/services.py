@@ -1,0 +1,286 @@
+"""Monitoring standards and risk leads: every write goes through these functions."""
+
+import datetime
+import secrets
+from dataclasses import dataclass
+from decimal import Decimal, InvalidOperation
+
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from fangpin.core.audit import log_change, snapshot
+from fangpin.core.errors import ValidationFailed
+from fangpin.core.models import ChangeLog
+from fangpin.core.roles import Perm
+from fangpin.core.scoping import ensure_in_area
+from fangpin.regions.models import Level, Place
+
+from .choices import MAX_RISK_TYPES, OPEN_LEAD_STATUSES, Channel, DisasterSubtype, LeadStatus, LineMethod, RiskType
+from .models import Lead, Thresholds
+
+ACCEPT_WITHIN = datetime.timedelta(days=2)
+ACK_PREFIX = {Channel.SELF_DECLARATION: "SB", Channel.TIP: "JB"}
+
+
+# ---------------------------------------------------------------- monitoring standards
+
+
+def _decimal(value, *, field: str) -> Decimal:
+    try:
+        amount = Decimal(str(value).strip())
+    except (InvalidOperation, ValueError):
+        raise ValidationFailed("number_format", _("“%(v)s”不是数字。") % {"v": value}, field=field) from None
+    if not amount.is_finite() or amount < 0:
+        raise ValidationFailed("number_range", _("“%(v)s”必须是非负数。") % {"v": value}, field=field)
+    return amount
+
+
+def compute_monitoring_line(method: str, parameters: dict) -> Decimal:
+    """Yuan per person per year from a method and its parameters:
+    fixed {amount}; poverty_multiple {standard, multiple}; last_year_plus {last_year, percent};
+    dibao_multiple {dibao_monthly, multiple} (12 months of the rural 低保 standard times k)."""
+    needed = {
+        LineMethod.FIXED: ("amount",),
+        LineMethod.POVERTY_STANDARD_MULTIPLE: ("standard", "multiple"),
+        LineMethod.LAST_YEAR_PLUS: ("last_year", "percent"),
+        LineMethod.DIBAO_MULTIPLE: ("dibao_monthly", "multiple"),
+    }
+    if method not in needed:
+        raise ValidationFailed("line_method", _("未知的监测线测算方法：%(m)s") % {"m": method}, field="line_method")
+    missing = [key for key in needed[method] if parameters.get(key) in (None, "")]
+    if missing:
+        raise ValidationFailed("line_parameters_missing", _("缺少测算参数：%(k)s") % {"k": "、".join(missing)},
+                               field=missing[0])
+    p = {key: _decimal(parameters[key], field=key) for key in needed[method]}
+    if method == LineMethod.FIXED:
+        line = p["amount"]
+    elif method == LineMethod.POVERTY_STANDARD_MULTIPLE:
+        line = p["standard"] * p["multiple"]
+    elif method == LineMethod.LAST_YEAR_PLUS:
+        line = p["last_year"] * (1 + p["percent"] / 100)
+    else:
+        line = p["dibao_monthly"] * 12 * p["multiple"]
+    if line <= 0:
+        raise ValidationFailed("line_zero", _("监测线必须大于0。"), field="line_parameters")
+    return line.quantize(Decimal("0.01"))
+
+
+THRESHOLD_FIELDS = {
+    "watch_band_ratio", "income_drop_ratio", "reference_income", "medical_warning_amount",
+    "medical_warning_income_share", "medical_warning_reference_share_exited",
+    "medical_warning_reference_share_other", "education_warning_amount", "education_warning_income_share",
+    "disaster_warning_amount", "disaster_warning_income_share", "stable_employment_months",
+}
+RATIO_FIELDS = {f for f in THRESHOLD_FIELDS if f.endswith(("_ratio", "_share", "_exited", "_other"))}
+
+
+@transaction.atomic
+def thresholds_adopt(*, actor, county: Place, effective_from: datetime.date, year: int, line_method: str,
+                     line_parameters: dict, note: str = "", **fields) -> Thresholds:
+    """Adopt a new version of the county's monitoring standard. Earlier versions stay as they were."""
+    ensure_in_area(actor, county, Perm.MANAGE_THRESHOLDS)
+    if county.level != Level.COUNTY:
+        raise ValidationFailed("county_level", _("监测标准按县制定。"), field="county")
+    extra = set(fields) - THRESHOLD_FIELDS
+    if extra:
+        raise ValidationFailed("unknown_field", _("未知字段：%(f)s") % {"f": ", ".join(sorted(extra))})
+    values = {}
+    for key, value in fields.items():
+        if value in (None, ""):
+            values[key] = None
+            continue
+        if key == "stable_employment_months":
+            values[key] = int(_decimal(value, field=key))
+            if values[key] > 12:
+                raise ValidationFailed("months_range", _("月数必须在0-12之间。"), field=key)
+            continue
+        values[key] = _decimal(value, field=key)
+        if key in RATIO_FIELDS and values[key] > 10:
+            raise ValidationFailed("ratio_range", _("比例请填小数，例如0.3表示30%%：%(v)s") % {"v": value}, field=key)
+    for key in ("watch_band_ratio", "income_drop_ratio", "stable_employment_months"):
+        if key in values and values[key] is None:
+            del values[key]  # these have defaults
+    line = compute_monitoring_line(line_method, line_parameters or {})
+    last = Thresholds.objects.select_for_update().filter(county=county).order_by("-version").first()
+    thresholds = Thresholds.objects.create(
+        county=county, version=(last.version + 1) if last else 1, effective_from=effective_from, year=int(year),
+        line_method=line_method, line_parameters={k: str(v) for k, v in (line_parameters or {}).items()},
+        monitoring_line=line, note=note, created_by=actor if getattr(actor, "pk", None) else None, **values,
+    )
+    log_change(thresholds, ChangeLog.Action.CREATE, actor=actor, reason=note)
+    return thresholds
+
+
+def thresholds_in_force(county: Place, on: datetime.date | None = None) -> Thresholds:
+    on = on or timezone.localdate()
+    thresholds = Thresholds.objects.in_force(county, on)
+    if thresholds is None:
+        raise ValidationFailed("no_thresholds", _("%(c)s在%(d)s尚无生效的监测标准，请县级管理员先制定。") % {
+            "c": county.name, "d": on.isoformat()})
+    return thresholds
+
+
+# ---------------------------------------------------------------- leads
+
+
+@dataclass(frozen=True)
+class LeadOutcome:
+    lead: Lead
+    created: bool  # False: the same screening lead already existed, nothing was added
+    merged: bool  # True: an open lead for the household and risk existed; this one was merged into it
+
+
+def _clean_risk_types(risk_types) -> list[str]:
+    cleaned = list(dict.fromkeys(risk_types or []))
+    if not cleaned:
+        raise ValidationFailed("risk_types_missing", _("请至少选择一种风险类型。"), field="risk_types")
+    unknown = [r for r in cleaned if r not in RiskType.values]
+    if unknown:
+        raise ValidationFailed("risk_type_unknown", _("未知的风险类型：%(r)s") % {"r": ", ".join(unknown)},
+                               field="risk_types")
+    if len(cleaned) > MAX_RISK_TYPES:
+        raise ValidationFailed("risk_types_too_many", _("风险类型最多%(n)d种。") % {"n": MAX_RISK_TYPES},
+                               field="risk_types")
+    return cleaned
+
+
+def _new_ack_number(channel: str) -> str:
+    prefix = ACK_PREFIX.get(channel, "XS")
+    today = timezone.localdate()
+    while True:
+        number = f"{prefix}{today:%Y%m%d}{secrets.randbelow(10**6):06d}"
+        if not Lead.objects.filter(ack_number=number).exists():
+            return number
+
+
+@transaction.atomic
+def lead_raise(*, actor, channel: str, risk_types, summary: str, household=None, place: Place | None = None,
+               evidence: dict | None = None, disaster_subtype: str = "", rule_code: str = "",
+               rule_version: int | None = None, thresholds: Thresholds | None = None, period: str = "",
+               figures: dict | None = None, screening_run=None, reporter_name: str = "",
+               reporter_phone: str = "", reporter_id_number: str = "", anonymous: bool = False) -> LeadOutcome:
+    """Record a lead from any channel. `actor` is None for the public channels (self-declaration,
+    anonymous tips); otherwise the actor must hold RAISE_LEAD (or RUN_SCREENING) in the place's area.
+    A lead for a household that already has an open lead for one of the same risks is merged into it."""
+    if channel not in Channel.values:
+        raise ValidationFailed("channel_unknown", _("未知的线索来源：%(c)s") % {"c": channel}, field="channel")
+    if household is not None:
+        place = household.place
+    if place is None:
+        raise ValidationFailed("place_missing", _("请选择所在村组。"), field="place")
+    if place.level not in (Level.VILLAGE, Level.GROUP):
+        raise ValidationFailed("place_level", _("线索必须落到村或村民小组。"), field="place")
+    if actor is not None:
+        ensure_in_area(actor, place, Perm.RUN_SCREENING if channel == Channel.SCREENING else Perm.RAISE_LEAD)
+    elif channel not in (Channel.SELF_DECLARATION, Channel.TIP):
+        raise ValidationFailed("actor_missing", _("该来源的线索必须由登记人提交。"))
+    summary = (summary or "").strip()
+    if not summary:
+        raise ValidationFailed("summary_missing", _("请说明情况。"), field="summary")
+    if disaster_subtype and disaster_subtype not in DisasterSubtype.values:
+        raise ValidationFailed("disaster_subtype", _("未知的灾害类型。"), field="disaster_subtype")
+    risk_types = _clean_risk_types(risk_types)
+
+    if channel == Channel.SCREENING:
+        if not (rule_code and period and household is not None):
+            raise ValidationFailed("screening_lead_incomplete", _("筛查线索须有规则、月份和农户。"))
+        existing = Lead.objects.filter(channel=channel, rule_code=rule_code, household=household,
+                                       period=period).first()
+        if existing is not None:
+            return LeadOutcome(existing, created=False, merged=existing.status == LeadStatus.MERGED)
+
+    open_lead = None
+    if household is not None:
+        open_leads = Lead.objects.select_for_update().filter(household=household, status__in=OPEN_LEAD_STATUSES)
+        open_lead = next((lead for lead in open_leads.order_by("raised_at", "id")
+                          if set(lead.risk_types) & set(risk_types)), None)
+
+    lead = Lead(
+        household=household, place=place, channel=channel, risk_types=risk_types, summary=summary[:500],
+        evidence=evidence or {}, disaster_subtype=disaster_subtype, rule_code=rule_code, rule_version=rule_version,
+        thresholds=thresholds, period=period, figures=figures or {}, screening_run=screening_run,
+        reporter_name=reporter_name, reporter_phone=reporter_phone, reporter_id_number=reporter_id_number,
+        anonymous=anonymous, raised_by=actor if getattr(actor, "pk", None) else None,
+    )
+    if channel in ACK_PREFIX:
+        lead.ack_number = _new_ack_number(channel)
+    if open_lead is not None:
+        lead.status, lead.merged_into = LeadStatus.MERGED, open_lead
+        lead.closed_at = timezone.now()
+    else:
+        lead.accept_due = timezone.now() + ACCEPT_WITHIN
+    try:
+        with transaction.atomic():
+            lead.save()
+    except IntegrityError:
+        raise ValidationFailed("lead_duplicate", _("同一规则本月已对该户生成线索。")) from None
+    log_change(lead, ChangeLog.Action.CREATE, actor=actor)
+    if open_lead is not None:
+        added = [r for r in risk_types if r not in open_lead.risk_types]
+        room = MAX_RISK_TYPES - len(open_lead.risk_types)
+        if added and room > 0:
+            _update_lead(open_lead, actor=actor, risk_types=open_lead.risk_types + added[:room],
+                         reason=_("合并线索%(n)s") % {"n": lead})
+    return LeadOutcome(lead, created=True, merged=open_lead is not None)
+
+
+def _update_lead(lead: Lead, *, actor, reason: str = "", **values) -> Lead:
+    before = snapshot(lead)
+    for key, value in values.items():
+        setattr(lead, key, value)
+    lead.version += 1
+    lead.save()
+    log_change(lead, ChangeLog.Action.UPDATE, actor=actor, before=before, reason=reason)
+    return lead
+
+
+def _lock_lead(lead: Lead, actor) -> Lead:
+    lead = Lead.objects.select_for_update().select_related("place").get(pk=lead.pk)
+    ensure_in_area(actor, lead, Perm.HANDLE_LEADS)
+    return lead
+
+
+@transaction.atomic
+def lead_accept(*, actor, lead: Lead) -> Lead:
+    lead = _lock_lead(lead, actor)
+    if lead.status != LeadStatus.NEW:
+        raise ValidationFailed("lead_not_new", _("线索%(n)s当前为“%(s)s”，不能受理。") % {
+            "n": lead, "s": lead.get_status_display()})
+    return _update_lead(lead, actor=actor, status=LeadStatus.ACCEPTED, accepted_by=actor,
+                        accepted_at=timezone.now())
+
+
+@transaction.atomic
+def lead_dismiss(*, actor, lead: Lead, reason: str) -> Lead:
+    lead = _lock_lead(lead, actor)
+    if not lead.is_open:
+        raise ValidationFailed("lead_closed", _("线索%(n)s已办结。") % {"n": lead})
+    reason = (reason or "").strip()
+    if not reason:
+        raise ValidationFailed("reason_missing", _("排除线索必须说明理由。"), field="reason")
+    return _update_lead(lead, actor=actor, status=LeadStatus.DISMISSED, closed_by=actor, closed_at=timezone.now(),
+                        close_reason=reason[:300], reason=reason)
+
+
+@transaction.atomic
+def lead_merge(*, actor, lead: Lead, into: Lead) -> Lead:
+    """Merge a lead into another open lead of the same household by hand."""
+    first, second = sorted([lead, into], key=lambda x: x.pk)
+    locked = {x.pk: _lock_lead(x, actor) for x in (first, second)}  # fixed order: no deadlock
+    lead, into = locked[lead.pk], locked[into.pk]
+    if lead.pk == into.pk or not lead.is_open or not into.is_open:
+        raise ValidationFailed("merge_invalid", _("只能把未办结的线索并入另一条未办结的线索。"))
+    if lead.household_id is None or lead.household_id != into.household_id:
+        raise ValidationFailed("merge_other_household", _("只能合并同一农户的线索。"))
+    combined = list(dict.fromkeys(into.risk_types + lead.risk_types))[:MAX_RISK_TYPES]
+    _update_lead(into, actor=actor, risk_types=combined, reason=_("合并线索%(n)s") % {"n": lead})
+    return _update_lead(lead, actor=actor, status=LeadStatus.MERGED, merged_into=into, closed_by=actor,
+                        closed_at=timezone.now())
+
+
+def overdue_leads(queryset=None, now=None):
+    """Leads not accepted within their acceptance period."""
+    now = now or timezone.now()
+    queryset = Lead.objects.all() if queryset is None else queryset
+    return queryset.filter(status=LeadStatus.NEW, accept_due__lt=now)
