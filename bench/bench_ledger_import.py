@@ -76,14 +76,19 @@ class People:
 
     def __init__(self):
         self.count = 0
+        self.used: set[str] = set()
 
     def next(self, birth_year: int, male: bool) -> str:
         from stdnum.cn import ric
 
-        self.count += 1
-        day = datetime.date(birth_year, 1, 1) + datetime.timedelta(days=(self.count // 500) % 360)
-        body = f"510101{day:%Y%m%d}{(self.count % 500) * 2 + (1 if male else 0):03d}"
-        return body + ric.calc_check_digit(body + "0")
+        while True:
+            self.count += 1
+            day = datetime.date(birth_year, 1, 1) + datetime.timedelta(days=(self.count // 500) % 360)
+            body = f"510101{day:%Y%m%d}{(self.count % 500) * 2 + (1 if male else 0):03d}"
+            number = body + ric.calc_check_digit(body + "0")
+            if number not in self.used:
+                self.used.add(number)
+                return number
 
 
 def household_rows(number: int, rng: random.Random, people: People, *, wage_bump: int = 0) -> list[list]:

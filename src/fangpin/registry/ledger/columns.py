@@ -307,8 +307,9 @@ class Column:
 
     @property
     def repetitive(self) -> bool:
-        """Member columns whose few distinct values repeat down the sheet: worth a per-file cache."""
-        return self.level == MEMBER and self.field not in ("name", "id_number", "birth_date")
+        """Columns whose values repeat down the sheet (places, code tables, years, round amounts):
+        worth remembering each distinct value's reading for the file."""
+        return self.field not in ("name", "id_number", "birth_date", "number", "phone", "address")
 
 
 def _c(label, level, field, read, required=False, model=""):

@@ -39,6 +39,7 @@ from .columns import (
 BAD = object()  # a cell that could not be read (its error is already listed)
 ZERO = Decimal("0.00")
 Progress = Callable[[str, int, int | None], None]
+CACHE_LIMIT = 50_000
 
 
 class FileInvalid(ValidationFailed):
@@ -219,19 +220,11 @@ class _Reader:
                           household_columns=household_labels, member_fields=member_fields,
                           money_columns=money_columns, rows=rows, positions=positions)
 
-    def _read_cell(self, row: int, column: Column, value):
-        try:
-            return column.read(value)
-        except CellProblem as problem:
-            self.errors.append(cell_error(row, column.label, text_of(value), problem.reason, problem.code))
-            return BAD
-
     def _read_household(self, draft: HouseholdDraft, columns: list[Column]) -> None:
         for i, (column, value) in enumerate(zip(columns, draft.raw)):
-            try:
-                draft.values[column.label] = column.read(value)
-            except CellProblem as problem:
-                draft.values[column.label] = BAD
+            result, problem = self._reading(column, value)
+            draft.values[column.label] = result
+            if problem is not None:
                 draft.problems.append((i, column.label, problem.code, problem.reason))
                 self.errors.append(cell_error(draft.row, column.label, text_of(value), problem.reason, problem.code))
 
@@ -259,23 +252,31 @@ class _Reader:
                     _("同一户的户级信息须一致：本户第%(r)d行为“%(v)s”。") % {"r": draft.row, "v": text_of(draft.raw[i])},
                     "household_disagrees"))
 
-    def _read_repetitive(self, row: int, column: Column, value):
-        """Like _read_cell, remembering each distinct value's result (or problem) per column."""
-        cache = self._cache.setdefault(column.label, {})
-        key = (value.__class__, value)
-        if key not in cache:
-            try:
-                cache[key] = (column.read(value), None)
-            except CellProblem as problem:
-                cache[key] = (BAD, problem)
-        result, problem = cache[key]
+    def _reading(self, column: Column, value) -> tuple:
+        """(value read, None) or (BAD, CellProblem); each distinct value of a repetitive column is
+        read once per file (up to CACHE_LIMIT values a column)."""
+        if column.repetitive:
+            cache = self._cache.setdefault(column.label, {})
+            key = (value.__class__, value)
+            found = cache.get(key)
+            if found is not None:
+                return found
+        try:
+            found = (column.read(value), None)
+        except CellProblem as problem:
+            found = (BAD, problem)
+        if column.repetitive and len(cache) < CACHE_LIMIT:
+            cache[key] = found
+        return found
+
+    def _read_cell(self, row: int, column: Column, value):
+        result, problem = self._reading(column, value)
         if problem is not None:
             self.errors.append(cell_error(row, column.label, text_of(value), problem.reason, problem.code))
         return result
 
     def _read_member(self, row, values, id_pos, mem_pos, member_fields, health_known, grade_known) -> MemberDraft:
-        cells = {column.field: (column, (self._read_repetitive if column.repetitive else self._read_cell)(
-            row, column, values[p])) for p, column in mem_pos}
+        cells = {column.field: (column, self._read_cell(row, column, values[p])) for p, column in mem_pos}
         resident = self._read_id(row, values[id_pos])
         data = {f: cells[f][1] for f in member_fields}
         if resident is not None:
