@@ -137,3 +137,27 @@ def test_manual_merge(village_cadre, township_officer, household):
     second.refresh_from_db()
     assert second.status == LeadStatus.MERGED and second.merged_into == first
     assert set(first.risk_types) == {RiskType.ILLNESS, RiskType.DISASTER}
+
+
+def test_lead_for_unknown_person_opens_provisional_household(places, county_admin):
+    from fangpin.registry.choices import HouseholdStatus
+    from fangpin.registry.services import household_confirm_provisional
+
+    from ..factories import id_number
+
+    outcome = services.lead_raise_for_person(
+        actor=None, channel=Channel.SELF_DECLARATION, place=places["t1v2"], person_name="王五",
+        id_number=id_number(), phone="13800001111", risk_types=[RiskType.ACCIDENT], summary="车祸住院")
+    household = outcome.lead.household
+    assert household.status == HouseholdStatus.PROVISIONAL and household.head.name == "王五"
+    assert household.number.startswith("90000")
+    household_confirm_provisional(actor=county_admin, household=household, number="5101010099")
+    household.refresh_from_db()
+    assert household.status == HouseholdStatus.ACTIVE and household.number == "5101010099"
+
+
+def test_lead_for_registered_person_goes_to_their_household(places, household):
+    outcome = services.lead_raise_for_person(
+        actor=None, channel=Channel.TIP, place=places["t2v1"], person_name="任意",
+        id_number=household.head.id_number, risk_types=[RiskType.ILLNESS], summary="邻居反映", anonymous=True)
+    assert outcome.lead.household == household and outcome.lead.place == household.place

@@ -225,6 +225,28 @@ def lead_raise(*, actor, channel: str, risk_types, summary: str, household=None,
     return LeadOutcome(lead, created=True, merged=open_lead is not None)
 
 
+@transaction.atomic
+def lead_raise_for_person(*, actor, channel: str, place: Place, person_name: str, id_number: str,
+                          phone: str = "", **lead_fields) -> LeadOutcome:
+    """A lead that names a person rather than a household (self-declarations, tips, pushed lists).
+    The person's active household gets the lead; someone not in the registry gets a provisional
+    household, opened for verification."""
+    from fangpin.registry.idnumber import parse_id_number
+    from fangpin.registry.models import Member
+    from fangpin.registry.services import household_open_provisional
+
+    resident = parse_id_number(id_number)
+    member = Member.objects.filter(id_number=resident.number, ended_on__isnull=True).select_related(
+        "household__place").first()
+    if member is not None:
+        household = member.household
+    else:
+        household = household_open_provisional(actor=actor, place=place, head_name=person_name,
+                                               id_number=resident.number, phone=phone,
+                                               reason=_("线索所涉人员不在档案中，新建待核实农户"))
+    return lead_raise(actor=actor, channel=channel, household=household, **lead_fields)
+
+
 def _update_lead(lead: Lead, *, actor, reason: str = "", **values) -> Lead:
     before = snapshot(lead)
     for key, value in values.items():

@@ -13,6 +13,10 @@ class HouseholdStatus(models.TextChoices):
     ACTIVE = "active", _("在册")
     DISSOLVED = "dissolved", _("已销户")
     MERGED = "merged", _("已合户")
+    PROVISIONAL = "provisional", _("待核实（线索新建）")
+
+
+EDITABLE_HOUSEHOLD_STATUSES = (HouseholdStatus.ACTIVE, HouseholdStatus.PROVISIONAL)
 
 
 class HouseGrade(models.TextChoices):

@@ -60,7 +60,7 @@ class Household(models.Model):
                                related_name="helped_households", verbose_name=_("帮扶责任人"))
     grid_worker = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True,
                                     related_name="grid_households", verbose_name=_("网格员"))
-    status = models.CharField(_("状态"), max_length=10, choices=HouseholdStatus.choices,
+    status = models.CharField(_("状态"), max_length=12, choices=HouseholdStatus.choices,
                               default=HouseholdStatus.ACTIVE)
     ended_on = models.DateField(_("销户日期"), null=True, blank=True)
     merged_into = models.ForeignKey("self", on_delete=models.PROTECT, null=True, blank=True,

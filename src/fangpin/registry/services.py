@@ -15,7 +15,7 @@ from fangpin.core.roles import Perm, Role
 from fangpin.core.scoping import ensure_in_area
 from fangpin.regions.models import Level, Place
 
-from .choices import EndReason, HouseholdStatus, HouseholdType, Relation
+from .choices import EDITABLE_HOUSEHOLD_STATUSES, EndReason, HouseholdStatus, HouseholdType, Relation
 from .idnumber import check_sex, normalise_text, parse_id_number
 from .models import Household, Income, Member
 from .phone import normalise_phone
@@ -205,9 +205,7 @@ def household_create(*, actor, place: Place, number: str, head: dict, members: l
     _unknown(fields, HOUSEHOLD_FIELDS - {"place"})
     fields = validate_household_fields({**fields, "place": place})
     _check_assignees(fields, place=place)
-    county = place
-    while county.level != Level.COUNTY:
-        county = county.parent
+    county = _county_of(place)
     if Household.objects.filter(county=county, number=number).exists():
         raise ValidationFailed("household_number_taken", _("户编号%(n)s已存在。") % {"n": number}, field="number")
     household = Household.objects.create(county=county, number=number, **fields)
@@ -262,7 +260,7 @@ def _check_assignees(fields: dict, *, place: Place) -> None:
 
 
 def _require_active(household: Household) -> None:
-    if not household.is_active:
+    if household.status not in EDITABLE_HOUSEHOLD_STATUSES:
         raise ValidationFailed(
             "household_ended", _("农户%(n)s已%(s)s，不能再修改。") % {"n": household.number, "s": household.get_status_display()}
         )
@@ -310,6 +308,69 @@ def household_merge(*, actor, source: Household, target: Household, on: datetime
     source.save()
     log_change(source, ChangeLog.Action.END, actor=actor, before=before, reason=reason)
     return target
+
+
+def _county_of(place: Place) -> Place:
+    county = place
+    while county.level != Level.COUNTY:
+        county = county.parent
+    return county
+
+
+PROVISIONAL_NUMBER_PREFIX = "9"
+
+
+@transaction.atomic
+def household_open_provisional(*, actor, place: Place, head_name: str, id_number: str, phone: str = "",
+                               reason: str) -> Household:
+    """Open a household for a person a lead names who is not in the registry. It stays provisional
+    until verification confirms it (`household_confirm_provisional`) or dissolves it. `actor` is None
+    when the lead came through a public channel."""
+    if actor is not None:
+        ensure_in_area(actor, place, Perm.RAISE_LEAD)
+    if place.level not in (Level.VILLAGE, Level.GROUP):
+        raise ValidationFailed("place_level", _("农户必须属于村或村民小组。"), field="place")
+    head = validate_member_fields({"name": head_name, "id_number": id_number})
+    county = _county_of(place)
+    # Provisional numbers are 9 0000 and a sequence: a shape county household numbers do not take.
+    taken = Household.objects.filter(county=county, number__startswith=PROVISIONAL_NUMBER_PREFIX + "0000")
+    last = taken.order_by("-number").values_list("number", flat=True).first()
+    sequence = int(last[5:]) + 1 if last else 1
+    household = Household.objects.create(
+        county=county, number=f"{PROVISIONAL_NUMBER_PREFIX}0000{sequence:08d}", place=place,
+        phone=normalise_phone(phone or "", field="phone"), household_type=HouseholdType.ORDINARY,
+        status=HouseholdStatus.PROVISIONAL,
+    )
+    log_change(household, ChangeLog.Action.CREATE, actor=actor, reason=reason)
+    try:
+        with transaction.atomic():
+            member = Member.objects.create(household=household, relation=Relation.HEAD, **head)
+    except IntegrityError:
+        raise ValidationFailed("person_in_other_household",
+                               _("证件号码%(id)s的成员已在其他农户中。") % {"id": head["id_number"]},
+                               field="id_number") from None
+    log_change(member, ChangeLog.Action.CREATE, actor=actor, reason=reason)
+    return household
+
+
+@transaction.atomic
+def household_confirm_provisional(*, actor, household: Household, number: str, reason: str = "") -> Household:
+    """Verification found the household real: it gets its registry number and becomes active."""
+    household = _lock(Household, household.pk)
+    ensure_in_area(actor, household, Perm.EDIT_REGISTRY)
+    if household.status != HouseholdStatus.PROVISIONAL:
+        raise ValidationFailed("not_provisional", _("农户%(n)s不是待核实农户。") % {"n": household.number})
+    number = normalise_text(str(number or ""))
+    if not number.isdigit():
+        raise ValidationFailed("household_number", _("户编号只能是数字：“%(v)s”") % {"v": number}, field="number")
+    if Household.objects.filter(county=household.county, number=number).exclude(pk=household.pk).exists():
+        raise ValidationFailed("household_number_taken", _("户编号%(n)s已存在。") % {"n": number}, field="number")
+    before = snapshot(household)
+    household.number, household.status = number, HouseholdStatus.ACTIVE
+    household.version += 1
+    household.save()
+    log_change(household, ChangeLog.Action.UPDATE, actor=actor, before=before, reason=reason or _("核实后转为在册农户"))
+    return household
 
 
 # ---------------------------------------------------------------- members
