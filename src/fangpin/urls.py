@@ -5,6 +5,7 @@ urlpatterns = [
     path("i18n/setlang/", set_language, name="set_language"),
     path("api/", include("fangpin.api_urls")),
     path("ledger/", include("fangpin.registry.ledger.urls")),
+    path("monitoring/", include("fangpin.monitoring.urls")),
     path("", include("fangpin.registry.urls")),
     path("", include("fangpin.core.urls")),
 ]
