@@ -9,16 +9,18 @@ from decimal import Decimal
 import pytest
 from django.contrib.auth import authenticate
 from django.contrib.auth.password_validation import validate_password
-from django.db import transaction
+from django.db import connection, transaction
 from django.test import RequestFactory
 
 from fangpin.core.models import ChangeLog, User
 from fangpin.core.roles import Role
+from fangpin.demo import generator
 from fangpin.demo.calibration import measure
 from fangpin.demo.economy import INCOME_YEARS
-from fangpin.demo.generator import ODDITIES, generate_county
+from fangpin.demo.generator import MEMBERS, ODDITIES, CountyGenerator, generate_county
 from fangpin.demo.people import DATA_AS_OF
 from fangpin.demo.users import DEMO_PASSWORD, create_demo_users
+from fangpin.demo.writers import FastWriter
 from fangpin.regions.models import Level, Place
 from fangpin.registry.idnumber import parse_id_number
 from fangpin.registry.models import Household, Income, Member
@@ -253,3 +255,42 @@ def test_services_work_on_top_of_the_generated_data(county):
     household = make_household(admin, group, members=3)
     assert household.pk > Household.objects.exclude(pk=household.pk).order_by("-pk").first().pk
     assert household.size == 3
+
+
+def registry_indexes() -> set:
+    tables = [Household._meta.db_table, Member._meta.db_table, Income._meta.db_table]
+    with connection.cursor() as cursor:
+        return {(table, name) for table in tables
+                for name in connection.introspection.get_constraints(cursor, table)}
+
+
+@pytest.mark.django_db(transaction=True)
+def test_writer_thread_writes_the_same_county_as_inline_writing(monkeypatch):
+    monkeypatch.setattr(generator, "DEFER_INDEXES_FROM", 100)  # exercise the large-county path cheaply
+    indexes = registry_indexes()
+    with transaction.atomic():  # inside a transaction the chunks are written in this thread
+        generate_county(households=300, seed=5)
+        inline = fingerprint()
+        transaction.set_rollback(True)
+    generate_county(households=300, seed=5)  # outside: on the writer thread, a transaction per chunk
+    assert fingerprint() == inline
+    assert ChangeLog.objects.count() == 1
+    assert registry_indexes() == indexes
+
+
+@pytest.mark.django_db(transaction=True)
+def test_writer_failure_stops_generation_and_leaves_no_half_chunk(monkeypatch):
+    monkeypatch.setattr(generator, "DEFER_INDEXES_FROM", 100)
+    indexes = registry_indexes()
+
+    class BrokenWriter(FastWriter):
+        def write(self, table, rows):
+            if table is MEMBERS:
+                raise RuntimeError("disk full")
+            super().write(table, rows)
+
+    with pytest.raises(RuntimeError, match="disk full"):
+        CountyGenerator(households=4500, seed=3).run(writer=BrokenWriter())
+    assert not Household.objects.exists() and not Member.objects.exists()
+    assert not ChangeLog.objects.exists()
+    assert registry_indexes() == indexes

@@ -59,6 +59,7 @@ GENERATOR_VERSION = 1
 COUNTY_CODE = "513921000000"
 COUNTY_NAME = "青岚县"
 CHUNK_HOUSEHOLDS = 2000
+DEFER_INDEXES_FROM = 20_000  # households; see _deferred_indexes
 
 HouseholdType, HouseholdStatus = plain(choices.HouseholdType), plain(choices.HouseholdStatus)
 HouseGrade, EndReason, DisabilityGrade = plain(choices.HouseGrade), plain(choices.EndReason), plain(choices.DisabilityGrade)
@@ -555,7 +556,7 @@ class CountyGenerator:
             bar.update(places_task, completed=1)
             task = bar.add_task("生成并写入农户", total=self.households, rows=0)
             first_id = (Household.objects.aggregate(m=Max("id"))["m"] or 0) + 1
-            with _bulk_load_settings(), _sink(writer) as sink:
+            with _deferred_indexes(self.households), _sink(writer) as sink:
                 for chunk in self.chunks(first_id, timestamp):
                     sink.put(chunk)
                     bar.update(task, advance=len(chunk.households), rows=self.summary.rows)
@@ -650,20 +651,31 @@ def _sink(writer):
 
 
 @contextlib.contextmanager
-def _bulk_load_settings():
-    """A bigger page cache on SQLite while millions of index entries go in; restored afterwards."""
-    if connection.vendor != "sqlite":
+def _deferred_indexes(households: int):
+    """On SQLite, building the registry tables' secondary indexes once at the end (a sort) is far
+    cheaper than keeping them up to date row by row: the ID-number indexes take millions of random
+    inserts. Only for a large county written outside a transaction into empty tables; the indexes
+    are recreated from their own definitions even when writing fails. (Not on PostgreSQL: there a
+    killed run would leave the indexes missing after the demo command's flush, while SQLite's demo
+    database is deleted and migrated afresh.)"""
+    tables = [t.model._meta.db_table for t in (HOUSEHOLDS, MEMBERS, INCOMES)]
+    if (connection.vendor != "sqlite" or connection.in_atomic_block or households < DEFER_INDEXES_FROM
+            or Household.objects.exists() or Member.objects.exists() or Income.objects.exists()):
         yield
         return
     with connection.cursor() as cursor:
-        cursor.execute("PRAGMA cache_size")
-        previous = cursor.fetchone()[0]
-        cursor.execute("PRAGMA cache_size = -131072")
+        cursor.execute(
+            "SELECT name, sql FROM sqlite_master WHERE type = 'index' AND sql IS NOT NULL AND tbl_name IN (%s, %s, %s)"
+            " ORDER BY name", tables)
+        indexes = cursor.fetchall()
+        for name, _ in indexes:
+            cursor.execute(f"DROP INDEX {connection.ops.quote_name(name)}")
     try:
         yield
     finally:
         with connection.cursor() as cursor:
-            cursor.execute(f"PRAGMA cache_size = {int(previous)}")
+            for _, sql in indexes:
+                cursor.execute(sql)
 
 
 class _Silent:

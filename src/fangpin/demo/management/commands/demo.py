@@ -5,6 +5,7 @@ from django.core.management import call_command
 from django.core.management.base import BaseCommand
 from django.db import connection
 
+from fangpin.core.models import ChangeLog
 from fangpin.demo.generator import generate_county
 from fangpin.demo.users import DEMO_PASSWORD, create_demo_users
 
@@ -26,9 +27,15 @@ class Command(BaseCommand):
         started = time.monotonic()
         county = generate_county(households=households, seed=seed, progress=True)
         logins = create_demo_users(county)
+        built = ChangeLog.objects.filter(source="demo", object_type="regions.place", object_id=county.pk).latest("id").after
         self.stdout.write(self.style.SUCCESS(
-            f"演示县“{county.name}”已生成：{households} 户，用时 {time.monotonic() - started:.1f} 秒"
+            f"演示县“{county.name}”已生成：{built['townships']}个乡镇、{built['villages']}个村、"
+            f"{built['households']:,}户{built['members']:,}人、{built['income_rows']:,}条年度收支"
+            f"（{built['income_years'][0]}-{built['income_years'][-1]}年），用时 {time.monotonic() - started:.1f} 秒"
             f" / demo county built in {settings.DATA_DIR}"))
+        planted = "，".join(f"{o['label']} {o['count']}户" for o in built["oddities"].values() if o["count"])
+        if planted:
+            self.stdout.write(f"故意埋设的数据问题（供数据质量核查）：{planted}")
         self.stdout.write(f"演示账号（密码均为 {DEMO_PASSWORD}）/ demo logins (password {DEMO_PASSWORD}):")
         for login in logins:
             self.stdout.write(f"  {login.username:<22} {login.role_label:<10} {login.place_name}")
