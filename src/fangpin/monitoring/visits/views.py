@@ -21,7 +21,7 @@ from fangpin.regions.models import Level, Place
 from fangpin.registry.choices import Relation
 from fangpin.registry.models import Household
 
-from ..choices import RiskType
+from ..choices import RiskTier, RiskType
 from ..models import SweepChecklist, SweepGroup, SweepItem, Visit, VisitPolicy
 from . import card as cards, queries, schedule, services
 from .forms import VisitCardForm, VisitPolicyForm
@@ -210,7 +210,7 @@ class SweepDetailView(AreaScopedMixin, DetailView):
     def get_context_data(self, **kwargs):
         user = self.request.user
         items = list(SweepItem.objects.restrict(user, Perm.VIEW_REGISTRY).filter(checklist=self.object)
-                     .annotate(head=queries.head_name("household"))
+                     .annotate(head_label=queries.head_name("household"))
                      .select_related("household__place", "visit__visitor").order_by("status", "household__number"))
         labels = dict(SweepGroup.choices)
         for item in items:
