@@ -7,6 +7,7 @@ from django.db import connection
 
 from fangpin.core.models import ChangeLog
 from fangpin.demo.generator import generate_county
+from fangpin.demo.monitoring import adopt_default_thresholds, simulate_months
 from fangpin.demo.users import DEMO_PASSWORD, create_demo_users
 
 
@@ -39,6 +40,16 @@ class Command(BaseCommand):
         self.stdout.write(f"演示账号（密码均为 {DEMO_PASSWORD}）/ demo logins (password {DEMO_PASSWORD}):")
         for login in logins:
             self.stdout.write(f"  {login.username:<22} {login.role_label:<10} {login.place_name}")
+        standard = adopt_default_thresholds(county)
+        self.stdout.write(f"监测标准：第{standard.version}版，监测线{standard.monitoring_line}元，"
+                          f"{standard.effective_from:%Y-%m-%d}起生效")
+        for month in simulate_months(county, seed):
+            shocks = month["shocks"]
+            disaster = shocks["disaster"]
+            self.stdout.write(
+                f"{month['period']} 冲击：大病{shocks['illness']['households']}户、失业{shocks['job_loss']['households']}户、"
+                f"受灾{disaster['households']}户{'（' + disaster['township'] + '）' if disaster['township'] else ''}；"
+                f"系统筛查新增线索{month['leads']['new']}条、并入已有线索{month['leads']['merged']}条")
         if not no_serve:
             call_command("serve", port=port)
 
