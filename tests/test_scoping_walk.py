@@ -54,6 +54,11 @@ from .factories import make_user
 # Routes anyone may open without signing in, and why.
 PUBLIC = {
     "login": "the sign-in page is where everyone starts",
+    "declare": "farmers self-declare without an account (DOMAIN.md §4, channel 1); shows only place names",
+    "declare-done": "shows the ack number kept in the visitor's own session, nothing else",
+    "declare-status": "a farmer checks status with ack number and phone together; shows status words only",
+    "tip": "anyone may report a household in difficulty, anonymously (DOMAIN.md §4, channel 6)",
+    "tip-done": "shows the ack number kept in the visitor's own session, nothing else",
 }
 # Routes the signed-in walk leaves out, and why. Everything else is walked.
 NOT_WALKED = {
