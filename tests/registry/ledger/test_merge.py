@@ -264,3 +264,18 @@ def test_blank_money_block_leaves_income_alone(tmp_path, county_admin, places):
     merged = import_rows(tmp_path, rows, county_admin, name="some.csv")
     income = Income.objects.get()
     assert income.wage_income == Decimal("100.00") and income.operating_income == Decimal("0.00")
+
+
+def test_command_line_merge_reuses_the_file_it_just_read(tmp_path, county_admin, places):
+    from fangpin.registry.ledger import services as ledger_services
+
+    path = write_ledger(tmp_path / "l.csv", household("1001"))
+    staged = ledger_stage(path, actor=county_admin, keep_for_merge=True)
+    assert [pk for pk, _digest, _ledger in ledger_services._kept] == [staged.pk]
+    ledger_merge(staged, actor=county_admin)
+    assert ledger_services._kept == [] and Household.objects.count() == 1
+    # A web upload keeps nothing between requests.
+    again = ledger_stage(write_ledger(tmp_path / "m.csv", household("1002")), actor=county_admin)
+    assert ledger_services._kept == []
+    ledger_merge(again, actor=county_admin)
+    assert Household.objects.count() == 2

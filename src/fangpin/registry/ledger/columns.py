@@ -98,14 +98,15 @@ def label_map(choices) -> dict[str, str]:
     return {**_labels(choices), **ALIASES.get(choices, {})}
 
 
-def export_label(choices, value: str) -> str:
-    if not value:
-        return ""
-    special = EXPORT_LABELS.get(choices)
-    if special is not None:
-        return special[value]
+@functools.cache
+def _export_labels(choices) -> dict[str, str]:
     with translation.override(None):
-        return str(choices(value).label)
+        return {value: str(label) for value, label in choices.choices} | EXPORT_LABELS.get(choices, {})
+
+
+def export_label(choices, value: str) -> str:
+    """The label the ledger writes for a stored code ('' for none)."""
+    return _export_labels(choices)[value] if value else ""
 
 
 def choice_reader(choices, *, allowed_text: str | None = None) -> Callable:

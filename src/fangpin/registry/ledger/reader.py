@@ -85,7 +85,10 @@ class HouseholdDraft:
 
 @dataclass
 class LedgerFile:
-    table: Table
+    """What the file says, read and checked on its own. It keeps no reference to the sheet, so the
+    reader's memory (calamine holds the whole sheet) is freed once reading is done."""
+
+    header_row: int
     households: list[HouseholdDraft]
     errors: list[dict]
     warnings: list[dict]
@@ -216,7 +219,7 @@ class _Reader:
         drafts = list(households.values())
         for draft in drafts:
             self._check_household(draft)
-        return LedgerFile(table=self.table, households=drafts, errors=self.errors, warnings=self.warnings,
+        return LedgerFile(header_row=self.table.header_row, households=drafts, errors=self.errors, warnings=self.warnings,
                           household_columns=household_labels, member_fields=member_fields,
                           money_columns=money_columns, rows=rows, positions=positions)
 

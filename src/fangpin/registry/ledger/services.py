@@ -19,7 +19,7 @@ from fangpin.core.roles import Perm
 from .merge import write_plan
 from .models import LedgerImport
 from .plan import MergePlan, build_plan
-from .reader import read_ledger
+from .reader import LedgerFile, read_ledger
 
 def file_sha256(path: Path) -> str:
     digest = hashlib.sha256()
@@ -34,10 +34,24 @@ def _check_actor(actor) -> None:
         actor.require(Perm.IMPORT_LEDGER)
 
 
+# The file as the last validation in this process read it, for a merge that follows in the same
+# process (the command line): (import id, file SHA-256, LedgerFile). One entry at most; the web
+# does not keep it, so that a server process never holds a county's file between requests.
+_kept: list[tuple[int, str, LedgerFile]] = []
+
+
+def _read(ledger_import: LedgerImport, progress) -> LedgerFile:
+    while _kept:
+        pk, digest, ledger = _kept.pop()
+        if pk == ledger_import.pk and digest == ledger_import.file_sha256:
+            return ledger
+    return read_ledger(ledger_import.file_path, progress=progress)
+
+
 def _plan(ledger_import: LedgerImport, *, actor, progress=None) -> MergePlan | None:
     """Read and check the file; on a whole-file problem record it and return None."""
     try:
-        ledger = read_ledger(ledger_import.file_path, progress=progress)
+        ledger = _read(ledger_import, progress)
     except ValidationFailed as exc:
         details = exc.details or [{"row": None, "column": "", "value": "", "reason": exc.message, "code": exc.code}]
         ledger_import.errors = details
@@ -54,25 +68,32 @@ def _plan(ledger_import: LedgerImport, *, actor, progress=None) -> MergePlan | N
     return plan
 
 
-def ledger_stage(path, *, actor, original_name: str | None = None, progress=None) -> LedgerImport:
+def ledger_stage(path, *, actor, original_name: str | None = None, progress=None,
+                 keep_for_merge: bool = False) -> LedgerImport:
     """Record an uploaded file and validate it: the import is then `validated` (ready to merge,
-    with counts of what would change) or `invalid` (with every error)."""
+    with counts of what would change) or `invalid` (with every error).
+
+    `keep_for_merge` keeps the file as read in this process, so that a `ledger_merge` that follows
+    in the same process (the command line) skips reading it again; the merge still checks the
+    file's SHA-256 and re-checks everything against the registry inside its transaction."""
     _check_actor(actor)
     path = Path(path).resolve()
     ledger_import = LedgerImport.objects.create(
         file_path=str(path), original_name=(original_name or path.name)[:200], file_sha256=file_sha256(path),
-        uploaded_by=actor, area_code=actor.place.code if actor is not None else "",
+        uploaded_by=actor, area_code=actor.place.code if actor is not None and actor.place_id else "",
     )
-    return ledger_validate(ledger_import, actor=actor, progress=progress)
+    return ledger_validate(ledger_import, actor=actor, progress=progress, keep_for_merge=keep_for_merge)
 
 
-def ledger_validate(ledger_import: LedgerImport, *, actor, progress=None) -> LedgerImport:
+def ledger_validate(ledger_import: LedgerImport, *, actor, progress=None, keep_for_merge: bool = False) -> LedgerImport:
     """(Re)check a staged file against the registry as it is now."""
     _check_actor(actor)
     _require_visible(ledger_import, actor)
     if ledger_import.status == LedgerImport.Status.MERGED:
         raise Conflict("ledger_merged", _("该文件已导入，不能重新校验。"))
     plan = _plan(ledger_import, actor=actor, progress=progress)
+    if keep_for_merge and plan is not None and not plan.errors:
+        _kept.append((ledger_import.pk, ledger_import.file_sha256, plan.ledger))
     ledger_import.status = (LedgerImport.Status.VALIDATED if plan is not None and not plan.errors
                             else LedgerImport.Status.INVALID)
     ledger_import.validated_at = timezone.now()

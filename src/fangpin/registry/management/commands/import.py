@@ -52,7 +52,7 @@ class Command(BaseCommand):
 
     def _ledger(self, path: Path, actor, check: bool) -> None:
         with progress_bar() as progress:
-            staged = ledger_stage(path, actor=actor, progress=progress)
+            staged = ledger_stage(path, actor=actor, progress=progress, keep_for_merge=not check)
             self._summary(staged)
             if staged.status == LedgerImport.Status.INVALID:
                 self._refuse(path, f"文件有 {staged.error_count} 处错误，未导入任何数据 / "
