@@ -21,8 +21,8 @@ from fangpin.regions.models import Level, Place
 from fangpin.registry.choices import Relation
 from fangpin.registry.models import Household
 
-from ..choices import RiskTier, RiskType
-from ..models import SweepChecklist, SweepGroup, SweepItem, Visit, VisitPolicy
+from ..choices import OPEN_LEAD_STATUSES, RiskTier, RiskType
+from ..models import Lead, SweepChecklist, SweepGroup, SweepItem, Visit, VisitPolicy
 from . import card as cards, queries, schedule, services
 from .forms import VisitCardForm, VisitPolicyForm
 
@@ -112,6 +112,31 @@ class VisitNewView(AreaScopedMixin, TemplateView):
         if wants_json:
             return JsonResponse({"ok": False, "errors": form.errors.get_json_data()}, status=400)
         return self.render_to_response(self.get_context_data(form=form), status=400)
+
+
+class VisitPanelView(AreaScopedMixin, TemplateView):
+    """The household page's visits panel: tier, next visit due, last visits and open leads."""
+
+    model = Household
+    required_perm = Perm.VIEW_REGISTRY
+    template_name = "monitoring/visits/_household_panel_body.html"
+    last_visits = 5
+
+    def get_context_data(self, **kwargs):
+        user = self.request.user
+        household = get_object_or_404(self.get_queryset().select_related("county"), pk=self.kwargs["pk"])
+        visits = list(Visit.objects.restrict(user, Perm.VIEW_REGISTRY).filter(household=household)
+                      .select_related("visitor").order_by("-visited_on", "-id")[:self.last_visits])
+        for visit in visits:
+            visit.change_lines = cards.describe_changes(visit.changes)
+        risk_labels = dict(RiskType.choices)
+        leads = list(Lead.objects.restrict(user, Perm.VIEW_LEADS).filter(household=household,
+                                                                       status__in=OPEN_LEAD_STATUSES))
+        for lead in leads:
+            lead.risk_labels = [risk_labels.get(r, r) for r in lead.risk_types]
+        row = schedule.next_visit_due(household) if household.is_active else None
+        return {**super().get_context_data(**kwargs), "household": household, "visits": visits, "leads": leads,
+                "schedule": row, "tier_label": RiskTier(row.risk_tier).label if row else ""}
 
 
 class VisitDetailView(AreaScopedMixin, DetailView):
