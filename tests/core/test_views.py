@@ -28,7 +28,7 @@ def test_login_page_is_chinese_and_signs_in_to_the_search(client, village_cadre)
     page = client.get(reverse("login"))
     assert page.status_code == 200 and "登录" in page.content.decode()
     response = client.post(reverse("login"), {"username": "cadre_a", "password": PASSWORD}, follow=True)
-    assert response.redirect_chain[-1][0] == reverse("household-list")
+    assert response.redirect_chain[-1][0] == reverse("todo")  # field workers start at their to-do list
     assert response.context["user"] == village_cadre
 
 
@@ -50,9 +50,10 @@ def test_logout_ends_the_session(client, village_cadre):
 
 
 def test_home_sends_each_role_to_its_start_page(client, places):
+    field_roles = {Role.HELPER, Role.GRID_WORKER, Role.VILLAGE_CADRE}
     for role in Role.values:
         client.force_login(make_user(role, places["t1v1"]))
-        assert client.get(reverse("home")).url == reverse("household-list")
+        assert client.get(reverse("home")).url == reverse("todo" if role in field_roles else "household-list")
 
 
 def test_home_tells_a_user_without_a_role_what_to_do(client, places):

@@ -16,7 +16,7 @@ from django.views.generic import ListView, TemplateView
 
 from .masking import mask_id_number, mask_phone
 from .models import AccessLog, ChangeLog
-from .roles import Perm
+from .roles import Perm, Role
 
 
 def style_widgets(fields) -> None:
@@ -64,8 +64,11 @@ class HomeView(LoginRequiredMixin, TemplateView):
     told so instead of meeting a 403."""
 
     template_name = "core/no_access.html"
+    field_roles = {Role.HELPER, Role.GRID_WORKER, Role.VILLAGE_CADRE}  # their day starts at the to-do list
 
     def get(self, request, *args, **kwargs):
+        if request.user.role in self.field_roles and request.user.has_perm_named(Perm.RECORD_VISIT):
+            return redirect("todo")
         if request.user.has_perm_named(Perm.VIEW_REGISTRY):
             return redirect("household-list")
         return super().get(request, *args, **kwargs)
