@@ -326,5 +326,10 @@ def summarise_item(item: CardItem, values: dict) -> str:
     for member in values.get("members", {}).values():
         shown = [str(f.label) if f.kind == BOOL else f.shown(member.get(f.name)) for f in item.member_fields
                  if member.get(f.name) not in (None, "", False, 0)]
-        parts.append(f"{member['name']} {'·'.join(shown) or '—'}")
-    return "；".join(parts) or _("未填写")
+        if shown:
+            parts.append(f"{member['name']} {'·'.join(shown)}")
+    if parts:
+        return "；".join(parts)
+    if item.member_fields and all(f.kind == BOOL for f in item.member_fields) and values.get("members"):
+        return _("无")
+    return _("未填写")

@@ -137,7 +137,7 @@ def _raw(value):
 
 
 class VisitPolicyForm(ServiceErrorsMixin, forms.Form):
-    effective_from = forms.DateField(label=_("生效日期"), widget=forms.DateInput(attrs={"type": "date"}))
+    effective_from = forms.DateField(label=_("生效日期"), widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"))
     warning_interval_days = forms.IntegerField(label=_("预警（红）走访间隔天数"), min_value=1, max_value=366)
     key_interval_days = forms.IntegerField(label=_("重点（黄）走访间隔天数"), min_value=1, max_value=366)
     general_interval_days = forms.IntegerField(label=_("一般（绿）走访间隔天数"), min_value=1, max_value=366)

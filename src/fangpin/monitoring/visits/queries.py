@@ -28,6 +28,11 @@ def head_name(outer: str = "pk") -> Subquery:
     return Subquery(heads.values("name")[:1], output_field=CharField())
 
 
+def place_label(place: Place) -> str:
+    """A household's place as a field worker says it: the village, and the group when it has one."""
+    return f"{place.parent.name}{place.name}" if place.level == Level.GROUP and place.parent_id else place.name
+
+
 def village_of_place() -> Case:
     """The village of a household's place (its own place, or the parent of its group)."""
     return Case(When(place__level=Level.GROUP, then=F("place__parent_id")), default=F("place_id"))
@@ -63,34 +68,34 @@ def todo_for(user, on: datetime.date) -> Todo:
     due = (schedule.due(households, policies, on)
            .annotate(own=Case(When(own, then=Value(True)), default=Value(False), output_field=BooleanField()),
                      head_label=head_name())
-           .select_related("place"))
+           .select_related("place__parent"))
     visits_due = due.count()
     rows = schedule.attach_due_dates(due.order_by("-own", "schedule_from", "pk")[:TODO_VISITS], policies, on)
     rows.sort(key=lambda r: (not r.own, -r.days_overdue, r.pk))
     entries = [TodoEntry(
-        "visit", row.pk, row.head_label or row.number, row.place.name, _due_reason(row),
+        "visit", row.pk, row.head_label or row.number, place_label(row.place), _due_reason(row),
         reverse("visit-new", args=[row.pk]), own=row.own, urgent=row.days_overdue > 0,
         badge=str(RiskTier(row.risk_tier).label),
     ) for row in rows]
 
     leads = (Lead.objects.restrict(user, Perm.VIEW_LEADS).filter(status=LeadStatus.NEW, household__isnull=False)
-             .annotate(head_label=head_name("household")).select_related("place").order_by("raised_at", "pk"))
+             .annotate(head_label=head_name("household")).select_related("place__parent").order_by("raised_at", "pk"))
     leads_new = leads.count()
     for lead in leads[:TODO_LEADS]:
         entries.append(TodoEntry(
-            "lead", lead.household_id, lead.head_label or "", lead.place.name,
+            "lead", lead.household_id, lead.head_label or "", place_label(lead.place),
             _("新线索（%(c)s）：%(s)s") % {"c": lead.get_channel_display(), "s": lead.summary[:40]},
             reverse("visit-new", args=[lead.household_id]), urgent=bool(lead.accept_due and lead.accept_due.date() <= on),
         ))
 
     items = (SweepItem.objects.restrict(user, Perm.RECORD_VISIT)
              .filter(status=SweepItem.Status.PENDING, checklist__period=on.strftime("%Y-%m"))
-             .annotate(head_label=head_name("household")).select_related("household__place").order_by("pk"))
+             .annotate(head_label=head_name("household")).select_related("household__place__parent").order_by("pk"))
     sweeps_pending = items.count()
     labels = dict(SweepGroup.choices)
     for item in items[:TODO_SWEEPS]:
         entries.append(TodoEntry(
-            "sweep", item.household_id, item.head_label or "", item.household.place.name,
+            "sweep", item.household_id, item.head_label or "", place_label(item.household.place),
             _("八必访：%(g)s") % {"g": "、".join(str(labels.get(g, g)) for g in item.groups)},
             reverse("sweep-detail", args=[item.checklist_id]) + f"#item-{item.pk}",
         ))
