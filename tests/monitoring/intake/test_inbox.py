@@ -253,3 +253,26 @@ def test_qr_uses_the_public_address_when_set(places, township_officer, settings)
     settings.FANGPIN_PUBLIC_URL = "https://fp.example.gov.cn/"
     body = signed_in(township_officer).get(reverse("village-qr")).content.decode()
     assert f"https://fp.example.gov.cn/monitoring/declare/?v={places['t1v1'].code}" in body
+
+
+def test_inbox_and_overdue_pages_cost_the_same_queries_for_more_leads(county_admin, places, county_officer):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    client = signed_in(county_officer)
+
+    def queries(url):
+        with CaptureQueriesContext(connection) as captured:
+            assert client.get(url).status_code == 200
+        return len(captured)
+
+    def add_leads(n):
+        for i in range(n):
+            place = places["t1v1g1"] if i % 2 else places["t2v2"]
+            lead = raise_lead(county_admin, make_household(county_admin, place), [RiskType.ILLNESS])
+            make_overdue(lead)
+
+    add_leads(3)
+    few = queries(reverse("lead-inbox")), queries(reverse("leads-overdue"))
+    add_leads(12)
+    assert (queries(reverse("lead-inbox")), queries(reverse("leads-overdue"))) == few

@@ -66,7 +66,8 @@ def test_a_good_list_raises_a_lead_for_every_row(county_admin, places, registere
     assert [lead.channel for lead in leads] == [Channel.PUSHED_LIST] * 3
     first, second, third = leads
     assert first.household == registered and first.risk_types == [RiskType.ILLNESS, RiskType.SCHOOLING]
-    assert first.raised_by == county_admin and first.summary == "市医保局:住院自付3.1万元"  # tabular NFKC-normalises full-width punctuation
+    # The table reader NFKC-normalises cells: the full-width colon comes back as ":".
+    assert first.raised_by == county_admin and first.summary == "市医保局:住院自付3.1万元"
     assert first.evidence["source"] == "市乡村振兴局" and first.evidence["row"] == 2
     assert second.household.status == HouseholdStatus.PROVISIONAL and second.place == places["t2v1g1"]
     assert third.status == LeadStatus.MERGED and third.merged_into == first

@@ -35,7 +35,7 @@ from fangpin.registry.choices import Relation
 from fangpin.registry.models import Household, Member
 
 from .. import services as monitoring_services
-from ..choices import OPEN_LEAD_STATUSES, LeadStatus, RiskType
+from ..choices import LeadStatus, RiskType
 from ..models import Lead
 from . import services
 from .filters import LeadFilter
