@@ -34,6 +34,9 @@ def village(county_admin, places):
         made[name] = make_household(admin, v, members=2, **fields)
         return made[name]
 
+    made["elsewhere"] = make_household(admin, places["t1v2"], members=1)
+    for year in range(LAST_YEAR - 5, LAST_YEAR + 1):  # income ids unlike household ids: a wrong join shows
+        registry.income_set(actor=admin, household=made["elsewhere"], year=year, wage_income="1000")
     plain = add("plain")
     registry.member_update(actor=admin, member=member(plain, Relation.SPOUSE), labour_capacity="ordinary")
     for name in ("falling", "illness", "dibao", "disabled", "school", "work", "disaster", "no_labour"):
@@ -60,7 +63,6 @@ def village(county_admin, places):
     registry.income_set(actor=admin, household=made["disaster"], year=LAST_YEAR, wage_income="30000",
                         disaster_loss="1")
     registry.member_update(actor=admin, member=member(made["no_labour"]), labour_capacity="weak")
-    made["elsewhere"] = make_household(admin, places["t1v2"], members=1)
     registry.member_update(actor=admin, member=member(made["elsewhere"]), health="serious")
     return made
 

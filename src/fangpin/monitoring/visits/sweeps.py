@@ -44,7 +44,8 @@ def _yearly(year: int):
 def _falling_income(year: int, drop_ratio: Decimal) -> Q:
     """Income net of rigid spending fell by at least the drop ratio against the year before:
     "income falls sharply or spending rises sharply" in one figure."""
-    before = Subquery(_yearly(year - 1).annotate(v=_NET_AFTER_RIGID).values("v")[:1], output_field=_MONEY)
+    year_before = Income.objects.filter(household=OuterRef("household"), year=year - 1, quarter__isnull=True)
+    before = Subquery(year_before.annotate(v=_NET_AFTER_RIGID).values("v")[:1], output_field=_MONEY)
     fallen = (_yearly(year).annotate(before=before).alias(now=_NET_AFTER_RIGID)
               .filter(before__gt=0, now__lte=F("before") * (1 - drop_ratio)))
     return Q(Exists(fallen))
