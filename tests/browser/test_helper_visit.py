@@ -123,3 +123,22 @@ def test_a_half_filled_card_survives_closing_the_page(phone, live_server, helper
     expect(phone.locator("#visit-offline-status")).to_contain_text("已恢复")
     expect(phone.locator("#id_housing__house_grade")).to_have_value("D")
     expect(phone.locator("#id_changed_housing")).to_be_checked()
+
+
+def test_a_card_corrected_after_the_server_asks_leaves_no_draft_behind(phone, live_server, helper_round):
+    helper, household = helper_round
+    sign_in(phone, live_server)
+    url = f"{live_server.url}/monitoring/households/{household.pk}/visit/"
+    phone.goto(url)
+    phone.locator("#item-risks label", has_text="发现风险").click()
+    phone.get_by_role("button", name="提交走访").click()
+    expect(phone.locator("#item-risks .invalid-feedback")).to_contain_text("请选择发现的风险类型")
+    phone.locator("#item-risks label", has_text="因病").click()
+    phone.fill("#id_note", "户主住院")
+    phone.get_by_role("button", name="提交走访").click()
+    expect(phone.locator("#visit-result")).to_contain_text("因病")
+    visit = Visit.objects.filter(household=household).latest("id")
+    assert visit.lead is not None and visit.lead.channel == "helper_visit"
+    phone.goto(url)
+    expect(phone.locator("#visit-offline-status")).to_be_hidden()
+    expect(phone.locator("#id_risk_found")).not_to_be_checked()

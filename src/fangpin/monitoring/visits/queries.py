@@ -179,7 +179,7 @@ class SweepProgress:
 def sweep_progress(user, period: str) -> list[SweepProgress]:
     """Every village of the user's area with its checklist for the month (or none yet)."""
     villages = list(Place.objects.restrict(user).filter(level=Level.VILLAGE).select_related("parent"))
-    if user.place.level == Level.GROUP:
+    if user.place_id and user.place.level == Level.GROUP:
         villages = [user.place.parent]
     checklists = {c.village_id: c for c in SweepChecklist.objects.filter(
         village__in=villages, period=period).annotate(

@@ -11,6 +11,7 @@
 
   var OUTBOX = "fangpin.visits.outbox";
   var RETRY_MS = 60000;
+  var DRAFT_DAYS = 7;  // an older half-filled card is about another visit: start afresh
   var text = {
     queued: "没有信号：走访已保存在本机，恢复信号后会自动提交。",
     login: "登录已过期：走访已保存在本机，重新登录后会自动提交。",
@@ -129,6 +130,10 @@
     var draftKey = form.dataset.draftKey;
     var draft = load(draftKey, null);
     var started = Date.now();
+    if (draft && started - (draft.started || 0) > DRAFT_DAYS * 86400000) {
+      forget(draftKey);
+      draft = null;
+    }
     if (draft && !form.dataset.bound) {
       restore(form, draft.pairs);
       started = draft.started || started;
@@ -175,8 +180,20 @@
     });
   }
 
+  /* A recorded visit's page forgets the draft it came from (a form sent the ordinary way, after
+     the server asked for a correction, leaves its draft behind otherwise). */
+  function forgetRecorded(marker) {
+    var draft = load(marker.dataset.draftKey, null);
+    var recorded = marker.dataset.visitKey;
+    if (draft && recorded && draft.pairs.some(function (p) { return p[0] === "visit_key" && p[1] === recorded; })) {
+      forget(marker.dataset.draftKey);
+    }
+  }
+
   var form = document.getElementById("visit-form");
   if (form) { setUpForm(form); }
+  var recorded = document.getElementById("visit-recorded");
+  if (recorded) { forgetRecorded(recorded); }
   window.addEventListener("online", flush);
   flush();
 }());
