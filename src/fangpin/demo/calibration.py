@@ -219,7 +219,14 @@ def main(argv: list[str] | None = None) -> int:
     call_command("migrate", interactive=False, verbosity=0)
     county = generate_county(args.households, args.seed)
     metrics = measure(county)
-    print(f"种子 {args.seed}，{args.households:,} 户（数据截至 2025-12-31）\n")
+    from fangpin.core.models import ChangeLog
+
+    built = ChangeLog.objects.get(source="demo", object_id=county.pk).after
+    oddities = "，".join(f"{o['label']} {o['count']}" for o in built["oddities"].values())
+    print(f"种子 {args.seed}，{args.households:,} 户（数据截至 {built['data_as_of']}）：{built['townships']}个乡镇、"
+          f"{built['villages']}个村、{built['groups']}个村民小组，在册成员{built['members']:,}人，"
+          f"已离户成员{built['former_members']:,}人，销户{built['dissolved_households']:,}户，"
+          f"年度收支{built['income_rows']:,}条。埋设的数据问题：{oddities}。\n")
     print(table(metrics))
     return 0 if all(m.ok for m in metrics) else 1
 

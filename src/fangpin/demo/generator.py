@@ -87,7 +87,7 @@ ODDITIES = {
     "lost_labour_but_working": "丧失劳动力的成员登记了务工月数",
     "wage_extra_digit": "工资性收入多录一位数（约为上年的10倍）",
 }
-ODDITY_RATES = {  # probability among households where the oddity can occur
+ODDITY_RATES = {  # share of the households where the oddity can occur
     "serious_illness_zero_medical": 0.05,
     "dibao_zero_transfer": 0.02,
     "lost_labour_but_working": 0.03,
@@ -211,6 +211,7 @@ class CountyGenerator:
         self.summary = Summary()
         self.county: Place | None = None
         self.villages: list[VillagePlan] = []
+        self._oddity_candidates: dict[str, int] = {}
 
     # ------------------------------------------------------------------ places
 
@@ -520,26 +521,34 @@ class CountyGenerator:
         return "、".join(picked)
 
     def _plant_oddities(self, number: str, people: list[Person], blocks: list[YearBlock]) -> None:
-        rng = self.rng
+        """Every n-th household where an oddity can occur gets it (n = 1 / rate, starting at n / 2), so
+        even a small county has each kind."""
         latest = blocks[-1] if blocks and blocks[-1].year == LATEST_YEAR else None
         if latest is None:
             return
         active = [p for p in people if p.ended is None]
-        planted = []
-        if any(p.health == Health.SERIOUS for p in active) and rng.random() < ODDITY_RATES["serious_illness_zero_medical"]:
-            latest.medical = latest.payout = 0.0
-            planted.append("serious_illness_zero_medical")
-        if any(p.dibao for p in active) and rng.random() < ODDITY_RATES["dibao_zero_transfer"]:
-            latest.transfer = 0.0
-            planted.append("dibao_zero_transfer")
         lost = [p for p in active if p.labour == LabourCapacity.LOST and 25 <= p.age <= 60]
-        if lost and rng.random() < ODDITY_RATES["lost_labour_but_working"]:
-            lost[0].work_place, lost[0].work_months = WorkPlace.IN_COUNTY, 8
-            planted.append("lost_labour_but_working")
-        if latest.wage > 0 and len(blocks) >= 2 and rng.random() < ODDITY_RATES["wage_extra_digit"]:
-            latest.wage = blocks[-2].wage * 10
-            planted.append("wage_extra_digit")
-        for kind in planted:
+        eligible = {
+            "serious_illness_zero_medical": any(p.health == Health.SERIOUS for p in active),
+            "dibao_zero_transfer": any(p.dibao for p in active),
+            "lost_labour_but_working": bool(lost),
+            "wage_extra_digit": latest.wage > 0 and len(blocks) >= 2,
+        }
+        for kind, possible in eligible.items():
+            if not possible:
+                continue
+            seen = self._oddity_candidates[kind] = self._oddity_candidates.get(kind, 0) + 1
+            period = round(1 / ODDITY_RATES[kind])
+            if seen % period != period // 2:
+                continue
+            if kind == "serious_illness_zero_medical":
+                latest.medical = latest.payout = 0.0
+            elif kind == "dibao_zero_transfer":
+                latest.transfer = 0.0
+            elif kind == "lost_labour_but_working":
+                lost[0].work_place, lost[0].work_months = WorkPlace.IN_COUNTY, 8
+            else:
+                latest.wage = blocks[-2].wage * 10
             self.summary.oddities[kind] += 1
             if len(self.summary.oddity_samples[kind]) < 20:
                 self.summary.oddity_samples[kind].append(number)

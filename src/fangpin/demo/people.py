@@ -309,8 +309,9 @@ def set_schooling(rng: random.Random, person: Person, exited: bool) -> None:
         person.education, person.schooling = Education.PRESCHOOL, Schooling.NOT_IN_SCHOOL
         return
     if grade <= 0:
-        person.education = Education.PRESCHOOL
-        person.schooling = Schooling.PRESCHOOL if rng.random() < 0.88 else Schooling.NOT_IN_SCHOOL
+        # Kindergarten, recorded as 学前教育 for every child from 3: a child of 5 marked 非在校生 would
+        # look like a dropout to a screening run a year after this snapshot.
+        person.education, person.schooling = Education.PRESCHOOL, Schooling.PRESCHOOL
         return
     if grade <= 9:
         person.education = Education.PRIMARY if grade <= 6 else Education.JUNIOR
