@@ -14,7 +14,7 @@ from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.paginator import Paginator
-from django.db.models import Case, IntegerField, Prefetch, Value, When
+from django.db.models import Case, F, IntegerField, Prefetch, Value, When
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -240,7 +240,8 @@ class LeadInboxView(AreaScopedMixin, TemplateView):
         leads = self.get_queryset()
         search = LeadFilter(self.request.GET or None, queryset=leads, request=self.request)
         ordered = search.qs.order_by(Case(When(status=LeadStatus.NEW, then=Value(0)), default=Value(1),
-                                          output_field=IntegerField()), "accept_due", "-raised_at", "-id")
+                                          output_field=IntegerField()), F("accept_due").asc(nulls_last=True),
+                                 "-raised_at", "-id")
         page, query = paginate(self.request, lead_rows(ordered))
         user = self.request.user
         return {**super().get_context_data(**kwargs), "filter": search, "page_obj": page, "query": query,
