@@ -119,7 +119,8 @@ def _report(result: dict) -> str:
     lines = [
         f"### {result['backend']}: {n:,} households",
         "",
-        f"Full run: `generate_county({n:,})` in {fast['seconds']:,.1f} s, {fast['rows'] / fast['seconds']:,.0f} rows/s, "
+        f"Full run: `generate_county({n:,})` in {fast['seconds']:,.1f} s, "
+        f"{fast['rows'] / fast['seconds']:,.0f} rows/s, "
         f"{fast['per_household_ms']:.3f} ms per household; {fast['rows']:,} rows ({fast['members']:,} active members); "
         f"peak memory (ru_maxrss) {result['peak_rss_mb']:,.0f} MiB"
         + (f"; database file {result['database_mb']:,.0f} MiB." if "database_mb" in result else "."),

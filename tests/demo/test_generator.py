@@ -90,7 +90,7 @@ def test_places_nest_by_code(county):
 
 
 def test_household_and_member_invariants(county):
-    households = {h.pk: h for h in Household.objects.all()}
+    households = {h.pk: h for h in Household.objects.select_related("place")}
     assert len(households) == 2000
     members = list(Member.objects.all())
     active = [m for m in members if m.ended_on is None]
@@ -290,7 +290,7 @@ def test_writer_failure_stops_generation_and_leaves_no_half_chunk(monkeypatch):
             super().write(table, rows)
 
     with pytest.raises(RuntimeError, match="disk full"):
-        CountyGenerator(households=4500, seed=3).run(writer=BrokenWriter())
+        CountyGenerator(households=2500, seed=3).run(writer=BrokenWriter())
     assert not Household.objects.exists() and not Member.objects.exists()
     assert not ChangeLog.objects.exists()
     assert registry_indexes() == indexes

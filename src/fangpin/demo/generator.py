@@ -34,6 +34,8 @@ from .names import WeightedChoice, plain
 from .people import (
     BIRTH_AREAS,
     DATA_AS_OF,
+    SIZE_EXITED,
+    SIZE_ORDINARY,
     F,
     Health,
     IdAllocator,
@@ -50,8 +52,6 @@ from .people import (
     set_labour,
     set_schooling,
     set_work,
-    SIZE_EXITED,
-    SIZE_ORDINARY,
 )
 from .writers import FastWriter, Table
 
@@ -62,7 +62,8 @@ CHUNK_HOUSEHOLDS = 2000
 DEFER_INDEXES_FROM = 20_000  # households; see _deferred_indexes
 
 HouseholdType, HouseholdStatus = plain(choices.HouseholdType), plain(choices.HouseholdStatus)
-HouseGrade, EndReason, DisabilityGrade = plain(choices.HouseGrade), plain(choices.EndReason), plain(choices.DisabilityGrade)
+HouseGrade, EndReason = plain(choices.HouseGrade), plain(choices.EndReason)
+DisabilityGrade = plain(choices.DisabilityGrade)
 
 EXIT_YEARS = WeightedChoice([(2014, 8), (2015, 12), (2016, 18), (2017, 20), (2018, 20), (2019, 15), (2020, 7)])
 HOUSE_GRADES = {

@@ -18,7 +18,8 @@ from .names import WeightedChoice, plain
 # Code values as plain strings: rows go to the database driver millions of times.
 Education, Schooling, Health = plain(choices.Education), plain(choices.Schooling), plain(choices.Health)
 DisabilityGrade, LabourCapacity = plain(choices.DisabilityGrade), plain(choices.LabourCapacity)
-MedicalInsurance, Relation, WorkPlace = plain(choices.MedicalInsurance), plain(choices.Relation), plain(choices.WorkPlace)
+MedicalInsurance, Relation = plain(choices.MedicalInsurance), plain(choices.Relation)
+WorkPlace = plain(choices.WorkPlace)
 Sex = plain(choices.Sex)
 
 DATA_AS_OF = datetime.date(2025, 12, 31)
@@ -192,7 +193,8 @@ def _with_parents(rng: random.Random, size: int) -> list[Person]:
         head_age = _tri(rng, 28, 58, 42)
         parents = _parents_of(rng, head_age, 1 if size == 2 or rng.random() < 0.7 else 2)
         head = Person(Relation.HEAD, M, head_age, "S")
-        siblings = [Person(Relation.SIBLING, M if rng.random() < 0.7 else F, max(16, head_age + rng.randint(-8, 8)), "H")
+        siblings = [Person(Relation.SIBLING, M if rng.random() < 0.7 else F,
+                           max(16, head_age + rng.randint(-8, 8)), "H")
                     for _ in range(size - 1 - len(parents))]
         return [head, *parents, *siblings]
     n_parents = 2 if size >= 5 and rng.random() < 0.5 else 1
