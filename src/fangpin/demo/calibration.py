@@ -13,6 +13,7 @@ import argparse
 import dataclasses
 import datetime
 import os
+import shutil
 import sys
 import tempfile
 from collections import defaultdict
@@ -204,8 +205,19 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description="Measure the synthetic county against its calibration targets.")
     parser.add_argument("--households", type=int, default=20000)
     parser.add_argument("--seed", type=int, default=2026)
+    parser.add_argument("--keep", action="store_true", help="keep the temporary database and print where it is")
     args = parser.parse_args(argv)
     workdir = tempfile.mkdtemp(prefix="fangpin-calibration-")
+    try:
+        return _measure_in(workdir, args)
+    finally:
+        if args.keep:
+            print(f"\n数据库保留在 {workdir}")
+        else:
+            shutil.rmtree(workdir, ignore_errors=True)
+
+
+def _measure_in(workdir: str, args) -> int:
     os.environ["FANGPIN_DATA_DIR"] = workdir
     os.environ.pop("DATABASE_URL", None)
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "fangpin.settings")
@@ -214,13 +226,13 @@ def main(argv: list[str] | None = None) -> int:
     django.setup()
     from django.core.management import call_command
 
+    from fangpin.core.models import ChangeLog
+
     from .generator import generate_county
 
     call_command("migrate", interactive=False, verbosity=0)
     county = generate_county(args.households, args.seed)
     metrics = measure(county)
-    from fangpin.core.models import ChangeLog
-
     built = ChangeLog.objects.get(source="demo", object_id=county.pk).after
     oddities = "，".join(f"{o['label']} {o['count']}" for o in built["oddities"].values())
     print(f"种子 {args.seed}，{args.households:,} 户（数据截至 {built['data_as_of']}）：{built['townships']}个乡镇、"
