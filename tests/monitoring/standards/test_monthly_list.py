@@ -231,3 +231,15 @@ def test_command_builds_and_sends(county, capsys):
     call_command("monthly_list", month=PERIOD)
     assert "已下发未改动2份" in capsys.readouterr().out
     assert Lead.objects.filter(channel=Channel.SCREENING).count() == 8
+
+
+def test_one_reason_per_rule_with_the_newest_figures(county, county_admin):
+    household = county.made["drop"]
+    earlier = Lead.objects.get(household=household, rule_code="income_sharp_drop")
+    Lead.objects.filter(pk=earlier.pk).update(period="2026-02", summary="上月数据")
+    latest = screening_lead(county_admin, household, "income_sharp_drop", [RiskType.INCOME])
+    assert latest.status == LeadStatus.MERGED
+    services.monthly_list_build(actor=county_admin, county=county, period=PERIOD)
+    line = MonthlyListLine.objects.get(household=household)
+    assert [r["code"] for r in line.reasons] == ["income_sharp_drop"]
+    assert "income_sharp_drop触发" in line.reasons[0]["text"] and line.leads.count() == 2

@@ -104,7 +104,7 @@ class Suggestion:
     township_code: str
     number: str
     categories: list
-    reasons: list
+    reasons: dict  # (rule or lead, category) → reason
     lead_ids: list
     risk_tier: str | None = None
 
@@ -126,7 +126,7 @@ def suggestions(county: Place, period: str) -> list[Suggestion]:
     def entry(household) -> Suggestion:
         if household.pk not in by_household:
             by_household[household.pk] = Suggestion(household.pk, household.place.code[:9], household.number,
-                                                    [], [], [])
+                                                    [], {}, [])
         return by_household[household.pk]
 
     active = {"household__county": county, "household__status": HouseholdStatus.ACTIVE}
@@ -140,17 +140,19 @@ def suggestions(county: Place, period: str) -> list[Suggestion]:
         item = entry(lead.household)
         for category in ranking.lead_categories(lead.rule_code, lead.risk_types):
             item.categories.append(category)
-            item.reasons.append({"code": lead.rule_code or f"{lead.channel}", "category": category.code,
+            # One reason per rule: a later month's lead of the same rule brings the newer figures.
+            key = (lead.rule_code, category.code) if lead.rule_code else (f"lead{lead.pk}", category.code)
+            item.reasons[key] = {"code": lead.rule_code or f"{lead.channel}", "category": category.code,
                                  "text": _reason_text(lead, category), "lead": lead.pk,
-                                 "risk_types": list(lead.risk_types)})
+                                 "risk_types": list(lead.risk_types)}
         item.lead_ids.append(lead.pk)
     tiers = HouseholdTier.objects.filter(**active, risk_tier__in=[RiskTier.KEY, RiskTier.WARNING])
     for tier in tiers.select_related("household__place"):
         item = entry(tier.household)
         item.risk_tier = tier.risk_tier
-        item.reasons.append({"code": f"tier_{tier.risk_tier}", "category": "tier",
-                             "text": _("风险等级：%(t)s") % {"t": RiskTier(tier.risk_tier).label},
-                             "risk_types": []})
+        item.reasons[("tier", "tier")] = {"code": f"tier_{tier.risk_tier}", "category": "tier",
+                                          "text": _("风险等级：%(t)s") % {"t": RiskTier(tier.risk_tier).label},
+                                          "risk_types": []}
         if not item.categories:
             item.categories.append(ranking.OTHER)
     return sorted(by_household.values(), key=lambda s: (-s.score, s.number))
@@ -213,7 +215,7 @@ def _write_lines(monthly_list: MonthlyList, ranked: list[Suggestion]) -> int:
     for rank, suggestion in enumerate(ranked, start=1):
         line = existing.get(suggestion.household_id) or MonthlyListLine(monthly_list=monthly_list,
                                                                         household_id=suggestion.household_id)
-        line.rank, line.score, line.reasons = rank, suggestion.score, suggestion.reasons
+        line.rank, line.score, line.reasons = rank, suggestion.score, list(suggestion.reasons.values())
         (changed if line.pk else new).append(line)
     MonthlyListLine.objects.bulk_update(changed, ["rank", "score", "reasons"])
     MonthlyListLine.objects.bulk_create(new)

@@ -1,7 +1,6 @@
 """Pages of monitoring standards, warning-line calibration and the monthly suggested list. Views parse
 input, check a named permission, read through area-restricted querysets or call a service."""
 
-import json
 from decimal import Decimal
 
 from django.contrib import messages
@@ -71,7 +70,7 @@ class ThresholdsNewView(CountyMixin, FormView):
 
     def get_context_data(self, **kwargs):
         return {**super().get_context_data(**kwargs), "county": self.county, "in_force": self.in_force,
-                "method_parameters": json.dumps({k: list(v) for k, v in METHOD_PARAMETERS.items()})}
+                "method_parameters": {str(k): list(v) for k, v in METHOD_PARAMETERS.items()}}
 
     def form_valid(self, form):
         try:
