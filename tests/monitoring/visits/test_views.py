@@ -177,3 +177,42 @@ def test_the_county_admin_adopts_a_visit_policy_from_the_page(client, county_adm
     assert wrong.status_code == 400 and "风险越高走访应越勤" in wrong.content.decode()
     client.force_login(village_cadre)
     assert client.get(reverse("visit-policy")).status_code == 403
+
+
+def _queries(client, url):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    with CaptureQueriesContext(connection) as context:
+        assert client.get(url).status_code == 200
+    return len(context)
+
+
+def test_visit_pages_run_a_fixed_number_of_queries(client, county_admin, places, helper, township_officer):
+    """No page asks the database once per household: twice the households, the same queries."""
+    cadre = make_user(Role.VILLAGE_CADRE, places["t1v1"], "cadre_q")
+    period = TODAY().strftime("%Y-%m")
+    counts = []
+    for _ in range(2):
+        for _ in range(4):
+            household = make_household(county_admin, places["t1v1g1"], helper=helper)
+            registered_days_ago(household, 100)
+            monitoring.lead_raise(actor=county_admin, channel=Channel.TIP, risk_types=["illness"],
+                                  household=household, summary="反映")
+            from fangpin.registry import services as registry
+
+            registry.member_update(actor=county_admin, member=household.head, health="chronic")
+            visit_record(actor=helper, household=household, visited_on=TODAY() - datetime.timedelta(days=1),
+                         changes={"housing": {"house_grade": "B"}})
+            Visit.objects.filter(household=household).update(visited_on=TODAY() - datetime.timedelta(days=95))
+        checklist = sweep_checklist_generate(actor=cadre, village=places["t1v1"], period=period)
+        client.force_login(helper)
+        todo = _queries(client, reverse("todo"))
+        client.force_login(township_officer)
+        overdue = _queries(client, reverse("visits-overdue"))
+        drill = _queries(client, reverse("visits-overdue") + f"?helper={helper.pk}")
+        sweeps = _queries(client, reverse("sweep-list"))
+        client.force_login(cadre)
+        sweep = _queries(client, reverse("sweep-detail", args=[checklist.pk]))
+        counts.append((todo, overdue, drill, sweeps, sweep))
+    assert counts[0] == counts[1], counts
