@@ -36,7 +36,7 @@ class PlotlyFinder(BaseFinder):
 
     def find(self, path, find_all=False, **kwargs):
         if path != STATIC_PATH:
-            return [] if find_all else None
+            return []
         found = str(bundle_directory() / "plotly.min.js")
         return [found] if find_all else found
 
