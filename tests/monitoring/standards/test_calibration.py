@@ -120,6 +120,9 @@ def test_candidates_and_what_if(county, county_admin):
     assert found["P99"].line == Decimal("10800.00")
     assert all(c.in_monitoring == 1 for c in found.values())  # h4's open lead; h3's was dismissed
     assert found["P50"].new == 1
+    per_person = {c.label: c for c in calibration.candidates(county, stats(county, basis="per_capita"), "all")}
+    # P50 212.50 -> 200 per person; 2025 per person: h1 200 (not above), h2 250, h3 266.67, h4 3000
+    assert (per_person["P50"].line, per_person["P50"].flagged) == (Decimal("200.00"), 3)
     exited = calibration.candidates(county, stats(county, dimension="household_type"), "exited")
     p50 = next(c for c in exited if c.label == "P50")
     assert (p50.line, p50.flagged, p50.flagged_in_segment) == (Decimal("600.00"), 2, 1)

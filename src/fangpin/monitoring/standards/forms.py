@@ -9,6 +9,7 @@ from fangpin.core.views import style_widgets
 from ..choices import LineMethod
 from ..models import MonthlyListLine, Thresholds
 from . import calibration
+from .services import thresholds_carry_over
 
 # Parameter inputs of each line method (compute_monitoring_line's keys).
 METHOD_PARAMETERS = {
@@ -89,8 +90,6 @@ class ThresholdsForm(forms.Form):
         initial = {"effective_from": timezone.localdate(), "year": timezone.localdate().year,
                    "line_method": LineMethod.FIXED}
         if thresholds is not None:
-            from .services import thresholds_carry_over
-
             initial.update(thresholds_carry_over(thresholds))
             initial.update(line_method=thresholds.line_method, year=thresholds.year, **thresholds.line_parameters)
         return initial

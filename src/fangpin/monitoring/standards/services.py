@@ -27,10 +27,10 @@ from fangpin.regions.models import Level, Place
 from fangpin.registry.choices import HouseholdStatus
 
 from .. import services as monitoring_services
-from ..screening.parameters import parse_period
-from ..screening.rules import RULES_BY_CODE
 from ..choices import OPEN_LEAD_STATUSES, Channel, LeadStatus, RiskTier, RiskType
 from ..models import HouseholdTier, Lead, MonthlyList, MonthlyListLine, Thresholds
+from ..screening.parameters import parse_period
+from ..screening.rules import RULES_BY_CODE
 from . import calibration, ranking
 
 LIST_REACHES_TOWNSHIPS_BY = 10  # day of the month (national practice: "before the 10th")
