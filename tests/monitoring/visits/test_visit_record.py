@@ -66,7 +66,7 @@ def test_changed_items_go_to_the_registry_through_its_services(helper, household
 def test_card_only_values_are_carried_forward_to_the_next_visit(helper, household):
     record(helper, household, {"income": {"income_trend": "down", "income_estimate": "18,500"}})
     card = cards.build_card(household, last_card=Visit.objects.get().card)
-    assert card["items"]["income"] == {"income_trend": "down", "income_estimate": "18500.00"}
+    assert card["items"]["income"] == {"income_trend": "down", "income_estimate": "18500.00", "registry_income": None}
     again = record(helper, household, {"income": {"income_trend": "down", "income_estimate": "18500"}})
     assert again.changes == {}
 
@@ -74,7 +74,12 @@ def test_card_only_values_are_carried_forward_to_the_next_visit(helper, househol
 def test_registry_edits_between_visits_prefill_the_card(county_admin, helper, household):
     from fangpin.registry import services as registry
 
-    record(helper, household)
+    registry.income_set(actor=county_admin, household=household, year=2024, wage_income="30000")
+    registry.income_set(actor=county_admin, household=household, year=2025, wage_income="36000")
+    visit = record(helper, household)
+    assert visit.card["items"]["income"]["registry_income"] == {"year": 2025, "per_capita": "12000.00"}
+    assert cards.summarise_item(cards.ITEMS_BY_CODE["income"], visit.card["items"]["income"]).startswith(
+        "2025年人均纯收入12000.00元")
     registry.household_update(actor=county_admin, household=household, house_grade="B")
     card = cards.build_card(Household.objects.get(pk=household.pk), last_card=Visit.objects.get().card)
     assert card["items"]["housing"]["house_grade"] == "B"

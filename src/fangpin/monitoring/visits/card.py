@@ -17,7 +17,7 @@ from django.utils.translation import gettext as _, gettext_lazy
 
 from fangpin.core.errors import ValidationFailed
 from fangpin.registry.choices import DisabilityGrade, Health, HouseGrade, LabourCapacity, MedicalInsurance, Schooling, WorkPlace
-from fangpin.registry.models import Household, Member
+from fangpin.registry.models import Household, Income, Member
 
 CHOICE, BOOL, MONTHS, MONEY, TEXT = "choice", "bool", "months", "money", "text"
 
@@ -205,8 +205,21 @@ def build_card(household: Household, *, last_card: dict | None = None, members: 
                 for m in members if item.member_filter is None or item.member_filter(m, today)
             }
         items[item.code] = values
+    items["income"][REGISTRY_INCOME] = _registry_income(household)
     items[RISKS] = {"risk_types": []}
     return {"items": items}
+
+
+REGISTRY_INCOME = "registry_income"  # read-only context on the income item: the latest yearly account
+
+
+def _registry_income(household: Household) -> dict | None:
+    income = (Income.objects.with_member_count().filter(household=household, quarter__isnull=True)
+              .order_by("-year").first())
+    if income is None:
+        return None
+    per_capita = income.per_capita_net_income
+    return {"year": income.year, "per_capita": f"{per_capita:.2f}" if per_capita is not None else None}
 
 
 def clean_changes(card: dict, changes: dict) -> dict:
@@ -320,6 +333,9 @@ def describe_changes(changes: dict) -> list[ChangeLine]:
 def summarise_item(item: CardItem, values: dict) -> str:
     """One line of current values for the card's "unchanged" state."""
     parts = []
+    reference = values.get(REGISTRY_INCOME)
+    if reference and reference.get("per_capita"):
+        parts.append(_("%(y)s年人均纯收入%(v)s元（档案）") % {"y": reference["year"], "v": reference["per_capita"]})
     for f in item.household_fields:
         if values.get(f.name) not in (None, ""):
             parts.append(f"{f.label} {f.shown(values[f.name])}")

@@ -78,6 +78,8 @@ class VisitCardForm(ServiceErrorsMixin, forms.Form):
                 for spec in item.member_fields:
                     self.fields[cards.field_key(item.code, spec.name, member_id)] = _input_for(
                         spec, member_values[spec.name])
+        self.fields[cards.field_key("members", "member_note")].help_text = _(
+            "出生、死亡、婚嫁、迁入迁出请记在这里，并在农户档案中办理成员增减。")
         style_widgets(self.fields)
         self.fields["risk_found"].widget.attrs["class"] = "form-check-input item-toggle"
 
