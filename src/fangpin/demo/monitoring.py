@@ -10,6 +10,7 @@ from fangpin.monitoring.choices import LineMethod
 from fangpin.monitoring.models import Thresholds
 from fangpin.monitoring.screening.services import screening_run
 from fangpin.monitoring.services import thresholds_adopt
+from fangpin.monitoring.standards.services import monthly_list_build
 from fangpin.regions.models import Place
 
 from .economy import LATEST_YEAR
@@ -60,3 +61,9 @@ def simulate_months(county: Place, seed: int, today: datetime.date | None = None
             "new": sum(c["new"] for c in run.counts.values()),
             "merged": sum(c["merged"] for c in run.counts.values())}})
     return summaries
+
+
+def draft_monthly_list(county: Place, today: datetime.date | None = None):
+    """This month's suggested lists, built by the system and left unsent for the county to review and
+    send."""
+    return monthly_list_build(actor=None, county=county, period=recent_periods(today or timezone.localdate())[-1])

@@ -96,3 +96,16 @@ def test_the_demo_county_gets_a_standard_in_force(county):
 
 def test_recent_periods():
     assert recent_periods(datetime.date(2026, 2, 3)) == ["2025-12", "2026-01", "2026-02"]
+
+
+def test_demo_months_screen_and_draft_the_list(county):
+    from fangpin.demo.monitoring import draft_monthly_list, simulate_months
+    from fangpin.monitoring.models import Lead, MonthlyList
+
+    create_demo_users(county)
+    adopt_default_thresholds(county)
+    months = simulate_months(county, 2026, today=datetime.date(2026, 8, 15))
+    assert [m["period"] for m in months] == ["2026-06", "2026-07", "2026-08"]
+    assert months[0]["leads"]["new"] > 0 and Lead.objects.filter(channel="screening").exists()
+    lists = draft_monthly_list(county, today=datetime.date(2026, 8, 15))
+    assert lists.lines > 0 and not MonthlyList.objects.filter(period="2026-08", sent_at__isnull=False).exists()

@@ -7,7 +7,7 @@ from django.db import connection
 
 from fangpin.core.models import ChangeLog
 from fangpin.demo.generator import generate_county
-from fangpin.demo.monitoring import adopt_default_thresholds, simulate_months
+from fangpin.demo.monitoring import adopt_default_thresholds, draft_monthly_list, simulate_months
 from fangpin.demo.users import DEMO_PASSWORD, create_demo_users
 
 
@@ -50,6 +50,8 @@ class Command(BaseCommand):
                 f"{month['period']} 冲击：大病{shocks['illness']['households']}户、失业{shocks['job_loss']['households']}户、"
                 f"受灾{disaster['households']}户{'（' + disaster['township'] + '）' if disaster['township'] else ''}；"
                 f"系统筛查新增线索{month['leads']['new']}条、并入已有线索{month['leads']['merged']}条")
+        lists = draft_monthly_list(county)
+        self.stdout.write(f"本月预警名单已生成（待县里下发）：{len(lists.lists)}个乡镇，共{lists.lines}户")
         if not no_serve:
             call_command("serve", port=port)
 
