@@ -219,3 +219,28 @@ def test_tip_needs_what_was_seen(client, places):
 def test_signed_in_staff_see_the_same_public_page(client, places, village_cadre):
     client.force_login(village_cadre)
     assert client.get(reverse("declare")).status_code == 200
+
+
+def test_a_dismissed_declaration_reads_as_closed(client, places, township_officer):
+    declare(client, declaration(places))
+    lead = Lead.objects.get()
+    monitoring_services.lead_dismiss(actor=township_officer, lead=lead, reason="核实收入高于监测线（内部）")
+    body = client.post(reverse("declare-status"), {"ack_number": lead.ack_number, "phone": "13800001111"}
+                       ).content.decode()
+    assert "已办结" in body and "内部" not in body
+
+
+def test_townships_are_named_with_their_county_when_there_are_several(client, places):
+    from fangpin.regions.models import Level, Place
+
+    county = Place.objects.create(code="510102000000", name="邻县", level=Level.COUNTY)
+    township = Place.objects.create(code="510102001000", name="第1镇", level=Level.TOWNSHIP, parent=county)
+    Place.objects.create(code="510102001001", name="邻村", level=Level.VILLAGE, parent=township)
+    body = client.get(reverse("declare")).content.decode()
+    assert "示范县 第1镇" in body and "邻县 第1镇" in body
+
+
+def test_public_pages_in_english(client, places):
+    client.post(reverse("set_language"), {"language": "en", "next": reverse("declare")})
+    for name in ("declare", "tip", "declare-status"):
+        assert client.get(reverse(name)).status_code == 200
