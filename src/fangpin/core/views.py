@@ -125,7 +125,12 @@ class ChangeLogView(AreaScopedMixin, ListView):
 
 # ---------------------------------------------------------------- change-log rows as people read them
 
-MASKERS = {"id_number": mask_id_number, "phone": mask_phone}
+MASKERS = {
+    "id_number": mask_id_number,
+    "phone": mask_phone,
+    "reporter_id_number": mask_id_number,
+    "reporter_phone": mask_phone,
+}
 EMPTY = "—"
 
 
