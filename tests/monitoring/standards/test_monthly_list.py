@@ -169,6 +169,13 @@ def test_township_cannot_act_on_another_township_or_an_unsent_list(county, count
         services.monthly_list_build(actor=township_officer, county=county, period=PERIOD)
 
 
+def test_an_unsent_list_past_its_send_day_is_late(county, county_admin):
+    services.monthly_list_build(actor=county_admin, county=county, period=PERIOD)
+    on_time = services.progress(MonthlyList.objects.all(), today=datetime.date(2026, 3, 8))
+    late = services.progress(MonthlyList.objects.all(), today=datetime.date(2026, 3, 9))
+    assert not any(p.send_late for p in on_time) and all(p.send_late and not p.overdue for p in late)
+
+
 def test_county_progress_and_overdue(sent, township_officer):
     county = sent
     services.monthly_list_line_act(actor=township_officer, line=line_of(county, "drop"), status=Status.NO_RISK,

@@ -303,13 +303,16 @@ class Progress:
     deadline: datetime.date
     overdue: bool
 
+    send_late: bool = False  # not sent although its send day has passed
+
     @property
     def pending(self) -> int:
         return self.total - self.done
 
 
 def progress(lists, today: datetime.date | None = None) -> list[Progress]:
-    """Lines done / total per list; a sent list with pending lines after its deadline is overdue."""
+    """Lines done / total per list; a sent list with pending lines after its deadline is overdue, an
+    unsent one past its send day is late."""
     today = today or timezone.localdate()
     rows = lists.annotate(total=Count("lines"), done=Count("lines", filter=~Q(lines__status=Status.PENDING)))
     found = []
@@ -317,5 +320,6 @@ def progress(lists, today: datetime.date | None = None) -> list[Progress]:
         deadline = act_deadline(monthly_list.period)
         overdue = (monthly_list.sent_at is not None and monthly_list.done < monthly_list.total
                    and today > deadline)
-        found.append(Progress(monthly_list, monthly_list.total, monthly_list.done, deadline, overdue))
+        send_late = monthly_list.sent_at is None and today > monthly_list.due_on
+        found.append(Progress(monthly_list, monthly_list.total, monthly_list.done, deadline, overdue, send_late))
     return found
