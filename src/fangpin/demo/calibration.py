@@ -175,7 +175,7 @@ def measure(county) -> list[Metric]:
     add("insured", "参加基本医疗保险人口比例", "§3 基本医疗有保障；少数未参保", 0.99, 0.999,
         share(active_members, lambda m: m[5] in ("resident", "employee")), True)
     add("dibao_exited", "脱贫人口中低保比例", "假设：15-30%", 0.15, 0.30, share(exited_members, lambda m: m[4]), True)
-    add("dibao_all", "全体人口中低保比例", "假设：农村低保覆盖约4-8%", 0.04, 0.08, share(active_members, lambda m: m[4]), True)
+    add("dibao_all", "全体人口中低保比例", "假设：全国农村约7%，原贫困县更高，5-10%", 0.05, 0.10, share(active_members, lambda m: m[4]), True)
     add("medical_over_10k", "当年医疗自付超过1万元的农户比例（2025）", "假设：重尾，2-8%", 0.02, 0.08,
         share([k for k in per_household if k[1] == 2025], lambda k: per_household[k][3] > 10000), True)
     drops = [pk for pk in active_households if (pk, 2024) in per_household and (pk, 2025) in per_household

@@ -44,12 +44,19 @@ FOREST_COMPENSATION_PER_MU = 14.75
 # the exponent narrows it without changing who is poorer than whom. MAX_EARNED_FACTOR keeps
 # households with (almost) no earned income where they are: their low income is real.
 TYPICAL_PER_CAPITA = {True: 13500.0, False: 14000.0}  # by exited, latest year
-COMPRESSION = {True: 0.45, False: 0.35}
+COMPRESSION = {True: 0.6, False: 0.35}
 MAX_EARNED_FACTOR = 3.0
 # Households still under RESCUE_LINE get, with this probability, support that lifts them (children's
 # remittances, odd jobs, a relative's help): the others form the low tail.
 RESCUE_LINE = 9000.0
-RESCUE_SHARE = {True: 0.2, False: 0.915}  # by exited
+RESCUE_SHARE = {True: 0.0, False: 0.85}  # by exited
+
+# 低保 (see HouseholdEconomy._social_assistance): chance by exited of (income without it under
+# DIBAO_LINE, under DIBAO_NEAR_LINE with no labour or a serious illness, anyone else).
+DIBAO_LINE = 10000.0
+DIBAO_NEAR_LINE = 13000.0
+DIBAO_SHARE = {True: (0.85, 0.5, 0.01), False: (0.38, 0.1, 0.001)}
+SEVERE_GRADES = (DisabilityGrade.GRADE1, DisabilityGrade.GRADE2)
 
 # Education spending per student per year (yuan, uniform range) by stage.
 SCHOOL_COSTS = {
@@ -121,6 +128,7 @@ class HouseholdEconomy:
         self._transfers()
         self._compress()
         self._rescue_if_weak()
+        self._social_assistance()
         self._shocks()
         self._medical()
         self._education()
@@ -176,7 +184,7 @@ class HouseholdEconomy:
         farm = (self.land_mu * FARM_GROSS_PER_MU * self.village_factor * (0.8 + 0.4 * rng.random()) * home
                 * intensity)
         industry = sum(_lognormal(rng, INDUSTRY_GROSS_MEDIAN, 0.65) for _ in range(self.industries))
-        industry *= self.prosperity * min(1.0, home + 0.3) * intensity
+        industry *= self.prosperity * home * intensity
         business = 0.0
         if rng.random() < (0.015 if self.exited else 0.03) and home >= 0.55:
             business = 30000 + 60000 * rng.random()
@@ -201,11 +209,11 @@ class HouseholdEconomy:
 
     def _transfers(self):
         rng = self.rng
-        dibao_monthly = _uniform(rng, DIBAO_MONTHLY)
         working = any(p.work_months >= 6 for p in self.people if p.ended is None)
         elderly_household = not working and all(p.age >= 55 or p.age < 16 for p in self.people if p.ended is None)
         support = 0.0
-        if elderly_household and rng.random() < (0.7 if self.exited else 0.85):
+        supported = not any(p.tekun for p in self.people)  # 特困 means no one is obliged to support them
+        if elderly_household and supported and rng.random() < (0.7 if self.exited else 0.85):
             support = (1500 + 6500 * rng.random()) * (1.0 if self.exited else 1.4)
         land = self.land_mu * FARMLAND_SUBSIDY_PER_MU + self.forest_mu * FOREST_COMPENSATION_PER_MU
         for year in INCOME_YEARS:
@@ -217,15 +225,13 @@ class HouseholdEconomy:
                 age_then = person.age - (LATEST_YEAR - year)
                 if age_then >= 60:
                     block.transfer += BASIC_PENSION * growth + (hash_fraction(person) * 720)
-                if person.dibao:
-                    block.transfer += dibao_monthly * 12 * growth
                 if person.tekun:
                     block.transfer += TEKUN_YEARLY * growth
                 if person.health == Health.DISABLED:
                     if person.grade in (DisabilityGrade.GRADE1, DisabilityGrade.GRADE2):
                         block.transfer += 1200 * growth
-                    if person.dibao or self.exited:
-                        block.transfer += 960 * growth
+                    if self.exited:
+                        block.transfer += 960 * growth  # 困难残疾人生活补贴 (低保 households: see below)
                 if self.exited and person.schooling in VOCATIONAL:
                     block.transfer += 3000  # 雨露计划
                 elif self.exited and person.student and person.schooling != Schooling.PRESCHOOL:
@@ -276,6 +282,42 @@ class HouseholdEconomy:
             else:
                 self.blocks[year].transfer += amount
 
+    def _social_assistance(self):
+        """低保 by means test: mostly households whose income without it is under DIBAO_LINE, some near
+        it with no labour or a serious illness, a few others (单人保 for a sick member, or a case
+        whose income has risen since: the 错保 that audits find)."""
+        rng = self.rng
+        active = [p for p in self.people if p.ended is None]
+        per_capita = self.blocks[LATEST_YEAR].per_capita()
+        if per_capita is None or any(p.tekun for p in active):
+            return
+        severe = any(p.health == Health.SERIOUS or (p.health == Health.DISABLED and p.grade in SEVERE_GRADES)
+                     for p in active)
+        under, near, other = DIBAO_SHARE[self.exited]
+        if per_capita < DIBAO_LINE:
+            chance = under
+        elif per_capita < DIBAO_NEAR_LINE and (severe or not any(p.able for p in active)):
+            chance = near
+        else:
+            chance = other
+        if rng.random() >= chance:
+            return
+        if rng.random() < 0.78:
+            covered = active
+        else:
+            covered = [p for p in active if p.health != Health.HEALTHY or p.age >= 60] or active[:1]
+        monthly = _uniform(rng, DIBAO_MONTHLY)
+        for person in covered:
+            person.dibao = True
+            person.supplementary = person.insurance != "none"
+        for year in INCOME_YEARS:
+            growth, block = STANDARD_GROWTH[year], self.blocks[year]
+            for person in covered:
+                if present_in(person, year):
+                    block.transfer += monthly * 12 * growth
+                    if person.health == Health.DISABLED and not self.exited:
+                        block.transfer += 960 * growth
+
     def _shocks(self):
         """Now and then a year of lost work: the 'sharp fall' the screening looks for."""
         rng = self.rng
@@ -287,7 +329,7 @@ class HouseholdEconomy:
 
     def _medical(self):
         rng = self.rng
-        relief = 0.55 if self.exited else 1.0  # exited people's higher reimbursement and 先诊疗后付费
+        relief = 0.7 if self.exited else 1.0  # exited people's higher reimbursement and 先诊疗后付费
         for year in INCOME_YEARS:
             block = self.blocks[year]
             for person in self.people:

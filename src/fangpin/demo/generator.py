@@ -478,11 +478,10 @@ class CountyGenerator:
         return last + names.given_name(rng, person.sex, person.birth.year, char)
 
     def _policies(self, active: list[Person], exited: bool) -> None:
-        """低保, 特困 and public-welfare posts, household by household."""
+        """特困 and public-welfare posts, household by household (低保 follows income: economy.py)."""
         rng = self.rng
         if not active:
             return
-        able = any(p.able for p in active)
         head = active[0]
         severe = [p for p in active if p.health == Health.SERIOUS or
                   (p.health == Health.DISABLED and p.grade in (DisabilityGrade.GRADE1, DisabilityGrade.GRADE2))]
@@ -491,19 +490,6 @@ class CountyGenerator:
                 head.tekun = True
                 head.supplementary = head.insurance != "none"
                 return
-        p_dibao = 0.17 if exited else 0.022
-        if not able:
-            p_dibao *= 2.5
-        if severe:
-            p_dibao *= 1.6
-        if rng.random() < min(0.85, p_dibao):
-            if rng.random() < 0.78:
-                covered = active
-            else:
-                covered = [p for p in active if p.health != Health.HEALTHY or p.age >= 60] or [head]
-            for person in covered:
-                person.dibao = True
-                person.supplementary = person.insurance != "none"
         if rng.random() < (0.12 if exited else 0.015):
             candidates = [p for p in active if p.able and 30 <= p.age < 65 and not p.work_months and not p.student]
             if candidates:
