@@ -10,7 +10,8 @@ measured values): exited households' per-capita net income about 15-17 thousand 
 wages about two thirds of it and farm/business about a fifth, and a low tail of 2-3 % of people under
 a monitoring line of 8,500 yuan. The tail is made of households that really are weak (old, ill, no
 labour, no migrant worker): most such ordinary households have support that the exited ones lack
-(`RESCUE_SHARE`).
+(`RESCUE_SHARE`), and 低保, granted by means test once the rest of the income is known, lifts many of
+the others (`DIBAO_SHARE`).
 """
 
 import math
