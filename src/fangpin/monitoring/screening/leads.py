@@ -5,7 +5,12 @@ the household this month; otherwise a new lead, merged into the household's olde
 shares a risk type (which then gains the new lead's other risk types, up to five). A screening of a
 large county yields tens of thousands of rows, so here the same decisions are taken in memory in
 the same order (rule by rule, household by household) against the open leads read once, and the
-leads, the risk-type updates and their change-log rows are written with a few bulk statements.
+leads are written with executemany (SQLite) or COPY (PostgreSQL) under reserved ids.
+
+Change log: the run's own entry records the screening (rule counts); each lead points at its run.
+Unlike `lead_raise`, no change-log row per new lead is written (a large county would add hundreds of
+thousands of rows a month repeating the leads themselves). Changes to existing open leads (risk
+types gained from a merge) are logged one by one, as `lead_raise` logs them.
 """
 
 from dataclasses import dataclass, field
@@ -19,7 +24,7 @@ from fangpin.core.models import ChangeLog
 from fangpin.monitoring.choices import MAX_RISK_TYPES, OPEN_LEAD_STATUSES, Channel, LeadStatus
 from fangpin.monitoring.models import Lead
 from fangpin.monitoring.services import ACCEPT_WITHIN
-from fangpin.regions.models import Place
+from fangpin.registry.ledger.bulk import insert
 from fangpin.registry.models import Household
 
 BATCH = 2000
@@ -92,7 +97,6 @@ def raise_screening_leads(*, actor, run, rule_candidates) -> dict[str, dict]:
                   .values_list("rule_code", "household_id"))
     open_leads = _open_leads(county)
     place_of = _places_of(c.household_id for _, candidates in rule_candidates for c in candidates)
-    places = Place.objects.in_bulk(set(place_of.values()))
     raised_by = actor if getattr(actor, "pk", None) else None
     now = timezone.now()
 
@@ -105,7 +109,7 @@ def raise_screening_leads(*, actor, run, rule_candidates) -> dict[str, dict]:
             if (rule.code, candidate.household_id) in already or candidate.household_id not in place_of:
                 continue
             lead = Lead(
-                household_id=candidate.household_id, place=places[place_of[candidate.household_id]],
+                household_id=candidate.household_id, place_id=place_of[candidate.household_id],
                 channel=Channel.SCREENING, risk_types=risk_types, summary=candidate.summary[:500], evidence={},
                 rule_code=rule.code, rule_version=rule.version, thresholds=run.thresholds, screening_run=run,
                 period=period, figures=candidate.figures, raised_by=raised_by,
@@ -129,13 +133,10 @@ def raise_screening_leads(*, actor, run, rule_candidates) -> dict[str, dict]:
                 target.risk_types = target.risk_types + added[:room]
                 risk_updates.append(_RiskUpdate(target, lead, list(target.risk_types)))
 
-    Lead.objects.bulk_create(new_leads, batch_size=BATCH)
+    insert(Lead, new_leads)
     for lead, target in zip(merged_leads, merge_targets):
         lead.merged_into_id = target.pk
-    Lead.objects.bulk_create(merged_leads, batch_size=BATCH)
-    ChangeLog.objects.bulk_create(
-        [change_entry(lead, ChangeLog.Action.CREATE, actor=actor) for lead in (*new_leads, *merged_leads)],
-        batch_size=BATCH)
+    insert(Lead, merged_leads)
     _apply_risk_updates(risk_updates, actor=actor)
     return {code: tally.as_dict() for code, tally in counts.items()}
 

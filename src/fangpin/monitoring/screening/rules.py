@@ -158,9 +158,11 @@ def income_sharp_drop(t: Tables, p: Parameters) -> ir.Table:
 # ---------------------------------------------------------------- rigid spending
 
 
-def _above_share(spending: ir.IntegerValue, base: ir.IntegerValue, share_bp: int) -> ir.BooleanValue:
-    """spending > share x base, exactly; any spending is above a share of a zero or negative base."""
-    return spending * 10000 > base * share_bp
+def _above_share(spending: ir.IntegerValue, base: ir.IntegerValue | int, share_bp: int) -> ir.BooleanValue:
+    """spending > share x base, exactly; any spending is above a share of a zero or negative base. A
+    constant base is multiplied here, so that no engine multiplies two small-typed literals."""
+    limit = base * share_bp
+    return spending * 10000 > (ibis.literal(limit, type="int64") if isinstance(limit, int) else limit)
 
 
 def rigid_spending(kind: str) -> Callable[[Tables, Parameters], ir.Table]:
@@ -180,10 +182,11 @@ def rigid_spending(kind: str) -> Callable[[Tables, Parameters], ir.Table]:
             above.append(_above_share(spending, b.net_fen, share))
         if kind == "medical" and p.reference_income_fen is not None:
             exited_share, other_share = p.medical_reference_share_exited_bp, p.medical_reference_share_other_bp
+            reference = p.reference_income_fen
             if exited_share is not None:
-                above.append(b.exited & _above_share(spending, ibis.literal(p.reference_income_fen), exited_share))
+                above.append(b.exited & _above_share(spending, reference, exited_share))
             if other_share is not None:
-                above.append(~b.exited & _above_share(spending, ibis.literal(p.reference_income_fen), other_share))
+                above.append(~b.exited & _above_share(spending, reference, other_share))
         if not above:
             return nothing(b.select("household_id"))
         flagged = above[0]

@@ -2,6 +2,7 @@
 
 import calendar
 import datetime
+import time
 
 from django.conf import settings
 from django.db import transaction
@@ -57,20 +58,33 @@ def screening_run(*, actor, county: Place, period: str, engine: str = "db",
     run = ScreeningRun.objects.create(county=county, period=parameters.period, engine=engine, thresholds=thresholds,
                                       started_by=actor if getattr(actor, "pk", None) else None)
 
+    clock = time.perf_counter()
+    timings = {}
+
+    def lap(name):
+        nonlocal clock
+        timings[name] = round(time.perf_counter() - clock, 3)
+        clock = time.perf_counter()
+
     evaluator = open_engine(engine, county.pk)
+    lap("snapshot")
     try:
         rule_rows = evaluate_rules(evaluator, rules, parameters)
+        lap("rules")
         profile_rows = evaluator.columns(profile(evaluator.tables, parameters))
+        lap("profile")
     finally:
         evaluator.close()
 
     run.counts = raise_screening_leads(
         actor=actor, run=run,
         rule_candidates=[(rule, candidates_of(rule, rule_rows[rule.code], parameters)) for rule in rules])
+    lap("leads")
     tiers = tiers_recompute(run=run, profile_rows=profile_rows, rule_rows=rule_rows, parameters=parameters)
+    lap("tiers")
     run.finished_at = timezone.now()
     run.save(update_fields=["counts", "finished_at"])
-    run.tier_counts = tiers
+    run.tier_counts, run.timings = tiers, timings  # for the CLI and the benchmark; not stored
     log_change(run, ChangeLog.Action.CREATE, actor=actor,
                reason=_("系统筛查%(p)s：新增线索%(n)d条，并入已有线索%(m)d条") % {
                    "p": run.period, "n": sum(c["new"] for c in run.counts.values()),

@@ -54,7 +54,13 @@ def fen(amount: ir.NumericValue) -> ir.IntegerValue:
 
 
 def ymd(day: ir.DateValue) -> ir.IntegerValue:
-    return (day.year() * 10000 + day.month() * 100 + day.day()).cast("int64")
+    return day.strftime("%Y%m%d").cast("int64")
+
+
+def flag(value: ir.BooleanValue) -> ir.BooleanValue:
+    """A stored boolean as an expression: SQLite then hands back 0/1 without Django's per-value
+    converter for declared `bool` columns (a third of the snapshot time at 3.5M members)."""
+    return ibis.ifelse(value, True, False)
 
 
 # ---------------------------------------------------------------- canonical tables
@@ -87,10 +93,14 @@ def _households(county_id: int) -> ir.Table:
     )
 
 
+# Members and incomes of those households: an inner join on the unique household id (faster than a
+# semi-join on SQLite).
+
+
 def _members(county_id: int) -> ir.Table:
     m = REGISTRY_MEMBER
-    households = _households(county_id)
-    return m.semi_join(households, m.household_id == households.household_id).select(
+    households = _households(county_id).select("household_id")
+    return m.join(households, m.household_id == households.household_id).select(
         member_id=m.id,
         household_id=m.household_id,
         relation=m.relation,
@@ -105,15 +115,15 @@ def _members(county_id: int) -> ir.Table:
         work_months=m.work_months,
         schooling=m.schooling,
         medical_insurance=m.medical_insurance,
-        dibao=m.dibao,
-        tekun=m.tekun,
+        dibao=flag(m.dibao),
+        tekun=flag(m.tekun),
     )
 
 
 def _incomes(county_id: int) -> ir.Table:
     i = REGISTRY_INCOME
-    households = _households(county_id)
-    return i.semi_join(households, i.household_id == households.household_id).select(
+    households = _households(county_id).select("household_id")
+    return i.join(households, i.household_id == households.household_id).select(
         household_id=i.household_id,
         year=i.year,
         quarter=i.quarter.fill_null(0),
