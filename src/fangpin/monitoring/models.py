@@ -216,6 +216,10 @@ class VisitPolicy(models.Model):
         ordering = ["county_id", "-version"]
         constraints = [models.UniqueConstraint(fields=["county", "version"], name="visit_policy_version_unique")]
 
+    @property
+    def area_code(self) -> str:
+        return self.county.code
+
     def interval_days(self, risk_tier: str) -> int:
         return {RiskTier.WARNING: self.warning_interval_days, RiskTier.KEY: self.key_interval_days}.get(
             risk_tier, self.general_interval_days)
@@ -253,6 +257,9 @@ class Visit(models.Model):
         verbose_name_plural = _("走访记录")
         ordering = ["-visited_on", "-id"]
         indexes = [models.Index(fields=["household", "-visited_on"])]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} {self.visited_on:%Y-%m-%d}"
 
     @property
     def area_code(self) -> str:
@@ -318,6 +325,17 @@ class SweepItem(models.Model):
         verbose_name = _("排查对象")
         verbose_name_plural = _("排查对象")
         constraints = [models.UniqueConstraint(fields=["checklist", "household"], name="one_sweep_item_per_household")]
+
+    def __str__(self) -> str:
+        return f"{self.checklist.period} {self.household_id}"
+
+    @property
+    def area_code(self) -> str:
+        return self.checklist.village.code
+
+    @property
+    def household_ref_id(self):
+        return self.household_id
 
 
 class MonthlyList(models.Model):

@@ -29,13 +29,6 @@ MAX_INTERVAL_DAYS = 366
 PERIOD = re.compile(r"^(\d{4})-(0[1-9]|1[0-2])$")
 
 
-def _loggable(obj, area_code: str, household_id=None):
-    """SweepItem and VisitPolicy rows carry no `area_code` of their own; the change log needs one."""
-    obj.area_code = area_code
-    obj.household_ref_id = household_id
-    return obj
-
-
 # ---------------------------------------------------------------- visits
 
 
@@ -171,7 +164,7 @@ def visit_policy_adopt(*, actor, county: Place, effective_from: datetime.date, w
     last = VisitPolicy.objects.select_for_update().filter(county=county).order_by("-version").first()
     policy = VisitPolicy.objects.create(county=county, version=(last.version + 1) if last else 1,
                                         effective_from=effective_from, created_by=actor, **intervals)
-    log_change(_loggable(policy, county.code), ChangeLog.Action.CREATE, actor=actor)
+    log_change(policy, ChangeLog.Action.CREATE, actor=actor)
     return policy
 
 
@@ -211,7 +204,8 @@ def sweep_checklist_generate(*, actor, village: Place, period: str) -> SweepChec
         for household_id in households.filter(condition).values_list("pk", flat=True):
             groups.setdefault(household_id, []).append(code)
 
-    existing = {item.household_id: item for item in SweepItem.objects.select_for_update().filter(checklist=checklist)}
+    current = SweepItem.objects.select_for_update().filter(checklist=checklist).select_related("checklist__village")
+    existing = {item.household_id: item for item in current}
     refreshed = []
     for household_id, item in existing.items():
         if item.status == SweepItem.Status.PENDING and household_id in groups and item.groups != groups[household_id]:
@@ -223,9 +217,9 @@ def sweep_checklist_generate(*, actor, village: Place, period: str) -> SweepChec
         SweepItem(checklist=checklist, household_id=household_id, groups=codes)
         for household_id, codes in sorted(groups.items()) if household_id not in existing])
     ChangeLog.objects.bulk_create(
-        [change_entry(_loggable(item, village.code, item.household_id), ChangeLog.Action.CREATE, actor=actor)
+        [change_entry(item, ChangeLog.Action.CREATE, actor=actor)
          for item in added]
-        + [change_entry(_loggable(item, village.code, item.household_id), ChangeLog.Action.UPDATE, actor=actor,
+        + [change_entry(item, ChangeLog.Action.UPDATE, actor=actor,
                         before=before) for item, before in refreshed])
     return checklist
 
@@ -245,5 +239,5 @@ def _finish_sweep_item(actor, item: SweepItem, visit: Visit) -> None:
     item.status = SweepItem.Status.LEAD_RAISED if visit.risk_found else SweepItem.Status.NO_RISK
     item.visit = visit
     item.save(update_fields=["status", "visit"])
-    log_change(_loggable(item, visit.household.place.code, item.household_id), ChangeLog.Action.UPDATE,
+    log_change(item, ChangeLog.Action.UPDATE,
                actor=actor, before=before)
