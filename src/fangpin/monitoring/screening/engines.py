@@ -65,10 +65,25 @@ def _rows(names: list[str], rows) -> list[dict]:
 
 
 class DatabaseEngine:
+    """The canonical tables are first materialised as temporary tables of the app database (one
+    pass over the registry, indexed by household), so that the rules, which read them many times,
+    do not re-derive them from the registry each time."""
+
     name = "db"
+    PREFIX = "screening_tmp_"
 
     def __init__(self, county_id: int):
-        self.tables = Tables.derived(county_id)
+        quote = connection.ops.quote_name
+        tables = {}
+        with connection.cursor() as cursor:
+            for name, table in CANONICAL_TABLES.items():
+                temp = quote(self.PREFIX + name)
+                sql = ibis.to_sql(table.derive(county_id).select(*table.schema.names), dialect=_dialect())
+                cursor.execute(f"DROP TABLE IF EXISTS {temp}")
+                cursor.execute(f"CREATE TEMPORARY TABLE {temp} AS {sql}")
+                cursor.execute(f"CREATE INDEX {quote(self.PREFIX + name + '_household')} ON {temp} (household_id)")
+                tables[name] = ibis.table(table.schema, name=self.PREFIX + name)
+        self.tables = Tables(tables)
 
     def evaluate(self, expr) -> list[dict]:
         return _rows(*_fetch(expr))
@@ -78,7 +93,9 @@ class DatabaseEngine:
         return {name: list(values) for name, values in zip(names, zip(*rows) if rows else [()] * len(names))}
 
     def close(self) -> None:
-        pass
+        with connection.cursor() as cursor:
+            for name in CANONICAL_TABLES:
+                cursor.execute(f"DROP TABLE IF EXISTS {connection.ops.quote_name(self.PREFIX + name)}")
 
 
 def write_snapshot(county_id: int, directory: Path, names=None) -> dict[str, Path]:
