@@ -178,3 +178,26 @@ def test_engines_agree_on_a_mixed_county(thresholds, places, county_admin):
                   for name, result in results.items()}
     assert normalised["db"] == normalised["duckdb"]
     assert sum(len(rows) for rows in normalised["db"].values()) > 20
+
+
+def test_duckdb_snapshot_is_parquet_in_the_data_dir(thresholds, places, settings, tmp_path):
+    import pyarrow.parquet as pq
+
+    from fangpin.monitoring.screening.engines import DuckDBEngine
+    from fangpin.monitoring.screening.tables import CANONICAL_TABLES
+
+    settings.DATA_DIR = tmp_path
+    household = make_home(places["t1v1"])
+    evaluator = DuckDBEngine(places["county"].pk)
+    try:
+        assert evaluator.directory.parent == tmp_path / "screening"
+        for name, table in CANONICAL_TABLES.items():
+            stored = pq.read_table(evaluator.directory / f"{name}.parquet")
+            assert stored.schema.names == list(table.schema.names)
+        assert pq.read_table(evaluator.directory / "households.parquet").column("household_id").to_pylist() == [
+            household.pk]
+        assert pq.read_table(evaluator.directory / "incomes.parquet").column("wage_fen").to_pylist() == [
+            4000000, 4000000]
+    finally:
+        evaluator.close()
+    assert not evaluator.directory.exists()

@@ -21,7 +21,9 @@ import ibis.expr.types as ir
 from django.utils.translation import gettext_lazy as _
 
 from fangpin.monitoring.choices import RiskType
-from fangpin.registry.choices import EndReason, Health, HouseGrade, LabourCapacity, MedicalInsurance, Relation, Schooling
+from fangpin.registry.choices import (
+    EndReason, Health, HouseGrade, LabourCapacity, MedicalInsurance, Relation, Schooling,
+)
 from fangpin.registry.quality import ASSISTED_INCOME_CEILING, COMPULSORY_SCHOOL_AGES
 
 from .parameters import Parameters, to_fen
