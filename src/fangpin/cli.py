@@ -12,6 +12,8 @@ def main(argv: list[str] | None = None) -> None:
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "fangpin.settings")
     from django.core.management import execute_from_command_line
 
+    if argv and not argv[0].startswith("-"):
+        argv[0] = argv[0].replace("-", "_")  # `fangpin monthly-list` runs the monthly_list command
     execute_from_command_line(["fangpin", *(argv or ["help"])])
 
 
