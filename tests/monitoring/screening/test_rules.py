@@ -201,3 +201,11 @@ def test_duckdb_snapshot_is_parquet_in_the_data_dir(thresholds, places, settings
     finally:
         evaluator.close()
     assert not evaluator.directory.exists()
+
+
+def test_summary_names_the_income_period():
+    from fangpin.monitoring.screening.rules import RULES_BY_CODE, lead_summary
+
+    rule = RULES_BY_CODE["income_below_line"]
+    figures = {"basis": "2025Q2-2026Q1", "per_capita": "8699.99", "line": "8700.00"}
+    assert lead_summary(rule, figures) == "2025年第2季度至2026年第1季度人均纯收入8699.99元，低于监测线8700.00元。"

@@ -425,6 +425,16 @@ def lead_summary(rule: Rule, figures: dict) -> str:
         before, now = Decimal(figures["previous_per_capita"]), Decimal(figures["per_capita"])
         values["drop_percent"] = f"{(before - now) / before * 100:.1f}"
         values["drop_threshold_percent"] = f"{Decimal(figures['drop']) * 100:.1f}"
-    if values["basis"] and values["basis"][0].isdigit() and "Q" not in values["basis"]:
-        values["basis"] = f"{values['basis']}年"
+    values["basis"] = basis_words(values["basis"])
     return str(rule.summary) % values
+
+
+def basis_words(label: str) -> str:
+    """"2025" -> 2025年; "2025Q2-2026Q1" -> 2025年第2季度至2026年第1季度."""
+    if not label:
+        return ""
+    if "Q" not in label:
+        return _("%(y)s年") % {"y": label}
+    first, last = label.split("-")
+    (y1, q1), (y2, q2) = first.split("Q"), last.split("Q")
+    return _("%(y1)s年第%(q1)s季度至%(y2)s年第%(q2)s季度") % {"y1": y1, "q1": q1, "y2": y2, "q2": q2}
