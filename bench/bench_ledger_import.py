@@ -349,15 +349,17 @@ def main() -> None:
 
     sample = work / f"ledger-{b}.xlsx"
     write_ledger(sample, b, seed=7)
+    # One database after the other: a PostgreSQL scratch database serves all three in turn.
     base_dir, small_dir = work / "baseline", work / "small"
-    for folder in (base_dir, small_dir):
-        prepare_database(folder, url)
-        run_child("places", folder, url)
+    prepare_database(base_dir, url)
     try:
+        run_child("places", base_dir, url)
         results["baseline"] = run_child("baseline", base_dir, url, file=sample)
     finally:
         empty_database(base_dir, url)
+    prepare_database(small_dir, url)
     try:
+        run_child("places", small_dir, url)
         small = run_child("import", small_dir, url, file=sample)
     finally:
         empty_database(small_dir, url)

@@ -17,7 +17,7 @@ from fangpin.regions.models import Level, Place
 from ..choices import HouseholdStatus, Relation
 from ..models import Household, Income, Member
 from .columns import BY_LABEL, MEMBER_DATA_FIELDS, MONEY_FIELDS, PLACE_NAME_COLUMNS
-from .reader import BAD, HouseholdDraft, LedgerFile, MemberDraft
+from .reader import BAD, HouseholdDraft, LedgerFile
 
 CHUNK = 500
 

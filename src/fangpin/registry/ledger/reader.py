@@ -104,10 +104,6 @@ class LedgerFile:
         return [label for label in self.household_columns
                 if BY_LABEL[label].model == "household" and BY_LABEL[label].field not in (None, "number")]
 
-    @property
-    def uses_village_code(self) -> bool:
-        return "村代码" in self.positions
-
 
 def read_ledger(path, *, progress: Progress | None = None) -> LedgerFile:
     table = read_table(path, markers=MARKERS, exact_columns=EXACT_COLUMNS)
@@ -219,8 +215,8 @@ class _Reader:
         drafts = list(households.values())
         for draft in drafts:
             self._check_household(draft)
-        return LedgerFile(header_row=self.table.header_row, households=drafts, errors=self.errors, warnings=self.warnings,
-                          household_columns=household_labels, member_fields=member_fields,
+        return LedgerFile(header_row=self.table.header_row, households=drafts, errors=self.errors,
+                          warnings=self.warnings, household_columns=household_labels, member_fields=member_fields,
                           money_columns=money_columns, rows=rows, positions=positions)
 
     def _read_household(self, draft: HouseholdDraft, columns: list[Column]) -> None:
