@@ -178,3 +178,13 @@ def test_adoption_needs_a_version_in_force_and_the_admin(client, county, county_
 def test_only_yearly_blocks_are_read(county):
     assert Income.objects.filter(quarter=4).count() == 4
     assert stats(county).segment("all").maximum == Decimal("12000.00")
+
+
+def test_calibration_page_for_a_county_without_income_data(client, county_admin, places):
+    from ...factories import make_household
+
+    make_household(county_admin, places["t1v1"])  # a household, but no income rows in any year
+    client.force_login(county_admin)
+    for params in ({}, {"measure": "medical", "basis": "per_capita", "dimension": "size"},
+                   {"measure": "medical", "basis": "household", "dimension": "township"}):
+        assert client.get(reverse("calibration"), params).status_code == 200

@@ -24,6 +24,7 @@ households whose spending in the latest income year is above it (strictly, as in
 import dataclasses
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 
+from django.core.exceptions import EmptyResultSet
 from django.db import connection
 from django.db.models import Case, CharField, Count, F, Q, Value, When
 from django.db.models.functions import Substr
@@ -181,7 +182,10 @@ def _rows(county: Place, years: list[int], question: Question):
 def _order_statistics(rows, question: Question) -> list[tuple]:
     """(segment, per mille, n, position, amount, members) for the two neighbours of each wanted
     position, per segment. Positions are 0-based; per mille 1000 gives the maximum."""
-    sql, params = rows.values("hh", "yr", "seg", "amount", "members").query.sql_with_params()
+    try:
+        sql, params = rows.values("hh", "yr", "seg", "amount", "members").query.sql_with_params()
+    except EmptyResultSet:  # the filters admit no row at all (e.g. an area without income data)
+        return []
     value = "b.amount * 1.0 / b.members" if question.basis == "per_capita" else "b.amount"
     wanted = ", ".join(f"({k})" for k in [*question.per_mille, 1000])
     query = f"""
