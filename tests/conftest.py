@@ -25,6 +25,21 @@ def other_village_cadre(places):
     return make_user(Role.VILLAGE_CADRE, places["t2v1"], "cadre_b")
 
 
+@pytest.fixture
+def township_officer(places):
+    return make_user(Role.TOWNSHIP_OFFICER, places["t1"], "township1")
+
+
+@pytest.fixture
+def other_township_officer(places):
+    return make_user(Role.TOWNSHIP_OFFICER, places["t2"], "township2")
+
+
+@pytest.fixture
+def county_officer(places):
+    return make_user(Role.COUNTY_OFFICER, places["county"], "county_officer")
+
+
 @pytest.fixture(autouse=True)
 def fast_password_hashing(settings):
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]

@@ -19,10 +19,6 @@ def household(county_admin, places):
     return make_household(county_admin, places["t1v1"], members=3)
 
 
-@pytest.fixture
-def township_officer(places):
-    return make_user(Role.TOWNSHIP_OFFICER, places["t1"], "township1")
-
 
 def raise_lead(actor, household, risks, channel=Channel.HELPER_VISIT, **kwargs):
     return services.lead_raise(actor=actor, channel=channel, risk_types=risks, household=household,

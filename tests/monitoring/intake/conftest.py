@@ -1,9 +1,8 @@
 import pytest
 from django.core.cache import cache
 
-from fangpin.core.roles import Role
 
-from ...factories import make_household, make_user
+from ...factories import make_household
 
 
 @pytest.fixture(autouse=True)
@@ -14,19 +13,7 @@ def fresh_limits():
     cache.clear()
 
 
-@pytest.fixture
-def township_officer(places):
-    return make_user(Role.TOWNSHIP_OFFICER, places["t1"], "township1")
 
-
-@pytest.fixture
-def other_township_officer(places):
-    return make_user(Role.TOWNSHIP_OFFICER, places["t2"], "township2")
-
-
-@pytest.fixture
-def county_officer(places):
-    return make_user(Role.COUNTY_OFFICER, places["county"], "county1")
 
 
 @pytest.fixture

@@ -2,26 +2,8 @@ import datetime
 
 import pytest
 
-from fangpin.core.roles import Role
 from fangpin.monitoring import services as monitoring_services
 from fangpin.monitoring.choices import LineMethod
-
-from ...factories import make_user
-
-
-@pytest.fixture
-def township_officer(places):
-    return make_user(Role.TOWNSHIP_OFFICER, places["t1"], "township1")
-
-
-@pytest.fixture
-def other_township_officer(places):
-    return make_user(Role.TOWNSHIP_OFFICER, places["t2"], "township2")
-
-
-@pytest.fixture
-def county_officer(places):
-    return make_user(Role.COUNTY_OFFICER, places["county"], "county_officer")
 
 
 @pytest.fixture

@@ -20,10 +20,6 @@ def other_helper(places):
     return make_user(Role.HELPER, places["t2v1"], "helper_b")
 
 
-@pytest.fixture
-def township_officer(places):
-    return make_user(Role.TOWNSHIP_OFFICER, places["t1"], "township1")
-
 
 @pytest.fixture
 def household(county_admin, places, helper):
