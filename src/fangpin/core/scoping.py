@@ -24,8 +24,7 @@ class AreaQuerySet(models.QuerySet):
         return self.in_area(user.area_prefix)
 
 
-class AreaManager(models.Manager.from_queryset(AreaQuerySet)):
-    pass
+AreaManager = models.Manager.from_queryset(AreaQuerySet)
 
 
 def ensure_in_area(user, obj, perm: str) -> None:

@@ -674,19 +674,8 @@ def _deferred_indexes(households: int):
                 cursor.execute(sql)
 
 
-class _Silent:
-    def add_task(self, *args, **kwargs):
-        return 0
-
-    def update(self, *args, **kwargs):
-        pass
-
-
 @contextlib.contextmanager
 def _progress(enabled: bool):
-    if not enabled:
-        yield _Silent()
-        return
     from rich.progress import (
         BarColumn,
         MofNCompleteColumn,
@@ -699,7 +688,7 @@ def _progress(enabled: bool):
 
     columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TaskProgressColumn(),
                TextColumn("{task.fields[rows]:,} 行", style="dim"), TimeElapsedColumn(), TimeRemainingColumn())
-    with Progress(*columns) as bar:
+    with Progress(*columns, disable=not enabled) as bar:
         yield bar
 
 
