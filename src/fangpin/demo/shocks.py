@@ -33,11 +33,12 @@ from fangpin.core.models import ChangeLog
 from fangpin.monitoring.choices import DisasterSubtype
 from fangpin.monitoring.screening.parameters import parse_period
 from fangpin.regions.models import Level, Place
-from fangpin.registry.choices import Health, HouseholdStatus
+from fangpin.registry.choices import Health, HouseholdStatus, Schooling
 from fangpin.registry.models import Household, Income, Member
 
 ILLNESS_RATE = 0.0020  # share of households struck by serious illness per month
 JOB_LOSS_RATE = 0.0030  # share of households with a migrant worker who loses the job per month
+DROPOUT_RATE = 0.002  # share of pupils in grades 7-9 who leave school in a month (at least one a month)
 DISASTER_MONTH_CHANCE = 0.6  # chance that a disaster strikes some township in a month
 DISASTER_SHARE = (0.01, 0.03)  # share of the struck township's households that lose something
 SEASONAL_DISASTERS = {
@@ -164,11 +165,16 @@ def apply_shocks(county: Place, period: str, seed: int) -> dict:
             work_months=months_left, version=F("version") + 1,
             **({"work_place": ""} if months_left == 0 else {}))
 
+    dropouts = _dropouts(rng, [h[0] for h in households], first_day)
+    Member.objects.filter(pk__in=[member_id for member_id, _ in dropouts]).update(
+        schooling=Schooling.DROPOUT, version=F("version") + 1)
+
     summary = {
         "shocks": "fangpin.demo.shocks", "seed": seed, "period": period,
         "quarter": f"{blocks.year}Q{blocks.quarter}",
         "illness": {"households": len(ill), "sample": [number[h] for h in ill[:SAMPLE]]},
         "job_loss": {"households": len(jobless), "sample": [number[h] for h in jobless[:SAMPLE]]},
+        "dropout": {"households": len(dropouts), "sample": [number[h] for _, h in dropouts[:SAMPLE]]},
         "disaster": {"households": len(struck), "sample": [number[h] for h in struck[:SAMPLE]],
                      "township": disaster["township"] if disaster else "",
                      "subtype": disaster["subtype"] if disaster else ""},
@@ -177,6 +183,18 @@ def apply_shocks(county: Place, period: str, seed: int) -> dict:
                              object_id=county.pk, object_repr=str(county), area_code=county.code,
                              reason=_summary_reason(period), before=None, after=summary)
     return summary
+
+
+def _dropouts(rng: random.Random, households: list[int], first_day: datetime.date) -> list[tuple[int, int]]:
+    """(member, household) of pupils in grades 7-9, still of compulsory-school age, who leave school:
+    rare, but at least one a month when there are such pupils, so the demo shows the rule at work."""
+    youngest_birth = first_day.replace(year=first_day.year - 16)
+    pupils = list(Member.objects.filter(
+        household__in=households, ended_on__isnull=True, birth_date__gt=youngest_birth,
+        schooling__in=[Schooling.GRADE7, Schooling.GRADE8, Schooling.GRADE9],
+    ).order_by("id").values_list("id", "household_id"))
+    chosen = _pick(rng, pupils, DROPOUT_RATE)
+    return chosen or (rng.sample(pupils, 1) if pupils else [])
 
 
 def _sick_members(rng: random.Random, households: list[int]) -> list[int]:

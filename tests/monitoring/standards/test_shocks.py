@@ -109,3 +109,22 @@ def test_demo_months_screen_and_draft_the_list(county):
     assert months[0]["leads"]["new"] > 0 and Lead.objects.filter(channel="screening").exists()
     lists = draft_monthly_list(county, today=datetime.date(2026, 8, 15))
     assert lists.lines > 0 and not MonthlyList.objects.filter(period="2026-08", sent_at__isnull=False).exists()
+
+
+def test_a_pupil_drops_out_each_month(county_admin, places):
+    import datetime
+
+    from fangpin.demo.shocks import apply_shocks
+    from fangpin.registry import services as registry_services
+    from fangpin.registry.choices import Relation, Schooling, Sex
+    from fangpin.registry.models import Member
+
+    from ...factories import id_number, make_household
+
+    household = make_household(county_admin, places["t1v1"])
+    pupil = registry_services.member_add(
+        actor=county_admin, household=household, name="李小明", relation=Relation.SON,
+        id_number=id_number(Sex.MALE, datetime.date(2012, 3, 1)), schooling=Schooling.GRADE8)
+    summary = apply_shocks(places["county"], "2026-10", seed=7)
+    assert summary["dropout"]["households"] == 1
+    assert Member.objects.get(pk=pupil.pk).schooling == Schooling.DROPOUT

@@ -48,7 +48,8 @@ class Command(BaseCommand):
             disaster = shocks["disaster"]
             self.stdout.write(
                 f"{month['period']} 冲击：大病{shocks['illness']['households']}户、失业{shocks['job_loss']['households']}户、"
-                f"受灾{disaster['households']}户{'（' + disaster['township'] + '）' if disaster['township'] else ''}；"
+                f"受灾{disaster['households']}户{'（' + disaster['township'] + '）' if disaster['township'] else ''}、"
+                f"辍学{shocks['dropout']['households']}人；"
                 f"系统筛查新增线索{month['leads']['new']}条、并入已有线索{month['leads']['merged']}条")
         lists = draft_monthly_list(county)
         self.stdout.write(f"本月预警名单已生成（待县里下发）：{len(lists.lists)}个乡镇，共{lists.lines}户")
