@@ -18,9 +18,9 @@ from ..choices import LeadStatus, RiskTier
 from ..models import Lead, SweepChecklist, SweepGroup, SweepItem
 from . import schedule
 
-TODO_VISITS = 60
-TODO_LEADS = 20
-TODO_SWEEPS = 40
+DAY_LIST_VISITS = 60
+DAY_LIST_LEADS = 20
+DAY_LIST_SWEEPS = 40
 
 
 def head_name(outer: str = "pk") -> Subquery:
@@ -70,7 +70,7 @@ def todo_for(user, on: datetime.date) -> Todo:
                      head_label=head_name())
            .select_related("place__parent"))
     visits_due = due.count()
-    rows = schedule.attach_due_dates(due.order_by("-own", "schedule_from", "pk")[:TODO_VISITS], policies, on)
+    rows = schedule.attach_due_dates(due.order_by("-own", "schedule_from", "pk")[:DAY_LIST_VISITS], policies, on)
     rows.sort(key=lambda r: (not r.own, -r.days_overdue, r.pk))
     entries = [TodoEntry(
         "visit", row.pk, row.head_label or row.number, place_label(row.place), _due_reason(row),
@@ -81,7 +81,7 @@ def todo_for(user, on: datetime.date) -> Todo:
     leads = (Lead.objects.restrict(user, Perm.VIEW_LEADS).filter(status=LeadStatus.NEW, household__isnull=False)
              .annotate(head_label=head_name("household")).select_related("place__parent").order_by("raised_at", "pk"))
     leads_new = leads.count()
-    for lead in leads[:TODO_LEADS]:
+    for lead in leads[:DAY_LIST_LEADS]:
         entries.append(TodoEntry(
             "lead", lead.household_id, lead.head_label or "", place_label(lead.place),
             _("新线索（%(c)s）：%(s)s") % {"c": lead.get_channel_display(), "s": lead.summary[:40]},
@@ -93,7 +93,7 @@ def todo_for(user, on: datetime.date) -> Todo:
              .annotate(head_label=head_name("household")).select_related("household__place__parent").order_by("pk"))
     sweeps_pending = items.count()
     labels = dict(SweepGroup.choices)
-    for item in items[:TODO_SWEEPS]:
+    for item in items[:DAY_LIST_SWEEPS]:
         entries.append(TodoEntry(
             "sweep", item.household_id, item.head_label or "", place_label(item.household.place),
             _("八必访：%(g)s") % {"g": "、".join(str(labels.get(g, g)) for g in item.groups)},
