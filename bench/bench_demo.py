@@ -15,6 +15,7 @@ The naive baseline is also extrapolated to the full size at its small-sample rat
 """
 
 import argparse
+import collections
 import json
 import os
 import resource
@@ -57,8 +58,7 @@ def _worker(args) -> None:
         with transaction.atomic():
             if writer_class is None:
                 generator.plan_places()
-                for _ in generator.chunks(1, None):
-                    pass
+                collections.deque(generator.chunks(1, None), maxlen=0)  # build every row, write none
             else:
                 generator.run(writer=writer_class())
             transaction.set_rollback(True)
