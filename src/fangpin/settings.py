@@ -52,6 +52,8 @@ INSTALLED_APPS = [
     "fangpin.regions",
     "fangpin.registry",
     "fangpin.monitoring",
+    "fangpin.cases",
+    "fangpin.assistance",
     "fangpin.demo",
 ]
 

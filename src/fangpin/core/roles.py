@@ -38,20 +38,38 @@ class Perm(models.TextChoices):
     RUN_SCREENING = "monitoring.run_screening", _("执行系统筛查")
     MANAGE_THRESHOLDS = "monitoring.manage_thresholds", _("制定监测标准和预警线")
     SEND_MONTHLY_LIST = "monitoring.send_monthly_list", _("下发月度预警名单")
+    VIEW_CASES = "cases.view", _("查看识别认定和风险消除案件")
+    OPEN_CASE = "cases.open", _("发起识别认定或风险消除")
+    VERIFY_HOUSEHOLD = "cases.verify", _("入户核实")
+    COMPARE_DATA = "cases.compare_data", _("信息比对")
+    VILLAGE_REVIEW = "cases.village_review", _("村民主评议")
+    PUBLISH_NOTICE = "cases.publish_notice", _("发布公示、登记异议")
+    TOWNSHIP_REVIEW = "cases.township_review", _("乡镇审核")
+    COUNTY_CONFIRM = "cases.county_confirm", _("县级审定")
+    ANNOUNCE = "cases.announce", _("发布公告")
+    MANAGE_PROCEDURE = "cases.manage_procedure", _("配置办理流程、时限和节假日")
+    VIEW_ASSISTANCE = "assistance.view", _("查看帮扶措施和帮扶资源")
+    MANAGE_MEASURES = "assistance.manage_measures", _("制定和更新帮扶措施")
+    MANAGE_CATALOGUE = "assistance.manage_catalogue", _("维护帮扶措施目录")
+    MANAGE_REGISTERS = "assistance.manage_registers", _("维护帮扶资源台账")
 
 
-_READ = {Perm.VIEW_REGISTRY, Perm.VIEW_CHANGE_LOG, Perm.VIEW_DATA_QUALITY, Perm.VIEW_LEADS}
-_FIELD = _READ | {Perm.EDIT_REGISTRY, Perm.UNMASK_PHONE, Perm.RAISE_LEAD, Perm.RECORD_VISIT}
-_COUNTY = {Perm.HANDLE_LEADS, Perm.RUN_SCREENING, Perm.SEND_MONTHLY_LIST}
+_READ = {Perm.VIEW_REGISTRY, Perm.VIEW_CHANGE_LOG, Perm.VIEW_DATA_QUALITY, Perm.VIEW_LEADS, Perm.VIEW_CASES,
+         Perm.VIEW_ASSISTANCE}
+_FIELD = _READ | {Perm.EDIT_REGISTRY, Perm.UNMASK_PHONE, Perm.RAISE_LEAD, Perm.RECORD_VISIT, Perm.VERIFY_HOUSEHOLD}
+_CADRES = {Perm.OPEN_CASE, Perm.PUBLISH_NOTICE, Perm.MANAGE_MEASURES, Perm.MANAGE_REGISTERS}
+_COUNTY = {Perm.HANDLE_LEADS, Perm.RUN_SCREENING, Perm.SEND_MONTHLY_LIST, Perm.COMPARE_DATA, Perm.COUNTY_CONFIRM,
+           Perm.ANNOUNCE}
 
 ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
     Role.COUNTY_ADMIN: frozenset(Perm.values),
     Role.COUNTY_OFFICER: frozenset(
-        _FIELD | _COUNTY | {Perm.IMPORT_LEDGER, Perm.EXPORT_LEDGER, Perm.UNMASK_ID_NUMBER}
+        _FIELD | _CADRES | _COUNTY | {Perm.IMPORT_LEDGER, Perm.EXPORT_LEDGER, Perm.UNMASK_ID_NUMBER}
     ),
-    Role.TOWNSHIP_OFFICER: frozenset(_FIELD | {Perm.EXPORT_LEDGER, Perm.UNMASK_ID_NUMBER, Perm.HANDLE_LEADS}),
-    Role.VILLAGE_CADRE: frozenset(_FIELD | {Perm.UNMASK_ID_NUMBER}),
-    Role.HELPER: frozenset(_FIELD),
+    Role.TOWNSHIP_OFFICER: frozenset(_FIELD | _CADRES | {Perm.EXPORT_LEDGER, Perm.UNMASK_ID_NUMBER, Perm.HANDLE_LEADS,
+                                                         Perm.COMPARE_DATA, Perm.TOWNSHIP_REVIEW}),
+    Role.VILLAGE_CADRE: frozenset(_FIELD | _CADRES | {Perm.UNMASK_ID_NUMBER, Perm.VILLAGE_REVIEW}),
+    Role.HELPER: frozenset(_FIELD | {Perm.MANAGE_MEASURES}),
     Role.GRID_WORKER: frozenset(_FIELD),
     Role.DEPARTMENT_CLERK: frozenset({Perm.VIEW_REGISTRY, Perm.RAISE_LEAD}),
     Role.INSURER: frozenset({Perm.VIEW_REGISTRY}),

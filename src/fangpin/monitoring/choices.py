@@ -49,6 +49,7 @@ class LeadStatus(models.TextChoices):
     ACCEPTED = "accepted", _("已受理")
     MERGED = "merged", _("已合并")
     DISMISSED = "dismissed", _("已排除")
+    IDENTIFIED = "identified", _("已认定为监测对象")
 
 
 OPEN_LEAD_STATUSES = (LeadStatus.NEW, LeadStatus.ACCEPTED)

@@ -1,0 +1,16 @@
+#!/usr/bin/env bash
+# Install the Debian packages fangpin needs when they are missing: Pango and Noto CJK fonts for the
+# printable PDFs (WeasyPrint), and with "browser" also Chromium for the browser tests.
+set -euo pipefail
+packages=()
+ldconfig -p 2>/dev/null | grep -q "libpangoft2-1.0.so.0" || packages+=(libpango-1.0-0 libpangoft2-1.0-0)
+fc-list 2>/dev/null | grep -qi "Noto Sans CJK" || packages+=(fonts-noto-cjk)
+if [ "${1:-}" = "browser" ] && [ ! -x /usr/bin/chromium ]; then
+  packages+=(chromium)
+fi
+[ ${#packages[@]} -eq 0 ] && exit 0
+sudo=""
+[ "$(id -u)" -eq 0 ] || sudo="sudo"
+echo "Installing ${packages[*]} from Debian's packages" >&2
+$sudo apt-get update -qq
+DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq "${packages[@]}" >/dev/null

@@ -1,0 +1,1 @@
+"""Assistance measures, their catalogue and the registers of resources behind them."""
