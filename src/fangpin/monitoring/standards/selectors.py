@@ -11,12 +11,14 @@ from ..models import Lead
 
 
 def in_monitoring(household_ref: str = "pk"):
-    """A condition on households that are already followed, so a warning would find nothing new.
+    """A condition on households that are already followed, so a warning would find nothing new: a
+    monitored household (confirmed, risk not yet eliminated), or one with an open lead (new or accepted)
+    whose identification is under way. Calibration what-if and the monthly list both use it."""
+    from fangpin.cases.choices import MonitoringStatus
+    from fangpin.cases.models import Monitoring
 
-    Until the identification procedure exists, a household with an open lead (new or accepted) counts
-    as in monitoring. When the procedure adds a monitored flag, it is OR-ed in here and every user of
-    this condition (calibration what-if, monthly list) follows."""
-    return Exists(Lead.objects.filter(household=OuterRef(household_ref), status__in=OPEN_LEAD_STATUSES))
+    return Exists(Lead.objects.filter(household=OuterRef(household_ref), status__in=OPEN_LEAD_STATUSES)) | Exists(
+        Monitoring.objects.filter(household=OuterRef(household_ref), status=MonitoringStatus.MONITORED))
 
 
 def county_of(place: Place) -> Place:

@@ -1,0 +1,154 @@
+"""The risk-elimination check: every criterion of the national rules, pass or fail, with its figures.
+
+Allowed only when all hold: at least 6 months since confirmation; income stably above the monitoring
+line for at least half a year; large rigid spending solved; the three guarantees (housing, compulsory
+education, basic medical insurance) and drinking water secured; at least one measure in place.
+A household with no labour is not eliminated (it stays under social protection)."""
+
+import dataclasses
+import datetime
+
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from fangpin.core.errors import ValidationFailed
+from fangpin.monitoring.services import thresholds_in_force
+from fangpin.monitoring.standards.selectors import county_of
+from fangpin.registry.choices import HouseGrade, MedicalInsurance, Schooling
+from fangpin.registry.models import Income
+
+from .choices import MonitoringStatus
+
+MIN_MONTHS_MONITORED = 6
+SAFE_HOUSE_GRADES = {HouseGrade.A, HouseGrade.B}
+
+
+@dataclasses.dataclass
+class Criterion:
+    code: str
+    label: str
+    passed: bool
+    detail: str
+
+
+@dataclasses.dataclass
+class EliminationCheck:
+    criteria: list[Criterion]
+    no_labour: bool
+
+    @property
+    def passed(self) -> bool:
+        return not self.no_labour and all(c.passed for c in self.criteria)
+
+    def as_json(self) -> dict:
+        return {"passed": self.passed, "no_labour": self.no_labour,
+                "criteria": [dataclasses.asdict(c) for c in self.criteria]}
+
+
+def add_months(day: datetime.date, months: int) -> datetime.date:
+    month_index = day.month - 1 + months
+    year, month = day.year + month_index // 12, month_index % 12 + 1
+    for last_day in (day.day, 30, 29, 28):
+        try:
+            return datetime.date(year, month, min(day.day, last_day))
+        except ValueError:
+            continue
+    raise AssertionError("unreachable")
+
+
+def _last_completed_quarters(today: datetime.date, count: int = 2) -> list[tuple[int, int]]:
+    year, quarter = today.year, (today.month - 1) // 3 + 1
+    quarters = []
+    for _i in range(count):
+        quarter -= 1
+        if quarter == 0:
+            year, quarter = year - 1, 4
+        quarters.append((year, quarter))
+    return quarters
+
+
+def _income_basis(household, identified_on: datetime.date, today: datetime.date):
+    """The income rows that show the last half year, as (label, per-capita net, per-capita after rigid
+    spending) on a yearly scale: the last two completed quarters when both are on file, otherwise the
+    latest yearly figure of the confirmation year or later."""
+    incomes = Income.objects.with_member_count().filter(household=household)
+    wanted = _last_completed_quarters(today)
+    quarterly = {(i.year, i.quarter): i for i in incomes.filter(quarter__isnull=False)
+                 if (i.year, i.quarter) in wanted}
+    if len(quarterly) == len(wanted):
+        rows = []
+        for year, quarter in sorted(wanted):
+            income = quarterly[(year, quarter)]
+            net, after = income.per_capita_net_income, income.per_capita_after_rigid_spending
+            rows.append((f"{year}Q{quarter}", net * 4 if net is not None else None,
+                         after * 4 if after is not None else None))
+        return rows
+    yearly = incomes.filter(quarter__isnull=True, year__gte=identified_on.year).order_by("-year").first()
+    if yearly is None:
+        return []
+    return [(str(yearly.year), yearly.per_capita_net_income, yearly.per_capita_after_rigid_spending)]
+
+
+def check_elimination(household, *, today=None, monitoring=None) -> EliminationCheck:
+    from fangpin.assistance.selectors import household_has_labour, measures_in_place
+
+    today = today or timezone.localdate()
+    if monitoring is None:
+        monitoring = household.monitorings.filter(status=MonitoringStatus.MONITORED).first()
+    if monitoring is None:
+        raise ValidationFailed("not_monitored", _("农户%(h)s不是监测对象。") % {"h": household.number})
+    criteria = []
+
+    earliest = add_months(monitoring.identified_on, MIN_MONTHS_MONITORED)
+    criteria.append(Criterion(
+        "months_monitored", _("纳入监测满6个月"), today >= earliest,
+        _("%(a)s认定，满6个月为%(b)s") % {"a": monitoring.identified_on, "b": earliest}))
+
+    try:
+        line = thresholds_in_force(county_of(household.place), today).monitoring_line
+    except ValidationFailed as error:
+        line = None
+        line_error = error.message
+    basis = _income_basis(household, monitoring.identified_on, today)
+    if line is None:
+        criteria.append(Criterion("income_stable", _("收入稳定超过监测线半年以上"), False, line_error))
+        criteria.append(Criterion("rigid_spending", _("刚性支出问题已解决"), False, line_error))
+    elif not basis:
+        missing = _("缺少认定以来的收入数据（最近两个季度或认定当年及以后的年度收入）")
+        criteria.append(Criterion("income_stable", _("收入稳定超过监测线半年以上"), False, missing))
+        criteria.append(Criterion("rigid_spending", _("刚性支出问题已解决"), False, missing))
+    else:
+        def figures(index):
+            return "，".join(f"{row[0]}：{row[index] if row[index] is not None else '—'}" for row in basis)
+        income_ok = all(net is not None and net >= line for _label, net, _after in basis)
+        after_ok = all(after is not None and after >= line for _label, _net, after in basis)
+        criteria.append(Criterion(
+            "income_stable", _("收入稳定超过监测线半年以上"), income_ok,
+            _("人均纯收入（折年）%(f)s；监测线%(l)s元") % {"f": figures(1), "l": line}))
+        criteria.append(Criterion(
+            "rigid_spending", _("刚性支出问题已解决"), after_ok,
+            _("扣除刚性支出后人均收入（折年）%(f)s；监测线%(l)s元") % {"f": figures(2), "l": line}))
+
+    members = list(household.members.filter(ended_on__isnull=True))
+    house_ok = household.house_grade in SAFE_HOUSE_GRADES
+    criteria.append(Criterion(
+        "housing", _("住房安全有保障"), house_ok,
+        _("危房等级：%(g)s%(r)s") % {"g": household.get_house_grade_display() or _("未填"),
+                                 "r": _("，易地搬迁户") if household.relocated else ""}))
+    dropouts = [m.name for m in members if m.schooling == Schooling.DROPOUT]
+    criteria.append(Criterion(
+        "education", _("义务教育有保障"), not dropouts,
+        _("辍学：%(n)s") % {"n": "、".join(dropouts)} if dropouts else _("无辍学学生")))
+    uninsured = [m.name for m in members if m.medical_insurance in ("", MedicalInsurance.NONE)]
+    criteria.append(Criterion(
+        "medical_insurance", _("基本医疗保险全员参保"), not uninsured,
+        _("未参保：%(n)s") % {"n": "、".join(uninsured)} if uninsured else _("%(n)d人全部参保") % {"n": len(members)}))
+    criteria.append(Criterion(
+        "water", _("饮水安全有保障"), household.water_safe is True,
+        _("饮水安全：%(v)s") % {"v": {True: _("是"), False: _("否"), None: _("未填")}[household.water_safe]}))
+    measures = list(measures_in_place(household))
+    criteria.append(Criterion(
+        "measure", _("至少落实一项帮扶措施"), bool(measures),
+        "、".join(m.name for m in measures[:5]) if measures else _("没有已落实的帮扶措施")))
+    return EliminationCheck(criteria=criteria, no_labour=not household_has_labour(household, today))
+

@@ -1,0 +1,578 @@
+"""Services of the identification and risk-elimination procedures.
+
+Each transition is one function: it locks the case row, checks who may act and what must hold, writes
+a StageRecord and the change log, and moves the case on. Two officers acting on one case at once: the
+second waits for the lock, then finds the case moved on and gets a Conflict naming what happened."""
+
+import dataclasses
+import datetime
+import uuid
+
+from django.db import IntegrityError, transaction
+from django.db.models import Q
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from fangpin.core.audit import log_change, snapshot
+from fangpin.core.errors import Conflict, PermissionDenied, ValidationFailed
+from fangpin.core.models import ChangeLog
+from fangpin.core.roles import Perm
+from fangpin.core.scoping import ensure_in_area
+from fangpin.monitoring.choices import MAX_RISK_TYPES, DisasterSubtype, LeadStatus, RiskType
+from fangpin.monitoring.models import Lead, MonthlyListLine
+from fangpin.monitoring.standards.selectors import county_of
+from fangpin.regions.models import Level
+from fangpin.registry.choices import HouseholdStatus
+
+from .choices import (AttachmentKind, CaseKind, CaseStatus, Decision, EliminationMethod, MonitoredCategory,
+                      MonitoringStatus, StageKind)
+from .eligibility import check_elimination
+from .models import Attachment, Case, Holiday, Monitoring, Objection, ProcedureConfig, PublicNotice, StageRecord
+from .procedure import (DEFAULT_NOTICE_DAYS, DEFAULT_STAGES, DEFAULT_TOTAL_DAYS, NOTICE_DAYS_RANGE,
+                        validate_stages)
+from .workdays import WorkCalendar
+
+MAX_ATTACHMENT_BYTES = 10 * 1024 * 1024
+# Risks a green channel is for: clear disaster or accident cases (help first, paperwork after).
+GREEN_CHANNEL_RISKS = {RiskType.DISASTER, RiskType.ACCIDENT}
+# Decisions a person makes on a stage: the same person may not make them on two stages of one case.
+PERSONAL_DECISIONS = (Decision.APPROVE, Decision.REJECT, Decision.RETURN)
+
+
+# ---------------------------------------------------------------- configuration
+
+
+@transaction.atomic
+def procedure_adopt(*, actor, county, kind: str, stages, total_limit_days: int, notice_days: int,
+                    objection_phone: str, green_channel: bool = True, effective_from=None,
+                    note: str = "") -> ProcedureConfig:
+    """Adopt a new version of a county's stage list and limits; earlier versions stay for old cases."""
+    ensure_in_area(actor, county, Perm.MANAGE_PROCEDURE)
+    if kind not in CaseKind.values:
+        raise ValidationFailed("kind_invalid", _("未知的办理事项：%(k)s") % {"k": kind}, field="kind")
+    stages = validate_stages(kind, stages)
+    low, high = NOTICE_DAYS_RANGE[kind]
+    if not low <= int(notice_days) <= high:
+        raise ValidationFailed("notice_days", _("公示天数应在%(a)d到%(b)d天之间。") % {"a": low, "b": high},
+                               field="notice_days")
+    total = int(total_limit_days)
+    if not sum(s["limit_days"] for s in stages) <= total <= 60:
+        raise ValidationFailed("total_limit", _("总时限必须不少于各环节时限之和（%(s)d个工作日），且不超过60个工作日。")
+                               % {"s": sum(s["limit_days"] for s in stages)}, field="total_limit_days")
+    objection_phone = (objection_phone or "").strip()
+    if not objection_phone:
+        raise ValidationFailed("objection_phone", _("请填写异议受理电话。"), field="objection_phone")
+    last = ProcedureConfig.objects.filter(county=county, kind=kind).select_for_update().order_by("-version").first()
+    config = ProcedureConfig.objects.create(
+        county=county, kind=kind, version=(last.version + 1) if last else 1,
+        effective_from=effective_from or timezone.localdate(), stages=stages, total_limit_days=total,
+        notice_days=int(notice_days), objection_phone=objection_phone, green_channel=bool(green_channel),
+        note=note[:300], created_by=actor)
+    log_change(config, ChangeLog.Action.CREATE, actor=actor)
+    return config
+
+
+def procedure_in_force(county, kind: str, on: datetime.date | None = None) -> ProcedureConfig:
+    """The version in force; a county that never configured one starts from the defaults (version 1)."""
+    on = on or timezone.localdate()
+    config = (ProcedureConfig.objects.filter(county=county, kind=kind, effective_from__lte=on)
+              .order_by("-effective_from", "-version").first())
+    if config is not None:
+        return config
+    if ProcedureConfig.objects.filter(county=county, kind=kind).exists():
+        raise ValidationFailed("no_procedure", _("%(c)s在%(d)s尚无生效的办理流程。") % {
+            "c": county.name, "d": on.isoformat()})
+    try:
+        with transaction.atomic():
+            config = ProcedureConfig.objects.create(
+                county=county, kind=kind, version=1, effective_from=datetime.date(2000, 1, 1),
+                stages=DEFAULT_STAGES[kind], total_limit_days=DEFAULT_TOTAL_DAYS[kind],
+                notice_days=DEFAULT_NOTICE_DAYS[kind], objection_phone="",
+                note=_("默认流程（县级管理员可在“办理流程”中修改）"))
+            log_change(config, ChangeLog.Action.CREATE, actor=None)
+    except IntegrityError:
+        config = ProcedureConfig.objects.get(county=county, kind=kind, version=1)
+    return config
+
+
+@transaction.atomic
+def holiday_set(*, actor, county, date: datetime.date, is_workday: bool, name: str = "") -> Holiday:
+    """Enter or correct one day of the county's holiday table."""
+    ensure_in_area(actor, county, Perm.MANAGE_PROCEDURE)
+    holiday = Holiday.objects.select_for_update().filter(county=county, date=date).first()
+    if holiday is None:
+        holiday = Holiday.objects.create(county=county, date=date, is_workday=is_workday, name=name[:40],
+                                         created_by=actor)
+        log_change(holiday, ChangeLog.Action.CREATE, actor=actor)
+        return holiday
+    before = snapshot(holiday)
+    holiday.is_workday, holiday.name = is_workday, name[:40]
+    holiday.save()
+    log_change(holiday, ChangeLog.Action.UPDATE, actor=actor, before=before)
+    return holiday
+
+
+# ---------------------------------------------------------------- helpers
+
+
+def _today(today=None) -> datetime.date:
+    return today or timezone.localdate()
+
+
+def _calendar(case_or_household) -> WorkCalendar:
+    household = getattr(case_or_household, "household", case_or_household)
+    return WorkCalendar(county_of(household.place))
+
+
+def _lock(case: Case, actor=None, perm: str | None = None, expected_version: int | None = None) -> Case:
+    locked = Case.objects.select_for_update().select_related("household__place").get(pk=case.pk)
+    if perm is not None:
+        ensure_in_area(actor, locked, perm)
+    if expected_version is not None and locked.version != expected_version:
+        last = locked.records.order_by("-decided_at", "-pk").first()
+        if last is not None:
+            who = last.actor.get_full_name() or last.actor.username if last.actor else _("系统")
+            message = _("该案件刚刚已由%(who)s办理（%(stage)s：%(d)s），请刷新后查看最新状态再办理。") % {
+                "who": who, "stage": last.stage_name, "d": last.get_decision_display()}
+        else:
+            message = _("该案件刚刚已被他人修改，请刷新后再办理。")
+        raise Conflict("case_changed", message)
+    return locked
+
+
+def _save(case: Case, *, actor, before: dict, reason: str = "") -> Case:
+    case.version += 1
+    case.save()
+    log_change(case, ChangeLog.Action.UPDATE, actor=actor, before=before, reason=reason)
+    return case
+
+
+def _enter_stage(case: Case, index: int, today: datetime.date, calendar: WorkCalendar) -> None:
+    case.stage_index = index
+    case.stage_started_on = today
+    case.stage_due_on = calendar.add(today, case.stages[index]["limit_days"])
+    case.escalated_at = None
+
+
+def _record(case: Case, *, actor, decision: str, reason: str = "", return_to=None, participants=None,
+            details=None, today: datetime.date) -> StageRecord:
+    stage = case.stages[case.stage_index]
+    record = StageRecord.objects.create(
+        case=case, stage_index=case.stage_index, stage_code=stage["code"], stage_name=stage["name"],
+        stage_kind=stage["kind"], actor=actor, actor_role=getattr(actor, "role", "") or "", decision=decision,
+        return_to=return_to, reason=reason, participants=participants or [], details=details or {},
+        started_on=case.stage_started_on, due_on=case.stage_due_on, overdue=today > case.stage_due_on)
+    log_change(record, ChangeLog.Action.CREATE, actor=actor)
+    return record
+
+
+def _attach(case: Case, files, *, actor, record=None, objection=None) -> list[Attachment]:
+    """Save uploaded files as attachments. `files` holds (kind, uploaded file) pairs."""
+    saved = []
+    for kind, upload in files or ():
+        if kind not in AttachmentKind.values:
+            raise ValidationFailed("attachment_kind", _("未知的材料类型：%(k)s") % {"k": kind}, field="attachments")
+        if upload.size > MAX_ATTACHMENT_BYTES:
+            raise ValidationFailed("attachment_size", _("附件“%(n)s”超过10MB。") % {"n": upload.name},
+                                   field="attachments")
+        attachment = Attachment(case=case, record=record, objection=objection, kind=kind, name=upload.name[:200],
+                                size=upload.size, uploaded_by=actor)
+        attachment.file.save(upload.name, upload, save=False)
+        attachment.save()
+        log_change(attachment, ChangeLog.Action.CREATE, actor=actor)
+        saved.append(attachment)
+    return saved
+
+
+def _check_risks(risk_types, disaster_subtype: str) -> tuple[list[str], str]:
+    risk_types = list(dict.fromkeys(risk_types or []))
+    if not 1 <= len(risk_types) <= MAX_RISK_TYPES:
+        raise ValidationFailed("risk_types_count", _("风险类型须选择1到%(n)d项。") % {"n": MAX_RISK_TYPES},
+                               field="risk_types")
+    unknown = [r for r in risk_types if r not in RiskType.values]
+    if unknown:
+        raise ValidationFailed("risk_types_unknown", _("未知的风险类型：%(r)s") % {"r": "、".join(unknown)},
+                               field="risk_types")
+    disaster_subtype = disaster_subtype or ""
+    if RiskType.DISASTER in risk_types:
+        if disaster_subtype not in DisasterSubtype.values:
+            raise ValidationFailed("disaster_subtype", _("因灾风险须选择灾害类型。"), field="disaster_subtype")
+    else:
+        disaster_subtype = ""
+    return risk_types, disaster_subtype
+
+
+def current_monitoring(household) -> Monitoring | None:
+    return Monitoring.objects.filter(household=household, status=MonitoringStatus.MONITORED).first()
+
+
+def _new_case(*, actor, household, kind, today, calendar, **values) -> Case:
+    config = procedure_in_force(county_of(household.place), kind, today)
+    case = Case(household=household, kind=kind, number=f"tmp-{uuid.uuid4().hex[:20]}", procedure=config,
+                stages=config.stages, stage_index=0, stage_started_on=today,
+                stage_due_on=calendar.add(today, config.stages[0]["limit_days"]),
+                due_on=calendar.add(today, config.total_limit_days), opened_by=actor, **values)
+    try:
+        with transaction.atomic():
+            case.save()
+    except IntegrityError:
+        raise Conflict("case_open_exists", _("该户已有办理中的%(k)s案件。") % {"k": CaseKind(kind).label})
+    prefix = "RD" if kind == CaseKind.IDENTIFICATION else "XC"
+    case.number = f"{prefix}{today:%Y}{case.pk:07d}"
+    case.save(update_fields=["number"])
+    log_change(case, ChangeLog.Action.CREATE, actor=actor)
+    return case
+
+
+# ---------------------------------------------------------------- identification
+
+
+@transaction.atomic
+def case_open_identification(*, actor, household, category: str, risk_types, disaster_subtype: str = "",
+                             summary: str = "", lead: Lead | None = None,
+                             monthly_line: MonthlyListLine | None = None, green_channel: bool = False,
+                             green_channel_reason: str = "", today=None) -> Case:
+    """Open an identification case for a household, from a lead or a monthly-list line (or directly)."""
+    today = _today(today)
+    ensure_in_area(actor, household, Perm.OPEN_CASE)
+    if household.status not in (HouseholdStatus.ACTIVE, HouseholdStatus.PROVISIONAL):
+        raise ValidationFailed("household_ended", _("农户%(h)s已%(s)s，不能发起识别认定。") % {
+            "h": household.number, "s": household.get_status_display()})
+    if category not in MonitoredCategory.values:
+        raise ValidationFailed("category", _("请选择监测对象类别。"), field="category")
+    risk_types, disaster_subtype = _check_risks(risk_types, disaster_subtype)
+    if current_monitoring(household) is not None:
+        raise ValidationFailed("already_monitored", _("农户%(h)s已是监测对象，无需重复识别。") % {"h": household.number})
+    if lead is not None:
+        lead = Lead.objects.select_for_update().get(pk=lead.pk)
+        if lead.household_id != household.pk:
+            raise ValidationFailed("lead_other_household", _("线索不属于该农户。"), field="lead")
+        if lead.status != LeadStatus.ACCEPTED:
+            raise ValidationFailed("lead_not_accepted", _("线索%(n)s当前为“%(s)s”，须先受理才能发起识别认定。") % {
+                "n": lead, "s": lead.get_status_display()}, field="lead")
+    if monthly_line is not None and monthly_line.household_id != household.pk:
+        raise ValidationFailed("line_other_household", _("月度名单条目不属于该农户。"), field="monthly_line")
+    calendar = _calendar(household)
+    config = procedure_in_force(county_of(household.place), CaseKind.IDENTIFICATION, today)
+    green_channel_reason = (green_channel_reason or "").strip()
+    if green_channel:
+        if not config.green_channel:
+            raise ValidationFailed("green_channel_off", _("本县流程未开放绿色通道。"), field="green_channel")
+        if not GREEN_CHANNEL_RISKS & set(risk_types):
+            raise ValidationFailed("green_channel_risk", _("绿色通道只用于因灾或因意外事故的明确情形。"),
+                                   field="green_channel")
+        if not green_channel_reason:
+            raise ValidationFailed("green_channel_reason", _("启用绿色通道须说明理由。"), field="green_channel_reason")
+    case = _new_case(actor=actor, household=household, kind=CaseKind.IDENTIFICATION, today=today,
+                     calendar=calendar, lead=lead, monthly_line=monthly_line, category=category,
+                     risk_types=risk_types, disaster_subtype=disaster_subtype, summary=(summary or "")[:500],
+                     green_channel=bool(green_channel), green_channel_reason=green_channel_reason[:300])
+    if green_channel:
+        _record(case, actor=actor, decision=Decision.GREEN_CHANNEL, reason=green_channel_reason, today=today)
+    if monthly_line is not None and monthly_line.status == MonthlyListLine.Status.PENDING:
+        before = snapshot(monthly_line)
+        monthly_line.status = MonthlyListLine.Status.LEAD_ACCEPTED
+        monthly_line.note = (_("已发起识别认定%(n)s") % {"n": case.number})[:300]
+        monthly_line.acted_by, monthly_line.acted_at = actor, timezone.now()
+        monthly_line.save()
+        log_change(monthly_line, ChangeLog.Action.UPDATE, actor=actor, before=before)
+    return case
+
+
+@dataclasses.dataclass
+class StageInput:
+    """What a person fills in when deciding a stage."""
+
+    decision: str
+    reason: str = ""
+    return_to: int | None = None
+    participants: list[str] = dataclasses.field(default_factory=list)
+    details: dict = dataclasses.field(default_factory=dict)
+    attachments: list = dataclasses.field(default_factory=list)  # (kind, uploaded file) pairs
+
+
+@transaction.atomic
+def case_decide(*, actor, case: Case, expected_version: int, decision: StageInput, today=None) -> Case:
+    """Decide the current stage: approve (on to the next stage), reject (close) or return to an earlier
+    decision stage. `expected_version` is the case version the person was looking at."""
+    today = _today(today)
+    case = _lock(case, actor, Perm.VIEW_CASES, expected_version)
+    if not case.is_open:
+        raise ValidationFailed("case_closed", _("案件%(n)s已办结。") % {"n": case})
+    stage = case.stage
+    if stage["kind"] != StageKind.DECISION:
+        raise ValidationFailed("stage_not_decision", _("当前环节“%(s)s”不需要审核决定。") % {"s": stage["name"]})
+    ensure_in_area(actor, case, stage["perm"])
+    earlier = case.records.filter(actor=actor, decision__in=PERSONAL_DECISIONS).exclude(
+        stage_code=stage["code"]).first()
+    if earlier is not None:
+        raise PermissionDenied("same_person", _("您已办理过本案件的“%(s)s”环节，同一人不能办理同一案件的两个环节。")
+                               % {"s": earlier.stage_name})
+    reason = (decision.reason or "").strip()
+    participants = list(dict.fromkeys(p.strip() for p in decision.participants if p and p.strip()))
+    before = snapshot(case)
+    if decision.decision == Decision.APPROVE:
+        if len(participants) < stage.get("min_people", 1):
+            raise ValidationFailed("too_few_people", _("“%(s)s”须至少%(n)d人参与，请填写参与人员。") % {
+                "s": stage["name"], "n": stage["min_people"]}, field="participants")
+        if stage.get("commitment"):
+            details = decision.details
+            if not (details.get("commitment_signed") and details.get("data_authorised")):
+                raise ValidationFailed("commitment_missing", _("须确认农户已签署承诺书和数据授权书。"),
+                                       field="details")
+            kinds = {kind for kind, _file in decision.attachments}
+            if AttachmentKind.COMMITMENT not in kinds and not case.attachments.filter(
+                    kind=AttachmentKind.COMMITMENT).exists():
+                raise ValidationFailed("commitment_file_missing", _("请上传农户签字的承诺授权书。"),
+                                       field="attachments")
+        record = _record(case, actor=actor, decision=Decision.APPROVE, reason=reason, participants=participants,
+                         details=decision.details, today=today)
+        _attach(case, decision.attachments, actor=actor, record=record)
+        _move_on(case, actor=actor, today=today)
+    elif decision.decision == Decision.REJECT:
+        if not reason:
+            raise ValidationFailed("reason_missing", _("不予通过必须说明理由。"), field="reason")
+        record = _record(case, actor=actor, decision=Decision.REJECT, reason=reason, participants=participants,
+                         details=decision.details, today=today)
+        _attach(case, decision.attachments, actor=actor, record=record)
+        _close_rejected(case, actor=actor, reason=reason)
+    elif decision.decision == Decision.RETURN:
+        if not reason:
+            raise ValidationFailed("reason_missing", _("退回必须说明理由。"), field="reason")
+        target = decision.return_to
+        if target is None or not 0 <= target < case.stage_index or \
+                case.stages[target]["kind"] != StageKind.DECISION:
+            raise ValidationFailed("return_target", _("只能退回到本环节之前的审核环节。"), field="return_to")
+        record = _record(case, actor=actor, decision=Decision.RETURN, reason=reason, return_to=target,
+                         participants=participants, details=decision.details, today=today)
+        _attach(case, decision.attachments, actor=actor, record=record)
+        _enter_stage(case, target, today, _calendar(case))
+    else:
+        raise ValidationFailed("decision_invalid", _("请选择通过、不予通过或退回。"), field="decision")
+    return _save(case, actor=actor, before=before, reason=reason)
+
+
+def _move_on(case: Case, *, actor, today) -> None:
+    if case.stage_index + 1 < len(case.stages):
+        _enter_stage(case, case.stage_index + 1, today, _calendar(case))
+    else:
+        _close_passed(case, actor=actor, today=today)
+
+
+def _close_passed(case: Case, *, actor, today) -> None:
+    case.closed_at = timezone.now()
+    if case.kind == CaseKind.IDENTIFICATION:
+        case.status = CaseStatus.CONFIRMED
+        if current_monitoring(case.household) is not None:
+            raise Conflict("already_monitored", _("该户已是监测对象。"))
+        monitoring = Monitoring.objects.create(
+            household=case.household, category=case.category, risk_types=case.risk_types,
+            disaster_subtype=case.disaster_subtype, identified_on=today, identification_case=case)
+        log_change(monitoring, ChangeLog.Action.CREATE, actor=actor)
+        if case.lead_id:
+            _close_lead(case.lead, actor=actor, status=LeadStatus.IDENTIFIED,
+                        reason=_("经识别认定为监测对象（%(n)s）") % {"n": case.number})
+    else:
+        case.status = CaseStatus.ELIMINATED
+        monitoring = Monitoring.objects.select_for_update().get(pk=case.monitoring_id)
+        before = snapshot(monitoring)
+        monitoring.status = MonitoringStatus.ELIMINATED
+        monitoring.eliminated_on = today
+        monitoring.elimination_case = case
+        monitoring.elimination_method = case.method
+        monitoring.version += 1
+        monitoring.save()
+        log_change(monitoring, ChangeLog.Action.UPDATE, actor=actor, before=before)
+
+
+def _close_rejected(case: Case, *, actor, reason: str) -> None:
+    case.status = CaseStatus.REJECTED
+    case.closed_at = timezone.now()
+    case.outcome_reason = reason[:500]
+    if case.kind == CaseKind.IDENTIFICATION and case.lead_id:
+        _close_lead(case.lead, actor=actor, status=LeadStatus.DISMISSED,
+                    reason=_("识别认定未通过（%(n)s）：%(r)s") % {"n": case.number, "r": reason})
+
+
+def _close_lead(lead: Lead, *, actor, status: str, reason: str) -> None:
+    lead = Lead.objects.select_for_update().get(pk=lead.pk)
+    if lead.status not in (LeadStatus.NEW, LeadStatus.ACCEPTED):
+        return
+    before = snapshot(lead)
+    lead.status, lead.closed_by, lead.closed_at = status, actor, timezone.now()
+    lead.close_reason = reason[:300]
+    lead.version += 1
+    lead.save()
+    log_change(lead, ChangeLog.Action.UPDATE, actor=actor, before=before, reason=reason)
+
+
+# ---------------------------------------------------------------- public notice
+
+
+def current_notice(case: Case) -> PublicNotice | None:
+    """The notice the case is on in its current notice stage (published since it entered the stage)."""
+    return case.notices.filter(starts_on__gte=case.stage_started_on).order_by("-starts_on", "-pk").first()
+
+
+@transaction.atomic
+def notice_publish(*, actor, cases, starts_on=None, objection_phone: str = "", today=None) -> PublicNotice:
+    """Publish one village notice for cases waiting at their notice stage."""
+    today = _today(today)
+    starts_on = starts_on or today
+    cases = sorted(cases, key=lambda c: c.pk)
+    if not cases:
+        raise ValidationFailed("no_cases", _("请选择要公示的农户。"), field="cases")
+    locked = [_lock(c, actor, Perm.PUBLISH_NOTICE) for c in cases]
+    villages = {c.household.place.code[:12] for c in locked}
+    kinds = {c.kind for c in locked}
+    if len(villages) > 1 or len(kinds) > 1:
+        raise ValidationFailed("notice_mixed", _("一次公示只能包含同一个村、同一办理事项的农户。"), field="cases")
+    for case in locked:
+        if not case.is_open or case.stage["kind"] != StageKind.NOTICE:
+            raise ValidationFailed("not_at_notice", _("案件%(n)s不在公示环节。") % {"n": case}, field="cases")
+        if current_notice(case) is not None:
+            raise ValidationFailed("already_on_notice", _("案件%(n)s已在公示中。") % {"n": case}, field="cases")
+    if starts_on < today:
+        raise ValidationFailed("notice_backdated", _("公示开始日期不能早于今天。"), field="starts_on")
+    config = locked[0].procedure
+    objection_phone = (objection_phone or config.objection_phone).strip()
+    if not objection_phone:
+        raise ValidationFailed("objection_phone", _("请填写异议受理电话。"), field="objection_phone")
+    village = locked[0].household.place
+    if village.level == Level.GROUP:
+        village = village.parent
+    notice = PublicNotice.objects.create(
+        village=village, kind=locked[0].kind, number=f"tmp-{uuid.uuid4().hex[:20]}", starts_on=starts_on,
+        ends_on=starts_on + datetime.timedelta(days=config.notice_days - 1), objection_phone=objection_phone,
+        published_by=actor)
+    notice.number = f"GS{starts_on:%Y}{notice.pk:07d}"
+    notice.save(update_fields=["number"])
+    notice.cases.set(locked)
+    log_change(notice, ChangeLog.Action.CREATE, actor=actor)
+    return notice
+
+
+@transaction.atomic
+def objection_record(*, actor, case: Case, content: str, received_on=None, objector_name: str = "",
+                     objector_phone: str = "", attachments=(), today=None) -> Objection:
+    """Record an objection received during the notice period; the case goes back to verification with
+    the objection attached."""
+    today = _today(today)
+    case = _lock(case, actor, Perm.PUBLISH_NOTICE)
+    received_on = received_on or today
+    content = (content or "").strip()
+    if not content:
+        raise ValidationFailed("content_missing", _("请填写异议内容。"), field="content")
+    if not case.is_open or case.stage["kind"] != StageKind.NOTICE:
+        raise ValidationFailed("not_at_notice", _("案件%(n)s不在公示环节，不能登记异议。") % {"n": case})
+    notice = current_notice(case)
+    if notice is None:
+        raise ValidationFailed("notice_missing", _("案件%(n)s尚未发布公示。") % {"n": case})
+    if not notice.starts_on <= received_on <= notice.ends_on or received_on > today:
+        raise ValidationFailed("objection_outside_period", _("异议须在公示期内（%(a)s至%(b)s）收到。") % {
+            "a": notice.starts_on, "b": notice.ends_on}, field="received_on")
+    objection = Objection.objects.create(case=case, notice=notice, received_on=received_on,
+                                         objector_name=objector_name[:50], objector_phone=objector_phone[:20],
+                                         content=content, recorded_by=actor)
+    log_change(objection, ChangeLog.Action.CREATE, actor=actor)
+    before = snapshot(case)
+    record = _record(case, actor=actor, decision=Decision.OBJECTION, reason=content, return_to=0,
+                     details={"objection": objection.pk, "notice": notice.number}, today=today)
+    _attach(case, [(AttachmentKind.OBJECTION, f) for f in attachments], actor=actor, record=record,
+            objection=objection)
+    _enter_stage(case, 0, today, _calendar(case))
+    _save(case, actor=actor, before=before, reason=content)
+    return objection
+
+
+@transaction.atomic
+def notice_conclude(*, case: Case, today=None) -> bool:
+    """Close the notice stage when its period has ended without objection. True when it moved on."""
+    today = _today(today)
+    case = _lock(case)
+    if not case.is_open or case.stage["kind"] != StageKind.NOTICE:
+        return False
+    notice = current_notice(case)
+    if notice is None or notice.ends_on >= today:
+        return False
+    before = snapshot(case)
+    _record(case, actor=None, decision=Decision.NOTICE_ENDED,
+            reason=_("公示%(n)s（%(a)s至%(b)s）期满，未收到异议。") % {
+                "n": notice.number, "a": notice.starts_on, "b": notice.ends_on},
+            details={"notice": notice.number}, today=today)
+    _move_on(case, actor=None, today=today)
+    _save(case, actor=None, before=before)
+    return True
+
+
+def notices_conclude_due(today=None, queryset=None) -> int:
+    """Conclude every notice stage whose period has ended (run daily, and when a case is opened)."""
+    today = _today(today)
+    queryset = Case.objects.all() if queryset is None else queryset
+    waiting = queryset.filter(status=CaseStatus.OPEN, notices__ends_on__lt=today).distinct()
+    return sum(notice_conclude(case=case, today=today) for case in waiting)
+
+
+# ---------------------------------------------------------------- announcement
+
+
+@transaction.atomic
+def case_announce(*, actor, case: Case, expected_version: int, text: str = "", today=None) -> Case:
+    """Publish the county announcement: the last stage; the outcome takes effect."""
+    today = _today(today)
+    case = _lock(case, actor, Perm.VIEW_CASES, expected_version)
+    if not case.is_open or case.stage["kind"] != StageKind.ANNOUNCEMENT:
+        raise ValidationFailed("not_at_announcement", _("案件%(n)s不在公告环节。") % {"n": case})
+    ensure_in_area(actor, case, case.stage["perm"])
+    before = snapshot(case)
+    _record(case, actor=actor, decision=Decision.PUBLISHED, reason=(text or "").strip(), today=today)
+    _move_on(case, actor=actor, today=today)
+    return _save(case, actor=actor, before=before)
+
+
+# ---------------------------------------------------------------- elimination
+
+
+@transaction.atomic
+def case_open_elimination(*, actor, household, method: str, summary: str = "", today=None) -> Case:
+    """Open a risk-elimination case after the eligibility check passes on every criterion."""
+    today = _today(today)
+    ensure_in_area(actor, household, Perm.OPEN_CASE)
+    if method not in EliminationMethod.values:
+        raise ValidationFailed("method", _("请选择消除方式（帮扶消除或自然消除）。"), field="method")
+    monitoring = Monitoring.objects.select_for_update().filter(
+        household=household, status=MonitoringStatus.MONITORED).first()
+    if monitoring is None:
+        raise ValidationFailed("not_monitored", _("农户%(h)s不是监测对象。") % {"h": household.number})
+    check = check_elimination(household, today=today, monitoring=monitoring)
+    if check.no_labour:
+        raise ValidationFailed("no_labour", _("整户无劳动力的农户纳入兜底保障，不作风险消除。"))
+    if not check.passed:
+        failed = "；".join(f"{c.label}（{c.detail}）" for c in check.criteria if not c.passed)
+        raise ValidationFailed("criteria_unmet", _("尚不符合风险消除条件：%(f)s") % {"f": failed})
+    return _new_case(actor=actor, household=household, kind=CaseKind.ELIMINATION, today=today,
+                     calendar=_calendar(household), monitoring=monitoring, category=monitoring.category,
+                     risk_types=monitoring.risk_types, disaster_subtype=monitoring.disaster_subtype,
+                     method=method, summary=(summary or "")[:500], eligibility=check.as_json())
+
+
+# ---------------------------------------------------------------- overdue and escalation
+
+
+def overdue_cases(queryset=None, today=None):
+    """Open cases past their stage limit or their total limit."""
+    today = _today(today)
+    queryset = Case.objects.all() if queryset is None else queryset
+    return queryset.filter(status=CaseStatus.OPEN).filter(Q(stage_due_on__lt=today) | Q(due_on__lt=today))
+
+
+@transaction.atomic
+def cases_escalate_overdue(today=None) -> int:
+    """Mark newly overdue cases as escalated (one level above the stage's level sees them)."""
+    count = 0
+    for case in overdue_cases(today=today).filter(escalated_at__isnull=True).select_for_update():
+        before = snapshot(case)
+        case.escalated_at = timezone.now()
+        _save(case, actor=None, before=before, reason=_("超期上报"))
+        count += 1
+    return count
