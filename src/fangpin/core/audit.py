@@ -4,6 +4,7 @@ import datetime
 from decimal import Decimal
 
 from django.db import models
+from django.db.models.fields.files import FieldFile
 
 from .context import current_request_id, current_source
 from .models import AccessLog, ChangeLog
@@ -14,6 +15,8 @@ def _json_value(value):
         return f"{value:.2f}"
     if isinstance(value, (datetime.date, datetime.datetime)):
         return value.isoformat()
+    if isinstance(value, FieldFile):
+        return value.name
     return value
 
 
