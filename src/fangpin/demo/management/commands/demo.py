@@ -6,6 +6,7 @@ from django.core.management.base import BaseCommand
 from django.db import connection
 
 from fangpin.core.models import ChangeLog
+from fangpin.demo.cases import simulate_cases
 from fangpin.demo.generator import generate_county
 from fangpin.demo.monitoring import adopt_default_thresholds, draft_monthly_list, simulate_months
 from fangpin.demo.users import DEMO_PASSWORD, create_demo_users
@@ -53,6 +54,9 @@ class Command(BaseCommand):
                 f"系统筛查新增线索{month['leads']['new']}条、并入已有线索{month['leads']['merged']}条")
         lists = draft_monthly_list(county)
         self.stdout.write(f"本月预警名单已生成（待县里下发）：{len(lists.lists)}个乡镇，共{lists.lines}户")
+        demo_cases = simulate_cases(county)
+        self.stdout.write(f"识别认定演示案件{len(demo_cases.cases)}件（cadre 所在村）："
+                          + "，".join(f"{label} {n}" for label, n in demo_cases.by_outcome.items()))
         if not no_serve:
             call_command("serve", port=port)
 

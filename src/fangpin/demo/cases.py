@@ -1,0 +1,142 @@
+"""Cases for the demo county: the home village's procedure in every state, so that the inbox, the
+stepper, the notice, the working-day clock and the monitored list have something to show.
+
+Each case is walked through the real services by the demo logins (a different person per stage);
+cases that ended months ago are walked on their own dates and their records backdated to those days,
+so the timeline reads as it happened."""
+
+import dataclasses
+import datetime
+
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.db import transaction
+from django.utils import timezone
+
+from fangpin.cases import services
+from fangpin.cases.choices import AttachmentKind, CaseKind, Decision
+from fangpin.cases.models import Case
+from fangpin.cases.procedure import DEFAULT_NOTICE_DAYS, DEFAULT_STAGES, DEFAULT_TOTAL_DAYS
+from fangpin.cases.services import StageInput
+from fangpin.core.models import User
+from fangpin.monitoring.choices import LeadStatus
+from fangpin.monitoring.models import Lead
+from fangpin.monitoring.services import lead_accept
+from fangpin.regions.models import Place
+from fangpin.registry.choices import HouseholdStatus
+from fangpin.registry.models import Household
+
+OBJECTION_PHONE = "0943-6123123"
+
+# (what to show, days ago the case opened, where it stops)
+PLAN = [
+    ("8个月前已认定", 250, "confirmed"),
+    ("8个月前已认定", 240, "confirmed"),
+    ("近期已认定", 40, "confirmed"),
+    ("未通过", 30, "rejected"),
+    ("乡镇审核中", 12, "township_review"),
+    ("公示中", 6, "public_notice"),
+    ("公示中", 5, "public_notice"),
+    ("村民主评议中", 3, "village_review"),
+    ("入户核实超期", 9, "verification"),
+    ("刚发起", 0, "verification"),
+]
+
+
+@dataclasses.dataclass
+class DemoCases:
+    cases: list[Case]
+    by_outcome: dict[str, int]
+
+
+def _people(county: Place) -> dict[str, User]:
+    return {u.username: u for u in User.objects.filter(place__code__startswith=county.scope_prefix, username__in=[
+        "admin", "officer", "township", "cadre", "helper", "grid"])}
+
+
+def _at(day: datetime.date) -> datetime.datetime:
+    return timezone.make_aware(datetime.datetime.combine(day, datetime.time(10)))
+
+
+def _signed_form(household: Household) -> SimpleUploadedFile:
+    text = f"承诺授权书（演示）\n户编号：{household.number}\n本户承诺所报信息真实，同意查询核对家庭经济状况。\n"
+    return SimpleUploadedFile("承诺授权书.txt", text.encode("utf-8"), content_type="text/plain")
+
+
+def _walk(case: Case, stop: str, people: dict[str, User], day: datetime.date) -> Case:
+    """Advance a case through the default stages until `stop` (a stage code, "confirmed" or "rejected")."""
+    deciders = {"verification": people["helper"], "data_comparison": people["officer"],
+                "village_review": people["cadre"], "township_review": people["township"],
+                "county_confirmation": people["admin"]}
+    while case.is_open and case.stage["code"] != stop:
+        stage = case.stage
+        if stop == "rejected" and stage["code"] == "data_comparison":
+            services.case_decide(actor=people["officer"], case=case, expected_version=case.version, today=day,
+                                 decision=StageInput(decision=Decision.REJECT,
+                                                     reason="比对医保数据：住院费用已报销90%，自付低于预警线"))
+        elif stage["kind"] == "notice":
+            notice = services.notice_publish(actor=people["cadre"], cases=[case], today=day)
+            if stop == "public_notice":
+                break
+            day = notice.ends_on + datetime.timedelta(days=1)
+            services.notice_conclude(case=case, today=day)
+        elif stage["kind"] == "announcement":
+            services.case_announce(actor=people["officer"], case=case, expected_version=case.version, today=day,
+                                   text="经县级审定，纳入防止返贫监测对象")
+        elif stage["code"] == "verification":
+            services.case_decide(actor=people["helper"], case=case, expected_version=case.version, today=day,
+                                 decision=StageInput(
+                                     decision=Decision.APPROVE, reason="入户核实，情况属实",
+                                     participants=[people["helper"].first_name, people["grid"].first_name],
+                                     details={"commitment_signed": True, "data_authorised": True},
+                                     attachments=[(AttachmentKind.COMMITMENT, _signed_form(case.household))]))
+        else:
+            services.case_decide(actor=deciders[stage["code"]], case=case, expected_version=case.version, today=day,
+                                 decision=StageInput(decision=Decision.APPROVE, reason="同意",
+                                                     participants=[deciders[stage["code"]].first_name]))
+        case.refresh_from_db()
+        day = min(day + datetime.timedelta(days=1), timezone.localdate())
+    return case
+
+
+def _backdate(case: Case, opened_on: datetime.date) -> None:
+    Case.objects.filter(pk=case.pk).update(opened_at=_at(opened_on))
+    for record in case.records.all():
+        record.__class__.objects.filter(pk=record.pk).update(decided_at=_at(record.started_on))
+    if case.closed_at:
+        last = case.records.order_by("-started_on").first()
+        Case.objects.filter(pk=case.pk).update(closed_at=_at(last.started_on))
+
+
+@transaction.atomic
+def simulate_cases(county: Place, today: datetime.date | None = None) -> DemoCases:
+    today = today or timezone.localdate()
+    people = _people(county)
+    for kind in CaseKind.values:
+        services.procedure_adopt(actor=people["admin"], county=county, kind=kind, stages=DEFAULT_STAGES[kind],
+                                 total_limit_days=DEFAULT_TOTAL_DAYS[kind], notice_days=DEFAULT_NOTICE_DAYS[kind],
+                                 objection_phone=OBJECTION_PHONE, effective_from=datetime.date(2020, 1, 1),
+                                 note="演示县办理流程（默认环节和时限）")
+    village = people["cadre"].place
+    leads = list(Lead.objects.filter(place__code__startswith=village.code, status=LeadStatus.NEW,
+                                     household__status=HouseholdStatus.ACTIVE)
+                 .exclude(household__cases__isnull=False).order_by("pk"))
+    chosen, seen = [], set()
+    for lead in leads:
+        if lead.household_id not in seen:
+            seen.add(lead.household_id)
+            chosen.append(lead)
+    cases, outcomes = [], {}
+    for (label, days_ago, stop), lead in zip(PLAN, chosen):
+        opened_on = today - datetime.timedelta(days=days_ago)
+        lead = lead_accept(actor=people["township"], lead=lead)
+        category = "unstable_exited" if lead.household.household_type == "exited" else (
+            "sudden_hardship" if set(lead.risk_types) & {"illness", "disaster", "accident"} else "marginal")
+        case = services.case_open_identification(
+            actor=people["cadre"], household=lead.household, lead=lead, category=category,
+            risk_types=lead.risk_types[:5], disaster_subtype=lead.disaster_subtype,
+            summary=lead.summary[:500], today=opened_on)
+        case = _walk(case, stop, people, opened_on)
+        _backdate(case, opened_on)
+        cases.append(case)
+        outcomes[label] = outcomes.get(label, 0) + 1
+    return DemoCases(cases=cases, by_outcome=outcomes)
