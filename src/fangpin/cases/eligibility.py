@@ -146,7 +146,7 @@ def check_elimination(household, *, today=None, monitoring=None) -> EliminationC
     criteria.append(Criterion(
         "water", _("饮水安全有保障"), household.water_safe is True,
         _("饮水安全：%(v)s") % {"v": {True: _("是"), False: _("否"), None: _("未填")}[household.water_safe]}))
-    measures = list(measures_in_place(household))
+    measures = list(measures_in_place(household, today))
     criteria.append(Criterion(
         "measure", _("至少落实一项帮扶措施"), bool(measures),
         "、".join(m.name for m in measures[:5]) if measures else _("没有已落实的帮扶措施")))
