@@ -1,0 +1,879 @@
+"""Every write of assistance data: the catalogue, measures and their evidence, and the registers
+(workshops, welfare posts, training, micro-credit, the project supermarket, enterprise pairing).
+
+Each function takes `actor=`, checks the named permission and the area, validates everything
+before writing (a refusal writes nothing), runs in one transaction and logs the change."""
+
+import datetime
+import os
+from decimal import Decimal, InvalidOperation
+
+from django.db import transaction
+from django.db.models import Q
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from fangpin.core.audit import log_change, snapshot
+from fangpin.core.errors import Conflict, PermissionDenied, ValidationFailed
+from fangpin.core.models import ChangeLog
+from fangpin.core.roles import Perm
+from fangpin.core.scoping import ensure_in_area
+from fangpin.monitoring.choices import RiskType
+from fangpin.regions.models import Level, Place
+from fangpin.registry.choices import HouseholdStatus
+
+from .choices import TAKING_CAPACITY, ChoiceStatus, MeasureCategory, MeasureStatus
+from .defaults import default_items
+from .models import (MICRO_CREDIT_MAX_AMOUNT, MICRO_CREDIT_MAX_MONTHS, EnterprisePairing, IndustryProject,
+                     Measure, MeasureCatalogueItem, MeasureEvidence, MicroCredit, ProjectCategory, ProjectChoice,
+                     Repayment, TrainingCourse, TrainingParticipant, WelfarePost, Workshop, WorkshopEmployee,
+                     add_months)
+from .selectors import current_monitoring, green_channel_case
+
+CENT = Decimal("0.01")
+MAX_MONEY = Decimal("10000000000")
+EVIDENCE_MAX_BYTES = 20 * 1024 * 1024
+EVIDENCE_EXTENSIONS = {".jpg", ".jpeg", ".png", ".gif", ".webp", ".heic", ".pdf", ".doc", ".docx", ".xls", ".xlsx",
+                       ".ofd", ".txt"}
+WELFARE_POST_MAX_MONTHS = 36
+
+
+# ---------------------------------------------------------------- parsing and checking helpers
+
+
+def _label(model, name: str) -> str:
+    return str(model._meta.get_field(name).verbose_name)
+
+
+def _text(value, *, model, field: str, required: bool = True) -> str:
+    text = " ".join(str(value or "").split())
+    if required and not text:
+        raise ValidationFailed("required", _("请填写%(f)s。") % {"f": _label(model, field)}, field=field)
+    limit = model._meta.get_field(field).max_length
+    if limit and len(text) > limit:
+        raise ValidationFailed("too_long", _("%(f)s最多%(n)d个字。") % {"f": _label(model, field), "n": limit},
+                               field=field)
+    return text
+
+
+def _date(value, *, model, field: str, required: bool = True) -> datetime.date | None:
+    if value in (None, ""):
+        if required:
+            raise ValidationFailed("required", _("请填写%(f)s。") % {"f": _label(model, field)}, field=field)
+        return None
+    if isinstance(value, datetime.datetime):
+        return value.date()
+    if isinstance(value, datetime.date):
+        return value
+    try:
+        return datetime.date.fromisoformat(str(value).strip())
+    except ValueError:
+        raise ValidationFailed("date_format", _("%(f)s“%(v)s”不是有效日期，请按2026-01-31的格式填写。") % {
+            "f": _label(model, field), "v": value}, field=field) from None
+
+
+def _money(value, *, model, field: str, required: bool = True) -> Decimal | None:
+    if value in (None, ""):
+        if required:
+            raise ValidationFailed("required", _("请填写%(f)s。") % {"f": _label(model, field)}, field=field)
+        return None
+    try:
+        amount = value if isinstance(value, Decimal) else Decimal(
+            str(value).replace(",", "").replace("，", "").removesuffix("元").strip())
+    except InvalidOperation:
+        raise ValidationFailed("money_format", _("%(f)s“%(v)s”不是金额。") % {
+            "f": _label(model, field), "v": value}, field=field) from None
+    if not amount.is_finite():
+        raise ValidationFailed("money_format", _("%(f)s“%(v)s”不是金额。") % {
+            "f": _label(model, field), "v": value}, field=field)
+    if amount < 0:
+        raise ValidationFailed("money_negative", _("%(f)s不能为负数。") % {"f": _label(model, field)}, field=field)
+    if amount != amount.quantize(CENT):
+        raise ValidationFailed("money_decimals", _("%(f)s最多两位小数。") % {"f": _label(model, field)}, field=field)
+    if amount >= MAX_MONEY:
+        raise ValidationFailed("money_too_large", _("%(f)s过大。") % {"f": _label(model, field)}, field=field)
+    return amount.quantize(CENT)
+
+
+def _int(value, *, model, field: str, low: int, high: int) -> int:
+    try:
+        number = int(str(value).strip())
+    except (TypeError, ValueError):
+        raise ValidationFailed("number_format", _("请按整数填写%(f)s。") % {"f": _label(model, field)},
+                               field=field) from None
+    if not low <= number <= high:
+        raise ValidationFailed("number_range", _("%(f)s须在%(lo)d到%(hi)d之间。") % {
+            "f": _label(model, field), "lo": low, "hi": high}, field=field)
+    return number
+
+
+def _choice(value, choices, *, model, field: str) -> str:
+    if value not in choices.values:
+        raise ValidationFailed("choice_unknown", _("请选择%(f)s。") % {"f": _label(model, field)}, field=field)
+    return value
+
+
+def _risk_types(values, field: str = "risk_types") -> list[str]:
+    cleaned = list(dict.fromkeys(values or []))
+    unknown = [r for r in cleaned if r not in RiskType.values]
+    if unknown:
+        raise ValidationFailed("risk_type_unknown", _("未知的风险类型：%(r)s") % {"r": "、".join(unknown)},
+                               field=field)
+    return cleaned
+
+
+def _not_before(later, earlier, *, model, later_field: str, earlier_field: str) -> None:
+    if later is not None and earlier is not None and later < earlier:
+        raise ValidationFailed("date_order", _("%(a)s不能早于%(b)s。") % {
+            "a": _label(model, later_field), "b": _label(model, earlier_field)}, field=later_field)
+
+
+def _check_version(obj, version) -> None:
+    if version not in (None, "") and int(version) != obj.version:
+        raise Conflict("stale_version", _("“%(obj)s”已被他人修改，请刷新后重新填写。") % {"obj": obj})
+
+
+def _unknown(fields: dict, allowed: set) -> None:
+    extra = set(fields) - allowed
+    if extra:
+        raise ValidationFailed("unknown_field", _("不能修改这些字段：%(f)s") % {"f": ", ".join(sorted(extra))})
+
+
+def _save_update(obj, values: dict, *, actor, reason: str = ""):
+    """Set fields; save and log only when something changed."""
+    before = snapshot(obj)
+    for key, value in values.items():
+        setattr(obj, key, value)
+    if snapshot(obj) == before:
+        return obj
+    obj.version += 1
+    obj.save()
+    log_change(obj, ChangeLog.Action.UPDATE, actor=actor, before=before, reason=(reason or "")[:200])
+    return obj
+
+
+def _create(model, *, actor, reason: str = "", **values):
+    obj = model.objects.create(**values)
+    log_change(obj, ChangeLog.Action.CREATE, actor=actor, reason=reason)
+    return obj
+
+
+def _by(actor):
+    return actor if getattr(actor, "pk", None) else None
+
+
+def _ensure_visible(actor, obj, perm: str) -> None:
+    """For rows that serve the places under them (a county project, a township course): the actor
+    must hold `perm` and see the row."""
+    actor.require(perm)
+    if not type(obj).objects.restrict(actor, perm).filter(pk=obj.pk).exists():
+        raise PermissionDenied("out_of_area", _("该记录不在您的辖区内。"))
+
+
+def _lock(obj):
+    return type(obj).objects.select_for_update().get(pk=obj.pk)
+
+
+def _active_member(member, *, field: str):
+    if member is None:
+        raise ValidationFailed("required", _("请选择人员。"), field=field)
+    if member.ended_on is not None:
+        raise ValidationFailed("member_ended", _("%(n)s已离户，不能登记。") % {"n": member.name}, field=field)
+    if member.household.status not in (HouseholdStatus.ACTIVE, HouseholdStatus.PROVISIONAL):
+        raise ValidationFailed("household_ended", _("%(n)s所在农户已销户。") % {"n": member.name}, field=field)
+    return member
+
+
+def _measure_of(measure, household, *, field: str = "measure"):
+    if measure is None:
+        return None
+    if measure.household_id != household.pk:
+        raise ValidationFailed("measure_other_household", _("所选帮扶措施不属于该户。"), field=field)
+    return measure
+
+
+def _place(place, *, levels, field: str = "place") -> Place:
+    if place is None:
+        raise ValidationFailed("required", _("请选择地点。"), field=field)
+    if place.level not in levels:
+        names = "、".join(str(Level(level).label) for level in levels)
+        raise ValidationFailed("place_level", _("地点须为%(l)s。") % {"l": names}, field=field)
+    return place
+
+
+def _county_of(place: Place) -> Place:
+    while place.level != Level.COUNTY and place.parent_id:
+        place = place.parent
+    return place
+
+
+# ---------------------------------------------------------------- catalogue
+
+CATALOGUE_FIELDS = {"category", "name", "description", "standard_amount", "unit", "risk_types",
+                    "runs_after_elimination", "active"}
+
+
+def _catalogue_values(county, values: dict, *, item: MeasureCatalogueItem | None = None) -> dict:
+    M = MeasureCatalogueItem
+    data = {}
+    if "category" in values:
+        data["category"] = _choice(values["category"], MeasureCategory, model=M, field="category")
+    if "name" in values:
+        data["name"] = _text(values["name"], model=M, field="name")
+        clash = M.objects.filter(county=county, name=data["name"])
+        if item is not None:
+            clash = clash.exclude(pk=item.pk)
+        if clash.exists():
+            raise ValidationFailed("catalogue_name_taken", _("本县目录中已有“%(n)s”。") % {"n": data["name"]},
+                                   field="name")
+    if "description" in values:
+        data["description"] = _text(values["description"], model=M, field="description", required=False)
+    if "standard_amount" in values:
+        data["standard_amount"] = _money(values["standard_amount"], model=M, field="standard_amount",
+                                         required=False)
+    if "unit" in values:
+        data["unit"] = _text(values["unit"], model=M, field="unit", required=False)
+    if "risk_types" in values:
+        data["risk_types"] = _risk_types(values["risk_types"])
+    for flag in ("runs_after_elimination", "active"):
+        if flag in values:
+            data[flag] = bool(values[flag])
+    return data
+
+
+@transaction.atomic
+def catalogue_ensure_default(county: Place, *, actor=None) -> list[MeasureCatalogueItem]:
+    """Give the county the default catalogue: items it lacks are added, items it has (by code) are
+    left as the county edited them. Returns the items added (none on a second call)."""
+    if actor is not None:
+        ensure_in_area(actor, county, Perm.MANAGE_CATALOGUE)
+    if county.level != Level.COUNTY:
+        raise ValidationFailed("county_level", _("帮扶措施目录按县制定。"), field="county")
+    have_codes = set(MeasureCatalogueItem.objects.filter(county=county).values_list("code", flat=True))
+    have_names = set(MeasureCatalogueItem.objects.filter(county=county).values_list("name", flat=True))
+    added = []
+    for values in default_items():
+        if values["code"] in have_codes or values["name"] in have_names:
+            continue
+        added.append(_create(MeasureCatalogueItem, actor=actor, reason=_("默认帮扶措施目录"), county=county,
+                             created_by=_by(actor), **values))
+    return added
+
+
+@transaction.atomic
+def catalogue_item_add(*, actor, county: Place, category: str, name: str, standard_amount=None, unit: str = "",
+                       risk_types=(), runs_after_elimination: bool = False, description: str = "",
+                       active: bool = True) -> MeasureCatalogueItem:
+    ensure_in_area(actor, county, Perm.MANAGE_CATALOGUE)
+    if county.level != Level.COUNTY:
+        raise ValidationFailed("county_level", _("帮扶措施目录按县制定。"), field="county")
+    data = _catalogue_values(county, {
+        "category": category, "name": name, "standard_amount": standard_amount, "unit": unit,
+        "risk_types": risk_types, "runs_after_elimination": runs_after_elimination, "description": description,
+        "active": active})
+    return _create(MeasureCatalogueItem, actor=actor, county=county, created_by=_by(actor), **data)
+
+
+@transaction.atomic
+def catalogue_item_update(*, actor, item: MeasureCatalogueItem, version=None, reason: str = "",
+                          **fields) -> MeasureCatalogueItem:
+    """Edit an item (a new version in the change log); `active=False` takes it out of use. Measures
+    made from it keep the name and amount they were made with."""
+    _unknown(fields, CATALOGUE_FIELDS)
+    item = _lock(item)
+    ensure_in_area(actor, item, Perm.MANAGE_CATALOGUE)
+    _check_version(item, version)
+    data = _catalogue_values(item.county, fields, item=item)
+    return _save_update(item, data, actor=actor, reason=reason)
+
+
+# ---------------------------------------------------------------- measures
+
+MEASURE_FIELDS = {"catalogue_item", "category", "name", "risk_types", "responsible_unit", "responsible_person",
+                  "starts_on", "ends_on", "amount", "status", "runs_after_elimination", "note"}
+
+
+def _measure_values(household, values: dict, *, measure: Measure | None = None) -> dict:
+    M = Measure
+    data = {}
+    if "catalogue_item" in values:
+        item = values["catalogue_item"]
+        if item is not None:
+            if item.county_id != household.county_id:
+                raise ValidationFailed("catalogue_other_county", _("所选目录措施不属于该户所在县。"),
+                                       field="catalogue_item")
+            if not item.active and (measure is None or measure.catalogue_item_id != item.pk):
+                raise ValidationFailed("catalogue_inactive", _("目录措施“%(n)s”已停用。") % {"n": item.name},
+                                       field="catalogue_item")
+        data["catalogue_item"] = item
+    if "category" in values:
+        data["category"] = _choice(values["category"], MeasureCategory, model=M, field="category")
+    for name, required in (("name", True), ("responsible_unit", True), ("responsible_person", False),
+                           ("note", False)):
+        if name in values:
+            data[name] = _text(values[name], model=M, field=name, required=required)
+    if "risk_types" in values:
+        data["risk_types"] = _risk_types(values["risk_types"])
+    if "starts_on" in values:
+        data["starts_on"] = _date(values["starts_on"], model=M, field="starts_on")
+    if "ends_on" in values:
+        data["ends_on"] = _date(values["ends_on"], model=M, field="ends_on", required=False)
+    if "amount" in values:
+        data["amount"] = _money(values["amount"], model=M, field="amount", required=False)
+    if "status" in values:
+        data["status"] = _choice(values["status"], MeasureStatus, model=M, field="status")
+    if "runs_after_elimination" in values:
+        data["runs_after_elimination"] = bool(values["runs_after_elimination"])
+    return data
+
+
+def _check_measure(measure: Measure, today: datetime.date) -> None:
+    _not_before(measure.ends_on, measure.starts_on, model=Measure, later_field="ends_on", earlier_field="starts_on")
+    if measure.status in (MeasureStatus.IN_PROGRESS, MeasureStatus.DONE) and measure.starts_on > today:
+        raise ValidationFailed("measure_not_started", _("开始日期在今天之后的措施只能是“计划”状态。"), field="status")
+    if measure.status == MeasureStatus.DONE and measure.ends_on is not None and measure.ends_on > today:
+        raise ValidationFailed("measure_not_ended", _("结束日期在今天之后的措施不能标为“已完成”。"), field="status")
+
+
+def measure_eligibility(household) -> tuple:
+    """(monitoring, green-channel case): a plan may be made while either exists."""
+    return current_monitoring(household), green_channel_case(household)
+
+
+@transaction.atomic
+def measure_add(*, actor, household, responsible_unit: str, starts_on, catalogue_item=None, category: str = "",
+                name: str = "", risk_types=None, responsible_person: str = "", ends_on=None, amount=None,
+                status: str = MeasureStatus.PLANNED, runs_after_elimination: bool | None = None,
+                note: str = "") -> Measure:
+    """A measure for a monitored household (or one in an identification case on the green channel).
+    Category, name, amount and whether it runs on after elimination default to the catalogue item's."""
+    ensure_in_area(actor, household, Perm.MANAGE_MEASURES)
+    if household.status not in (HouseholdStatus.ACTIVE, HouseholdStatus.PROVISIONAL):
+        raise ValidationFailed("household_ended", _("该户已销户，不能制定帮扶措施。"))
+    monitoring, case = measure_eligibility(household)
+    if monitoring is None and case is None:
+        raise ValidationFailed("household_not_monitored", _(
+            "该户不是监测对象，也没有启用绿色通道的识别认定案件，不能制定帮扶措施。请先完成识别认定，或在识别认定中启用绿色通道。"))
+    item = catalogue_item
+    if item is not None:
+        category = category or item.category
+        name = name or item.name
+        if amount in (None, ""):
+            amount = item.standard_amount
+        if runs_after_elimination is None:
+            runs_after_elimination = item.runs_after_elimination
+        if risk_types is None:
+            wanted = monitoring.risk_types if monitoring is not None else case.risk_types
+            risk_types = [r for r in (wanted or []) if r in (item.risk_types or [])]
+    data = _measure_values(household, {
+        "catalogue_item": item, "category": category, "name": name, "risk_types": risk_types or [],
+        "responsible_unit": responsible_unit, "responsible_person": responsible_person, "starts_on": starts_on,
+        "ends_on": ends_on, "amount": amount, "status": status,
+        "runs_after_elimination": bool(runs_after_elimination), "note": note})
+    if data["status"] == MeasureStatus.STOPPED:
+        raise ValidationFailed("measure_stopped_new", _("新制定的措施不能是“已终止”状态。"), field="status")
+    measure = Measure(household=household, monitoring=monitoring, created_by=_by(actor), **data)
+    _check_measure(measure, timezone.localdate())
+    measure.save()
+    log_change(measure, ChangeLog.Action.CREATE, actor=actor)
+    return measure
+
+
+@transaction.atomic
+def measure_update(*, actor, measure: Measure, version=None, reason: str = "", **fields) -> Measure:
+    """Change a measure. Stopping one needs a reason; a stopped measure is final."""
+    _unknown(fields, MEASURE_FIELDS)
+    measure = Measure.objects.select_for_update().select_related("household__place").get(pk=measure.pk)
+    ensure_in_area(actor, measure, Perm.MANAGE_MEASURES)
+    _check_version(measure, version)
+    if measure.status == MeasureStatus.STOPPED:
+        raise ValidationFailed("measure_stopped", _("措施“%(n)s”已终止，不能再修改。") % {"n": measure.name})
+    data = _measure_values(measure.household, fields, measure=measure)
+    if data.get("status") == MeasureStatus.STOPPED and not (reason or "").strip():
+        raise ValidationFailed("reason_missing", _("终止措施必须说明原因。"), field="reason")
+    before = snapshot(measure)
+    for key, value in data.items():
+        setattr(measure, key, value)
+    _check_measure(measure, timezone.localdate())
+    if snapshot(measure) == before:
+        return measure
+    measure.version += 1
+    measure.save()
+    log_change(measure, ChangeLog.Action.END if measure.status == MeasureStatus.STOPPED else ChangeLog.Action.UPDATE,
+               actor=actor, before=before, reason=(reason or "")[:200])
+    return measure
+
+
+@transaction.atomic
+def measure_add_evidence(*, actor, measure: Measure, file, name: str = "") -> MeasureEvidence:
+    """Attach a photo, signed form or payment record to a measure (kept under MEDIA assistance/)."""
+    ensure_in_area(actor, measure, Perm.MANAGE_MEASURES)
+    if file is None:
+        raise ValidationFailed("file_missing", _("请选择要上传的文件。"), field="file")
+    size = getattr(file, "size", None) or 0
+    if size <= 0:
+        raise ValidationFailed("file_empty", _("上传的文件是空的。"), field="file")
+    if size > EVIDENCE_MAX_BYTES:
+        raise ValidationFailed("file_too_large", _("文件不能超过%(n)dMB。") % {"n": EVIDENCE_MAX_BYTES // 1024 // 1024},
+                               field="file")
+    original = os.path.basename(getattr(file, "name", "") or "")
+    extension = os.path.splitext(original)[1].lower()
+    if extension not in EVIDENCE_EXTENSIONS:
+        raise ValidationFailed("file_type", _("只能上传图片、PDF、Word、Excel、OFD或文本文件。"), field="file")
+    name = _text(name or original, model=MeasureEvidence, field="name")
+    evidence = MeasureEvidence(measure=measure, name=name, size=size, uploaded_by=actor)
+    evidence.file.save(f"{timezone.now():%Y%m%d%H%M%S}{extension}", file, save=False)
+    evidence.save()
+    log_change(evidence, ChangeLog.Action.CREATE, actor=actor)
+    return evidence
+
+
+# ---------------------------------------------------------------- workshops
+
+WORKSHOP_FIELDS = {"name", "place", "operator", "address", "products", "opened_on", "closed_on"}
+VILLAGE_OR_TOWNSHIP = (Level.VILLAGE, Level.TOWNSHIP)
+
+
+def _workshop_values(values: dict) -> dict:
+    M = Workshop
+    data = {}
+    if "place" in values:
+        data["place"] = _place(values["place"], levels=VILLAGE_OR_TOWNSHIP)
+    for name, required in (("name", True), ("operator", True), ("address", False), ("products", False)):
+        if name in values:
+            data[name] = _text(values[name], model=M, field=name, required=required)
+    if "opened_on" in values:
+        data["opened_on"] = _date(values["opened_on"], model=M, field="opened_on")
+    if "closed_on" in values:
+        data["closed_on"] = _date(values["closed_on"], model=M, field="closed_on", required=False)
+    return data
+
+
+@transaction.atomic
+def workshop_add(*, actor, place: Place, name: str, operator: str, opened_on, address: str = "",
+                 products: str = "") -> Workshop:
+    data = _workshop_values({"place": place, "name": name, "operator": operator, "opened_on": opened_on,
+                             "address": address, "products": products})
+    ensure_in_area(actor, data["place"], Perm.MANAGE_REGISTERS)
+    return _create(Workshop, actor=actor, created_by=_by(actor), **data)
+
+
+@transaction.atomic
+def workshop_update(*, actor, workshop: Workshop, version=None, reason: str = "", **fields) -> Workshop:
+    _unknown(fields, WORKSHOP_FIELDS)
+    workshop = _lock(workshop)
+    ensure_in_area(actor, workshop, Perm.MANAGE_REGISTERS)
+    _check_version(workshop, version)
+    data = _workshop_values(fields)
+    if "place" in data:
+        ensure_in_area(actor, data["place"], Perm.MANAGE_REGISTERS)
+    _not_before(data.get("closed_on", workshop.closed_on), data.get("opened_on", workshop.opened_on),
+                model=Workshop, later_field="closed_on", earlier_field="opened_on")
+    return _save_update(workshop, data, actor=actor, reason=reason)
+
+
+@transaction.atomic
+def workshop_employee_add(*, actor, workshop: Workshop, member, since, monthly_wage, until=None,
+                          measure=None) -> WorkshopEmployee:
+    _ensure_visible(actor, workshop, Perm.MANAGE_REGISTERS)
+    member = _active_member(member, field="member")
+    ensure_in_area(actor, member.household, Perm.MANAGE_REGISTERS)
+    M = WorkshopEmployee
+    since = _date(since, model=M, field="since")
+    until = _date(until, model=M, field="until", required=False)
+    _not_before(until, since, model=M, later_field="until", earlier_field="since")
+    if workshop.closed_on is not None and since > workshop.closed_on:
+        raise ValidationFailed("workshop_closed", _("车间已于%(d)s停办。") % {"d": workshop.closed_on}, field="since")
+    overlapping = M.objects.filter(workshop=workshop, member=member).filter(Q(until__isnull=True) | Q(until__gte=since))
+    if until is not None:
+        overlapping = overlapping.filter(since__lte=until)
+    if overlapping.exists():
+        raise ValidationFailed("employee_duplicate", _("%(n)s在该车间已有同期务工记录。") % {"n": member.name},
+                               field="member")
+    return _create(M, actor=actor, workshop=workshop, member=member, household=member.household, since=since,
+                   until=until, monthly_wage=_money(monthly_wage, model=M, field="monthly_wage"),
+                   measure=_measure_of(measure, member.household), created_by=_by(actor))
+
+
+@transaction.atomic
+def workshop_employee_update(*, actor, employee: WorkshopEmployee, version=None, reason: str = "",
+                             **fields) -> WorkshopEmployee:
+    _unknown(fields, {"since", "until", "monthly_wage", "measure"})
+    employee = _lock(employee)
+    ensure_in_area(actor, employee, Perm.MANAGE_REGISTERS)
+    _check_version(employee, version)
+    M, data = WorkshopEmployee, {}
+    if "since" in fields:
+        data["since"] = _date(fields["since"], model=M, field="since")
+    if "until" in fields:
+        data["until"] = _date(fields["until"], model=M, field="until", required=False)
+    if "monthly_wage" in fields:
+        data["monthly_wage"] = _money(fields["monthly_wage"], model=M, field="monthly_wage")
+    if "measure" in fields:
+        data["measure"] = _measure_of(fields["measure"], employee.household)
+    _not_before(data.get("until", employee.until), data.get("since", employee.since), model=M,
+                later_field="until", earlier_field="since")
+    return _save_update(employee, data, actor=actor, reason=reason)
+
+
+# ---------------------------------------------------------------- welfare posts
+
+WELFARE_FIELDS = {"place", "post_name", "starts_on", "months", "monthly_wage", "measure"}
+
+
+def _welfare_values(values: dict) -> dict:
+    M, data = WelfarePost, {}
+    if "place" in values:
+        data["place"] = _place(values["place"], levels=(Level.VILLAGE, Level.GROUP, Level.TOWNSHIP))
+    if "post_name" in values:
+        data["post_name"] = _text(values["post_name"], model=M, field="post_name")
+    if "starts_on" in values:
+        data["starts_on"] = _date(values["starts_on"], model=M, field="starts_on")
+    if "months" in values:
+        data["months"] = _int(values["months"], model=M, field="months", low=1, high=WELFARE_POST_MAX_MONTHS)
+    if "monthly_wage" in values:
+        data["monthly_wage"] = _money(values["monthly_wage"], model=M, field="monthly_wage")
+    return data
+
+
+def _welfare_overlap(holder, starts_on, ends_on, *, exclude=None) -> None:
+    clash = WelfarePost.objects.filter(holder=holder, starts_on__lte=ends_on, ends_on__gte=starts_on)
+    if exclude is not None:
+        clash = clash.exclude(pk=exclude.pk)
+    if clash.exists():
+        raise ValidationFailed("welfare_post_overlap", _("%(n)s在此期间已有公益岗位，同一人不能同时占两个岗位。") % {
+            "n": holder.name}, field="holder")
+
+
+@transaction.atomic
+def welfare_post_add(*, actor, place: Place, post_name: str, holder, starts_on, months, monthly_wage,
+                     measure=None) -> WelfarePost:
+    data = _welfare_values({"place": place, "post_name": post_name, "starts_on": starts_on, "months": months,
+                            "monthly_wage": monthly_wage})
+    holder = _active_member(holder, field="holder")
+    ensure_in_area(actor, holder.household, Perm.MANAGE_REGISTERS)
+    if not _county_of(data["place"]).pk == holder.household.county_id:
+        raise ValidationFailed("place_other_county", _("岗位须设在本县。"), field="place")
+    ends_on = add_months(data["starts_on"], data["months"]) - datetime.timedelta(days=1)
+    _welfare_overlap(holder, data["starts_on"], ends_on)
+    return _create(WelfarePost, actor=actor, holder=holder, household=holder.household, ends_on=ends_on,
+                   measure=_measure_of(measure, holder.household), created_by=_by(actor), **data)
+
+
+@transaction.atomic
+def welfare_post_update(*, actor, post: WelfarePost, version=None, reason: str = "", **fields) -> WelfarePost:
+    """Edit a post; shortening `months` ends the contract early. The end date follows."""
+    _unknown(fields, WELFARE_FIELDS)
+    post = _lock(post)
+    ensure_in_area(actor, post, Perm.MANAGE_REGISTERS)
+    _check_version(post, version)
+    data = _welfare_values(fields)
+    if "measure" in fields:
+        data["measure"] = _measure_of(fields["measure"], post.household)
+    starts_on, months = data.get("starts_on", post.starts_on), data.get("months", post.months)
+    data["ends_on"] = add_months(starts_on, months) - datetime.timedelta(days=1)
+    _welfare_overlap(post.holder, starts_on, data["ends_on"], exclude=post)
+    return _save_update(post, data, actor=actor, reason=reason)
+
+
+# ---------------------------------------------------------------- training
+
+COURSE_FIELDS = {"name", "place", "organiser", "held_from", "held_to", "skill"}
+
+
+def _course_values(values: dict) -> dict:
+    M, data = TrainingCourse, {}
+    if "place" in values:
+        data["place"] = _place(values["place"], levels=(Level.COUNTY, Level.TOWNSHIP, Level.VILLAGE))
+    for name in ("name", "organiser", "skill"):
+        if name in values:
+            data[name] = _text(values[name], model=M, field=name)
+    for name in ("held_from", "held_to"):
+        if name in values:
+            data[name] = _date(values[name], model=M, field=name)
+    return data
+
+
+@transaction.atomic
+def training_course_add(*, actor, place: Place, name: str, organiser: str, held_from, held_to,
+                        skill: str) -> TrainingCourse:
+    data = _course_values({"place": place, "name": name, "organiser": organiser, "held_from": held_from,
+                           "held_to": held_to, "skill": skill})
+    ensure_in_area(actor, data["place"], Perm.MANAGE_REGISTERS)
+    _not_before(data["held_to"], data["held_from"], model=TrainingCourse, later_field="held_to",
+                earlier_field="held_from")
+    return _create(TrainingCourse, actor=actor, created_by=_by(actor), **data)
+
+
+@transaction.atomic
+def training_course_update(*, actor, course: TrainingCourse, version=None, reason: str = "",
+                           **fields) -> TrainingCourse:
+    _unknown(fields, COURSE_FIELDS)
+    course = _lock(course)
+    ensure_in_area(actor, course, Perm.MANAGE_REGISTERS)
+    _check_version(course, version)
+    data = _course_values(fields)
+    if "place" in data:
+        ensure_in_area(actor, data["place"], Perm.MANAGE_REGISTERS)
+    _not_before(data.get("held_to", course.held_to), data.get("held_from", course.held_from), model=TrainingCourse,
+                later_field="held_to", earlier_field="held_from")
+    return _save_update(course, data, actor=actor, reason=reason)
+
+
+@transaction.atomic
+def training_participant_add(*, actor, course: TrainingCourse, member, skill_gained: str = "",
+                             certificate: bool = False, measure=None) -> TrainingParticipant:
+    _ensure_visible(actor, course, Perm.MANAGE_REGISTERS)
+    member = _active_member(member, field="member")
+    ensure_in_area(actor, member.household, Perm.MANAGE_REGISTERS)
+    if TrainingParticipant.objects.filter(course=course, member=member).exists():
+        raise ValidationFailed("participant_duplicate", _("%(n)s已在该培训班学员名单中。") % {"n": member.name},
+                               field="member")
+    return _create(TrainingParticipant, actor=actor, course=course, member=member, household=member.household,
+                   skill_gained=_text(skill_gained, model=TrainingParticipant, field="skill_gained", required=False),
+                   certificate=bool(certificate), measure=_measure_of(measure, member.household),
+                   created_by=_by(actor))
+
+
+@transaction.atomic
+def training_participant_update(*, actor, participant: TrainingParticipant, version=None, reason: str = "",
+                                **fields) -> TrainingParticipant:
+    _unknown(fields, {"skill_gained", "certificate", "measure"})
+    participant = _lock(participant)
+    ensure_in_area(actor, participant, Perm.MANAGE_REGISTERS)
+    _check_version(participant, version)
+    data = {}
+    if "skill_gained" in fields:
+        data["skill_gained"] = _text(fields["skill_gained"], model=TrainingParticipant, field="skill_gained",
+                                     required=False)
+    if "certificate" in fields:
+        data["certificate"] = bool(fields["certificate"])
+    if "measure" in fields:
+        data["measure"] = _measure_of(fields["measure"], participant.household)
+    return _save_update(participant, data, actor=actor, reason=reason)
+
+
+# ---------------------------------------------------------------- micro-credit
+
+LOAN_FIELDS = {"lender", "amount", "term_months", "issued_on", "rate", "measure"}
+
+
+def _loan_values(values: dict) -> dict:
+    M, data = MicroCredit, {}
+    if "lender" in values:
+        data["lender"] = _text(values["lender"], model=M, field="lender")
+    if "amount" in values:
+        amount = _money(values["amount"], model=M, field="amount")
+        if amount <= 0:
+            raise ValidationFailed("loan_amount_zero", _("贷款金额必须大于0。"), field="amount")
+        if amount > MICRO_CREDIT_MAX_AMOUNT:
+            raise ValidationFailed("loan_amount_limit", _("小额信贷每户最多50,000元，填写的是%(a)s元。") % {
+                "a": f"{amount:,.2f}"}, field="amount")
+        data["amount"] = amount
+    if "term_months" in values:
+        try:
+            term = int(str(values["term_months"]).strip())
+        except (TypeError, ValueError):
+            raise ValidationFailed("number_format", _("请按整数填写贷款期限（月）。"), field="term_months") from None
+        if term < 1:
+            raise ValidationFailed("loan_term_zero", _("贷款期限至少1个月。"), field="term_months")
+        if term > MICRO_CREDIT_MAX_MONTHS:
+            raise ValidationFailed("loan_term_limit", _("小额信贷期限最长36个月（3年），填写的是%(n)d个月。") % {
+                "n": term}, field="term_months")
+        data["term_months"] = term
+    if "issued_on" in values:
+        data["issued_on"] = _date(values["issued_on"], model=M, field="issued_on")
+        if data["issued_on"] > timezone.localdate():
+            raise ValidationFailed("date_future", _("放款日期不能晚于今天。"), field="issued_on")
+    if "rate" in values:
+        rate = _money(values["rate"], model=M, field="rate")
+        if rate > 100:
+            raise ValidationFailed("rate_range", _("年利率按百分数填写，例如3.45。"), field="rate")
+        data["rate"] = rate
+    return data
+
+
+@transaction.atomic
+def micro_credit_add(*, actor, borrower, lender: str, amount, term_months, issued_on, rate,
+                     measure=None) -> MicroCredit:
+    borrower = _active_member(borrower, field="borrower")
+    ensure_in_area(actor, borrower.household, Perm.MANAGE_REGISTERS)
+    data = _loan_values({"lender": lender, "amount": amount, "term_months": term_months, "issued_on": issued_on,
+                         "rate": rate})
+    return _create(MicroCredit, actor=actor, household=borrower.household, borrower=borrower,
+                   measure=_measure_of(measure, borrower.household), created_by=_by(actor), **data)
+
+
+@transaction.atomic
+def micro_credit_update(*, actor, loan: MicroCredit, version=None, reason: str = "", **fields) -> MicroCredit:
+    _unknown(fields, LOAN_FIELDS)
+    loan = _lock(loan)
+    ensure_in_area(actor, loan, Perm.MANAGE_REGISTERS)
+    _check_version(loan, version)
+    data = _loan_values(fields)
+    if "measure" in fields:
+        data["measure"] = _measure_of(fields["measure"], loan.household)
+    if "amount" in data and data["amount"] < loan.repaid:
+        raise ValidationFailed("loan_amount_below_repaid", _("贷款金额不能少于已还金额%(a)s元。") % {
+            "a": loan.repaid}, field="amount")
+    return _save_update(loan, data, actor=actor, reason=reason)
+
+
+@transaction.atomic
+def repayment_add(*, actor, loan: MicroCredit, paid_on, amount) -> Repayment:
+    loan = _lock(loan)
+    ensure_in_area(actor, loan, Perm.MANAGE_REGISTERS)
+    paid_on = _date(paid_on, model=Repayment, field="paid_on")
+    if paid_on < loan.issued_on:
+        raise ValidationFailed("repayment_before_issue", _("还款日期不能早于放款日期%(d)s。") % {
+            "d": loan.issued_on}, field="paid_on")
+    if paid_on > timezone.localdate():
+        raise ValidationFailed("date_future", _("还款日期不能晚于今天。"), field="paid_on")
+    amount = _money(amount, model=Repayment, field="amount")
+    if amount <= 0:
+        raise ValidationFailed("repayment_zero", _("还款金额必须大于0。"), field="amount")
+    if amount > loan.outstanding:
+        raise ValidationFailed("repayment_too_much", _("还款金额超过未还本金%(a)s元。") % {"a": loan.outstanding},
+                               field="amount")
+    return _create(Repayment, actor=actor, loan=loan, paid_on=paid_on, amount=amount, created_by=_by(actor))
+
+
+# ---------------------------------------------------------------- project supermarket
+
+PROJECT_FIELDS = {"place", "name", "category", "description", "support_per_household", "capacity", "open"}
+
+
+def _project_values(values: dict) -> dict:
+    M, data = IndustryProject, {}
+    if "place" in values:
+        data["place"] = _place(values["place"], levels=(Level.COUNTY, Level.TOWNSHIP, Level.VILLAGE))
+    if "name" in values:
+        data["name"] = _text(values["name"], model=M, field="name")
+    if "category" in values:
+        data["category"] = _choice(values["category"], ProjectCategory, model=M, field="category")
+    if "description" in values:
+        data["description"] = " ".join(str(values["description"] or "").split())[:2000]
+    if "support_per_household" in values:
+        data["support_per_household"] = _money(values["support_per_household"], model=M,
+                                                field="support_per_household")
+    if "capacity" in values:
+        data["capacity"] = _int(values["capacity"], model=M, field="capacity", low=1, high=100000)
+    if "open" in values:
+        data["open"] = bool(values["open"])
+    return data
+
+
+@transaction.atomic
+def industry_project_add(*, actor, place: Place, name: str, category: str, support_per_household, capacity,
+                         description: str = "", open: bool = True) -> IndustryProject:
+    data = _project_values({"place": place, "name": name, "category": category, "description": description,
+                            "support_per_household": support_per_household, "capacity": capacity, "open": open})
+    ensure_in_area(actor, data["place"], Perm.MANAGE_REGISTERS)
+    return _create(IndustryProject, actor=actor, created_by=_by(actor), **data)
+
+
+@transaction.atomic
+def industry_project_update(*, actor, project: IndustryProject, version=None, reason: str = "",
+                            **fields) -> IndustryProject:
+    _unknown(fields, PROJECT_FIELDS)
+    project = _lock(project)
+    ensure_in_area(actor, project, Perm.MANAGE_REGISTERS)
+    _check_version(project, version)
+    data = _project_values(fields)
+    if "place" in data:
+        ensure_in_area(actor, data["place"], Perm.MANAGE_REGISTERS)
+    taken = project.taken_count()
+    if "capacity" in data and data["capacity"] < taken:
+        raise ValidationFailed("capacity_below_taken", _("已有%(n)d户选择该项目，可选户数不能少于此数。") % {
+            "n": taken}, field="capacity")
+    return _save_update(project, data, actor=actor, reason=reason)
+
+
+@transaction.atomic
+def project_choose(*, actor, project: IndustryProject, household, chosen_on=None, measure=None) -> ProjectChoice:
+    """A household chooses an open project while it has places left."""
+    project = _lock(project)  # one chooser at a time per project: capacity holds under concurrency
+    _ensure_visible(actor, project, Perm.MANAGE_REGISTERS)
+    ensure_in_area(actor, household, Perm.MANAGE_REGISTERS)
+    if household.status not in (HouseholdStatus.ACTIVE, HouseholdStatus.PROVISIONAL):
+        raise ValidationFailed("household_ended", _("该户已销户。"), field="household")
+    if _county_of(project.place).pk != household.county_id:
+        raise ValidationFailed("project_other_county", _("只能选择本县发布的项目。"), field="project")
+    if not project.open:
+        raise ValidationFailed("project_closed", _("项目“%(n)s”已停止选择。") % {"n": project.name}, field="project")
+    if ProjectChoice.objects.filter(project=project, household=household).exclude(
+            status=ChoiceStatus.WITHDRAWN).exists():
+        raise ValidationFailed("project_chosen", _("该户已选择这个项目。"), field="household")
+    if project.taken_count() >= project.capacity:
+        raise ValidationFailed("project_full", _("项目“%(n)s”的%(c)d个名额已满。") % {
+            "n": project.name, "c": project.capacity}, field="project")
+    chosen_on = _date(chosen_on or timezone.localdate(), model=ProjectChoice, field="chosen_on")
+    return _create(ProjectChoice, actor=actor, project=project, household=household, chosen_on=chosen_on,
+                   measure=_measure_of(measure, household), created_by=_by(actor))
+
+
+@transaction.atomic
+def project_choice_update(*, actor, choice: ProjectChoice, version=None, reason: str = "",
+                          **fields) -> ProjectChoice:
+    _unknown(fields, {"status", "measure"})
+    choice = _lock(choice)
+    ensure_in_area(actor, choice, Perm.MANAGE_REGISTERS)
+    _check_version(choice, version)
+    data = {}
+    if "status" in fields:
+        data["status"] = _choice(fields["status"], ChoiceStatus, model=ProjectChoice, field="status")
+        if choice.status == ChoiceStatus.WITHDRAWN and data["status"] in TAKING_CAPACITY:
+            project = _lock(choice.project)
+            if project.taken_count() >= project.capacity:
+                raise ValidationFailed("project_full", _("项目“%(n)s”的%(c)d个名额已满。") % {
+                    "n": project.name, "c": project.capacity}, field="status")
+            if ProjectChoice.objects.filter(project=project, household=choice.household).exclude(
+                    status=ChoiceStatus.WITHDRAWN).exclude(pk=choice.pk).exists():
+                raise ValidationFailed("project_chosen", _("该户已选择这个项目。"), field="status")
+    if "measure" in fields:
+        data["measure"] = _measure_of(fields["measure"], choice.household)
+    return _save_update(choice, data, actor=actor, reason=reason)
+
+
+# ---------------------------------------------------------------- enterprise pairing
+
+PAIRING_FIELDS = {"enterprise", "contact", "started_on", "content", "ended_on", "measure"}
+
+
+def _pairing_values(values: dict) -> dict:
+    M, data = EnterprisePairing, {}
+    for name, required in (("enterprise", True), ("contact", False), ("content", True)):
+        if name in values:
+            data[name] = _text(values[name], model=M, field=name, required=required)
+    if "started_on" in values:
+        data["started_on"] = _date(values["started_on"], model=M, field="started_on")
+    if "ended_on" in values:
+        data["ended_on"] = _date(values["ended_on"], model=M, field="ended_on", required=False)
+    return data
+
+
+@transaction.atomic
+def pairing_add(*, actor, household, enterprise: str, started_on, content: str, contact: str = "",
+                ended_on=None, measure=None) -> EnterprisePairing:
+    ensure_in_area(actor, household, Perm.MANAGE_REGISTERS)
+    data = _pairing_values({"enterprise": enterprise, "contact": contact, "started_on": started_on,
+                            "content": content, "ended_on": ended_on})
+    _not_before(data["ended_on"], data["started_on"], model=EnterprisePairing, later_field="ended_on",
+                earlier_field="started_on")
+    return _create(EnterprisePairing, actor=actor, household=household, measure=_measure_of(measure, household),
+                   created_by=_by(actor), **data)
+
+
+@transaction.atomic
+def pairing_update(*, actor, pairing: EnterprisePairing, version=None, reason: str = "",
+                   **fields) -> EnterprisePairing:
+    _unknown(fields, PAIRING_FIELDS)
+    pairing = _lock(pairing)
+    ensure_in_area(actor, pairing, Perm.MANAGE_REGISTERS)
+    _check_version(pairing, version)
+    data = _pairing_values(fields)
+    if "measure" in fields:
+        data["measure"] = _measure_of(fields["measure"], pairing.household)
+    _not_before(data.get("ended_on", pairing.ended_on), data.get("started_on", pairing.started_on),
+                model=EnterprisePairing, later_field="ended_on", earlier_field="started_on")
+    return _save_update(pairing, data, actor=actor, reason=reason)
