@@ -6,8 +6,12 @@ from django.utils import timezone
 
 from fangpin.assistance import services
 from fangpin.assistance.recommend import plan_warnings, recommend_measures
-from fangpin.assistance.selectors import (household_has_labour, measures_in_place, measures_running_after_elimination,
-                                          monitorings_without_measure)
+from fangpin.assistance.selectors import (
+    household_has_labour,
+    measures_in_place,
+    measures_running_after_elimination,
+    monitorings_without_measure,
+)
 from fangpin.cases.models import Monitoring
 from fangpin.registry import services as registry
 from fangpin.registry.choices import Relation

@@ -16,8 +16,17 @@ from fangpin.registry.idnumber import parse_id_number
 from fangpin.registry.models import Household, Member
 
 from .choices import ChoiceStatus, MeasureCategory, MeasureStatus
-from .models import (EnterprisePairing, IndustryProject, Measure, MeasureCatalogueItem, MicroCredit, ProjectCategory,
-                     TrainingCourse, WelfarePost, Workshop)
+from .models import (
+    EnterprisePairing,
+    IndustryProject,
+    Measure,
+    MeasureCatalogueItem,
+    MicroCredit,
+    ProjectCategory,
+    TrainingCourse,
+    WelfarePost,
+    Workshop,
+)
 
 DATE_INPUT = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
 

@@ -11,10 +11,16 @@ from django.utils.translation import gettext as _
 
 from fangpin.monitoring.choices import RiskType
 
-from .choices import DEVELOPMENT_CATEGORIES, LIVE_STATUSES, MeasureCategory as C
+from .choices import DEVELOPMENT_CATEGORIES, LIVE_STATUSES
+from .choices import MeasureCategory as C
 from .models import Measure, MeasureCatalogueItem
-from .selectors import (MEASURE_WITHIN, current_monitoring, household_has_labour, household_risk_types,
-                        measures_in_place)
+from .selectors import (
+    MEASURE_WITHIN,
+    current_monitoring,
+    household_has_labour,
+    household_risk_types,
+    measures_in_place,
+)
 
 # Categories that answer each risk, best first.
 RISK_CATEGORIES: dict[str, tuple[str, ...]] = {

@@ -24,14 +24,29 @@ from fangpin.registry.choices import HouseholdStatus
 
 from .choices import TAKING_CAPACITY, ChoiceStatus, MeasureCategory, MeasureStatus
 from .defaults import default_items
-from .models import (MICRO_CREDIT_MAX_AMOUNT, MICRO_CREDIT_MAX_MONTHS, EnterprisePairing, IndustryProject,
-                     Measure, MeasureCatalogueItem, MeasureEvidence, MicroCredit, ProjectCategory, ProjectChoice,
-                     Repayment, TrainingCourse, TrainingParticipant, WelfarePost, Workshop, WorkshopEmployee,
-                     add_months)
+from .models import (
+    MICRO_CREDIT_MAX_AMOUNT,
+    MICRO_CREDIT_MAX_MONTHS,
+    EnterprisePairing,
+    IndustryProject,
+    Measure,
+    MeasureCatalogueItem,
+    MeasureEvidence,
+    MicroCredit,
+    ProjectCategory,
+    ProjectChoice,
+    Repayment,
+    TrainingCourse,
+    TrainingParticipant,
+    WelfarePost,
+    Workshop,
+    WorkshopEmployee,
+    add_months,
+)
 from .selectors import current_monitoring, green_channel_case
 
 CENT = Decimal("0.01")
-MAX_MONEY = Decimal("10000000000")
+MAX_MONEY = Decimal(10000000000)
 EVIDENCE_MAX_BYTES = 20 * 1024 * 1024
 EVIDENCE_EXTENSIONS = {".jpg", ".jpeg", ".png", ".gif", ".webp", ".heic", ".pdf", ".doc", ".docx", ".xls", ".xlsx",
                        ".ofd", ".txt"}

@@ -14,7 +14,8 @@ from django.shortcuts import get_object_or_404, redirect
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.functional import cached_property
-from django.utils.translation import gettext, gettext_lazy as _
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
 from django.views import View
 from django.views.generic import FormView, TemplateView
 
@@ -27,14 +28,32 @@ from fangpin.monitoring.choices import RiskType
 from fangpin.regions.models import Level
 from fangpin.registry.models import Household
 
-from . import forms as f, services
+from . import forms as f
+from . import services
 from .choices import ChoiceStatus
-from .models import (EnterprisePairing, IndustryProject, Measure, MeasureCatalogueItem, MeasureEvidence, MicroCredit,
-                     ProjectChoice, TrainingCourse, TrainingParticipant, WelfarePost, Workshop, WorkshopEmployee,
-                     workshop_sign_min_employees)
+from .models import (
+    EnterprisePairing,
+    IndustryProject,
+    Measure,
+    MeasureCatalogueItem,
+    MeasureEvidence,
+    MicroCredit,
+    ProjectChoice,
+    TrainingCourse,
+    TrainingParticipant,
+    WelfarePost,
+    Workshop,
+    WorkshopEmployee,
+    workshop_sign_min_employees,
+)
 from .recommend import plan_warnings, recommend_measures
-from .selectors import (current_monitoring, green_channel_case, household_has_labour, household_risk_types,
-                        monitorings_without_measure)
+from .selectors import (
+    current_monitoring,
+    green_channel_case,
+    household_has_labour,
+    household_risk_types,
+    monitorings_without_measure,
+)
 
 PAGE_SIZE = 30
 RISK_LABELS = dict(RiskType.choices)
@@ -230,7 +249,7 @@ class IndexView(PermissionRequiredMixin, TemplateView):
 
     def get_context_data(self, **kwargs):
         user, today = self.request.user, timezone.localdate()
-        restrict = lambda model: model.objects.restrict(user, Perm.VIEW_ASSISTANCE)  # noqa: E731
+        restrict = lambda model: model.objects.restrict(user, Perm.VIEW_ASSISTANCE)
         registers = [
             (_("扶贫车间"), "assistance:workshop-list", restrict(Workshop).filter(closed_on__isnull=True).count()),
             (_("公益岗位"), "assistance:welfare-list", restrict(WelfarePost).filter(ends_on__gte=today).count()),
@@ -521,7 +540,7 @@ class WorkshopListView(RegisterListView):
         return [_("车间名称"), _("所在地"), _("经营主体"), _("在岗人数"), _("其中脱贫户、监测户"), _("挂牌条件")]
 
     def get_queryset(self):
-        return super().get_queryset().with_counts().select_related("place")
+        return super().get_queryset().with_counts().select_related("place").order_by("place__code", "name", "pk")
 
     def rows(self, objects):
         return [Row(reverse("assistance:workshop-detail", args=[w.pk]),
@@ -880,7 +899,8 @@ class LoanListView(RegisterListView):
                 _("状态")]
 
     def get_queryset(self):
-        queryset = super().get_queryset().with_repaid().select_related("borrower", "household")
+        queryset = (super().get_queryset().with_repaid().select_related("borrower", "household")
+                    .order_by("-issued_on", "-pk"))
         if self.request.GET.get("overdue") == "1":
             ids = [loan.pk for loan in queryset if loan.overdue]
             queryset = queryset.filter(pk__in=ids)
@@ -994,7 +1014,8 @@ class ProjectListView(RegisterListView):
         return [_("项目名称"), _("发布地区"), _("项目类别"), _("每户扶持金额（元）"), _("已选/可选户数"), _("状态")]
 
     def get_queryset(self):
-        return super().get_queryset().with_taken().select_related("place")
+        return super().get_queryset().with_taken().select_related("place").order_by("-open", "place__code", "name",
+                                                                                       "pk")
 
     def rows(self, objects):
         return [Row(reverse("assistance:project-detail", args=[p.pk]),
