@@ -2,8 +2,10 @@
 monitoring periods, read area-scoped; and the actions `open` (identification), `decide` and
 `announce`, which call the same services as the web pages."""
 
+import django_filters
 from django.utils.translation import gettext_lazy as _
-from drf_spectacular.utils import extend_schema, extend_schema_view
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import extend_schema, extend_schema_field, extend_schema_view
 from rest_framework import serializers, status
 from rest_framework.decorators import action
 from rest_framework.response import Response
@@ -12,11 +14,13 @@ from fangpin.core.api import AreaScopedViewSet, ScopedPrimaryKeyRelatedField, er
 from fangpin.core.roles import Perm
 from fangpin.monitoring.choices import MAX_RISK_TYPES, DisasterSubtype, RiskType
 from fangpin.monitoring.models import Lead, MonthlyListLine
+from fangpin.regions.models import Place
 from fangpin.registry.api import parse
+from fangpin.registry.idnumber import normalise_text
 from fangpin.registry.models import Household
 
 from . import services
-from .choices import Decision, MonitoredCategory
+from .choices import CaseKind, CaseStatus, Decision, MonitoredCategory, MonitoringStatus
 from .models import Case, Monitoring, PublicNotice, StageRecord
 from .procedure import stage_label
 
@@ -117,20 +121,76 @@ class AnnounceInput(serializers.Serializer):
     text = serializers.CharField(required=False, allow_blank=True, max_length=2000, label=_("公告说明"))
 
 
+@extend_schema_field(OpenApiTypes.INT)
+class ScopedId(ScopedPrimaryKeyRelatedField):
+    """A row of the requester's area, named by its id."""
+
+
 class OpenInput(serializers.Serializer):
-    household = ScopedPrimaryKeyRelatedField(Household, Perm.OPEN_CASE, label=_("农户"))
+    household = ScopedId(Household, Perm.OPEN_CASE, label=_("农户"))
     category = serializers.ChoiceField(MonitoredCategory.choices, label=_("监测对象类别"))
     risk_types = serializers.ListField(child=serializers.ChoiceField(RiskType.choices), min_length=1,
                                        max_length=MAX_RISK_TYPES, label=_("风险类型"))
     disaster_subtype = serializers.ChoiceField(DisasterSubtype.choices, required=False, allow_blank=True,
                                                label=_("灾害类型"))
     summary = serializers.CharField(required=False, allow_blank=True, max_length=500, label=_("情况说明"))
-    lead = ScopedPrimaryKeyRelatedField(Lead, Perm.OPEN_CASE, required=False, allow_null=True, label=_("来源线索"))
-    monthly_line = ScopedPrimaryKeyRelatedField(MonthlyListLine, Perm.OPEN_CASE, required=False, allow_null=True,
+    lead = ScopedId(Lead, Perm.OPEN_CASE, required=False, allow_null=True, label=_("来源线索"))
+    monthly_line = ScopedId(MonthlyListLine, Perm.OPEN_CASE, required=False, allow_null=True,
                                                 label=_("来源月度名单"))
     green_channel = serializers.BooleanField(required=False, default=False, label=_("绿色通道"))
     green_channel_reason = serializers.CharField(required=False, allow_blank=True, max_length=300,
                                                  label=_("绿色通道理由"))
+
+
+# ---------------------------------------------------------------- filters
+# Households and places are named by id or code, never offered as a list of every row.
+
+
+def _in_place(queryset, field: str, value: str):
+    place = Place.objects.filter(code=normalise_text(value)).first()
+    if place is None:
+        return queryset.none()
+    return queryset.filter(**{f"{field}__startswith": place.scope_prefix})
+
+
+class CaseApiFilter(django_filters.FilterSet):
+    kind = django_filters.ChoiceFilter(choices=CaseKind.choices, label=_("办理事项"))
+    status = django_filters.ChoiceFilter(choices=CaseStatus.choices, label=_("状态"))
+    household = django_filters.NumberFilter(field_name="household_id", label=_("农户（id）"))
+    place = django_filters.CharFilter(method="filter_place", label=_("区划代码"))
+
+    class Meta:
+        model = Case
+        fields = ["kind", "status", "household", "place"]
+
+    def filter_place(self, queryset, name, value):
+        return _in_place(queryset, "household__place__code", value)
+
+
+class NoticeApiFilter(django_filters.FilterSet):
+    kind = django_filters.ChoiceFilter(choices=CaseKind.choices, label=_("公示事项"))
+    place = django_filters.CharFilter(method="filter_place", label=_("区划代码"))
+
+    class Meta:
+        model = PublicNotice
+        fields = ["kind", "place"]
+
+    def filter_place(self, queryset, name, value):
+        return _in_place(queryset, "village__code", value)
+
+
+class MonitoringApiFilter(django_filters.FilterSet):
+    status = django_filters.ChoiceFilter(choices=MonitoringStatus.choices, label=_("状态"))
+    category = django_filters.ChoiceFilter(choices=MonitoredCategory.choices, label=_("监测对象类别"))
+    household = django_filters.NumberFilter(field_name="household_id", label=_("农户（id）"))
+    place = django_filters.CharFilter(method="filter_place", label=_("区划代码"))
+
+    class Meta:
+        model = Monitoring
+        fields = ["status", "category", "household", "place"]
+
+    def filter_place(self, queryset, name, value):
+        return _in_place(queryset, "household__place__code", value)
 
 
 # ---------------------------------------------------------------- viewsets
@@ -142,7 +202,7 @@ class CaseViewSet(AreaScopedViewSet):
     required_perm = Perm.VIEW_CASES
     action_perms = {"open": Perm.OPEN_CASE}
     select_related = ("household",)
-    filterset_fields = ["kind", "status", "household"]
+    filterset_class = CaseApiFilter
 
     def refine_queryset(self, queryset):
         if self.action != "list":
@@ -195,7 +255,7 @@ class NoticeViewSet(AreaScopedViewSet):
     serializer_class = NoticeSerializer
     select_related = ("village", "published_by")
     prefetch_related = ("cases",)
-    filterset_fields = ["kind", "village"]
+    filterset_class = NoticeApiFilter
 
 
 @extend_schema_view(list=extend_schema(summary=_("监测对象列表")), retrieve=extend_schema(summary=_("监测对象详情")))
@@ -204,4 +264,4 @@ class MonitoringViewSet(AreaScopedViewSet):
     required_perm = Perm.VIEW_CASES
     serializer_class = MonitoringSerializer
     select_related = ("household",)
-    filterset_fields = ["status", "category", "household"]
+    filterset_class = MonitoringApiFilter
