@@ -381,10 +381,29 @@ def test_procedure_page_adopts_a_new_version(client, county_admin, places):
     config = ProcedureConfig.objects.get()
     assert config.version == 1 and config.notice_days == 7 and config.stages[0]["limit_days"] == 2
     assert config.created_by == county_admin
+    # As the page sends it: the rows of the version in force, one of them cleared to drop the stage.
+    page = client.get(reverse("cases:procedure"))
+    formset = page.context["formset"]
+    posted = {**fields, "stages-TOTAL_FORMS": str(len(formset.forms)),
+              "stages-INITIAL_FORMS": formset.management_form.initial["INITIAL_FORMS"],
+              "stages-MIN_NUM_FORMS": "0", "stages-MAX_NUM_FORMS": "1000"}
+    for index, form in enumerate(formset.forms):
+        for name, field in form.fields.items():
+            value = form.initial.get(name, field.initial)
+            if name in ("commitment", "DELETE"):
+                if value:
+                    posted[f"stages-{index}-{name}"] = "on"
+            elif value is not None and not (index == 1 and name in ("code", "name")):  # row 2 cleared
+                posted[f"stages-{index}-{name}"] = value
+    adopted = client.post(reverse("cases:procedure"), posted)
+    assert adopted.status_code == 302, (adopted.context["stages_error"], adopted.context["formset"].errors,
+                                        adopted.context["form"].errors)
+    second = ProcedureConfig.objects.get(version=2)
+    assert [s["code"] for s in second.stages] == [s["code"] for s in stages if s["code"] != "data_comparison"]
     json_text = '[{"code": "verification"}]'
     bad_json = client.post(reverse("cases:procedure"), stage_post([], stages_json=json_text, **fields))
     assert bad_json.status_code == 400 and "缺少代码或名称" in bad_json.content.decode()
-    assert "第1版" in client.get(reverse("cases:procedure")).content.decode()
+    assert "第2版" in client.get(reverse("cases:procedure")).content.decode()
 
 
 def test_holiday_page_adds_and_corrects_a_day(client, county_admin, places):

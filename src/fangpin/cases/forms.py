@@ -241,9 +241,18 @@ class StageRowForm(forms.Form):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
+        self.use_required_attribute = False  # a row is dropped by clearing its code and name
         style_widgets(self.fields)
         for name in ("limit_days", "min_people"):
             self.fields[name].widget.attrs["class"] += " num"
+
+    def full_clean(self):
+        """A row without code and name is an empty row (its selects still send values): no stage."""
+        if self.is_bound and not any(str(self.data.get(self.add_prefix(name), "")).strip() for name in ("code", "name")):
+            self._errors = forms.utils.ErrorDict()
+            self.cleaned_data = {"blank": True}
+            return
+        super().full_clean()
 
 
 StageFormSet = forms.formset_factory(StageRowForm, extra=2, can_delete=True, max_num=20, validate_max=True)
@@ -253,7 +262,7 @@ def stage_rows(formset) -> list[dict]:
     """The stage list a formset holds: filled rows in order, rows ticked for deletion left out."""
     stages = []
     for form in formset.forms:
-        if not form.has_changed() or form.cleaned_data.get("DELETE"):
+        if form.cleaned_data.get("blank") or form.cleaned_data.get("DELETE"):
             continue
         data = {key: value for key, value in form.cleaned_data.items() if key != "DELETE"}
         stages.append(data)
