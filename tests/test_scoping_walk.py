@@ -114,12 +114,52 @@ def build_world(places) -> dict[str, set[str]]:
             texts |= {household.number, household.address, household.phone, mask_phone(household.phone), reason}
             for member in household.members.all():
                 texts |= {member.name, member.id_number, mask_id_number(member.id_number)}
+            texts |= _procedure_world(admin, household, tag)
         cadre = make_user(Role.VILLAGE_CADRE, places[key], f"walk_cadre_{key}")
         unmasking = Client()
         unmasking.force_login(cadre)
         assert unmasking.get("/api/households/?unmask=1").status_code == 200
     assert AccessLog.objects.count() == len(VILLAGES)
     return markers
+
+
+def _procedure_world(admin, household, tag) -> set[str]:
+    """A lead and an identification case for each household: the first household's case is on a public
+    notice with an objection and attachments, the second's is confirmed, with a measure and evidence.
+    Returns the markers these rows carry."""
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    from fangpin.assistance.services import measure_add, measure_add_evidence
+    from fangpin.cases import services as case_services
+    from fangpin.cases.models import Case, Monitoring
+    from fangpin.monitoring.services import lead_accept, lead_raise
+
+    lead = lead_raise(actor=admin, channel="helper_visit", risk_types=["illness"], household=household,
+                      summary=f"{tag}线索").lead
+    lead_accept(actor=admin, lead=lead)
+    case = case_services.case_open_identification(
+        actor=admin, household=household, lead=lead, category="marginal", risk_types=["illness"],
+        summary=f"{tag}案情")
+    texts = {lead.summary, case.summary, case.number}
+    if household.household_type == "exited":
+        Case.objects.filter(pk=case.pk).update(stage_index=3)   # at the notice stage
+        case.refresh_from_db()
+        notice = case_services.notice_publish(actor=admin, cases=[case], objection_phone="0816-1")
+        proof = SimpleUploadedFile(f"{tag}异议.jpg", b"\xff\xd8")
+        objection = case_services.objection_record(actor=admin, case=case, content=f"{tag}异议内容",
+                                                   attachments=[proof])
+        texts |= {notice.number, objection.content, objection.attachments.get().name}
+    else:
+        Case.objects.filter(pk=case.pk).update(status="confirmed")
+        Monitoring.objects.create(household=household, category="marginal", risk_types=["illness"],
+                                  identified_on=datetime.date(2026, 1, 5), identification_case=case)
+        measure = measure_add(actor=admin, household=household, responsible_unit=f"{tag}责任单位",
+                              starts_on=datetime.date(2026, 1, 6), category="employment", name=f"{tag}帮扶措施",
+                              status="in_progress")
+        evidence = measure_add_evidence(actor=admin, measure=measure, name=f"{tag}佐证",
+                                        file=SimpleUploadedFile("proof.jpg", b"\xff\xd8\xff"))
+        texts |= {measure.name, measure.responsible_unit, evidence.name}
+    return texts
 
 
 def _person(vi, hi, tag, sequence, mi, relation, sex, **extra) -> dict:

@@ -3,6 +3,7 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, Spec
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.routers import DefaultRouter
 
+from fangpin.cases.api import CaseViewSet, MonitoringViewSet, NoticeViewSet
 from fangpin.regions.api import PlaceViewSet
 from fangpin.registry.api import HouseholdViewSet, IncomeViewSet, MemberViewSet
 
@@ -11,6 +12,9 @@ router.register("places", PlaceViewSet, basename="place")
 router.register("households", HouseholdViewSet, basename="household")
 router.register("members", MemberViewSet, basename="member")
 router.register("incomes", IncomeViewSet, basename="income")
+router.register("cases", CaseViewSet, basename="case")
+router.register("notices", NoticeViewSet, basename="notice")
+router.register("monitorings", MonitoringViewSet, basename="monitoring")
 
 # The schema and its viewers describe the API without any data, but like every other page they
 # are for signed-in users (session) and API clients (token) only.

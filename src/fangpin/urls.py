@@ -6,6 +6,8 @@ urlpatterns = [
     path("api/", include("fangpin.api_urls")),
     path("ledger/", include("fangpin.registry.ledger.urls")),
     path("monitoring/", include("fangpin.monitoring.urls")),
+    path("cases/", include("fangpin.cases.urls")),
+    path("assistance/", include("fangpin.assistance.urls")),
     path("", include("fangpin.registry.urls")),
     path("", include("fangpin.core.urls")),
 ]

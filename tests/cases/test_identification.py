@@ -210,6 +210,20 @@ def test_objection_sends_the_case_back_to_verification(case, walkers, helper):
     assert case.stage["code"] == "data_comparison"
 
 
+def test_back_at_notice_on_the_day_of_the_objection_needs_a_new_notice(case, walkers, helper, places):
+    from fangpin.core.roles import Role
+    case, day = walk_to(case, "public_notice", walkers)
+    first = services.notice_publish(actor=walkers["public_notice"], cases=[case], today=day, objection_phone="1")
+    services.objection_record(actor=walkers["public_notice"], case=case, content="收入有隐瞒", today=day)
+    case.refresh_from_db()
+    # Verified again, compared and reviewed the same day by the same people (same stages: allowed).
+    case, same_day = walk_to(case, "public_notice", walkers, today=day)
+    assert same_day == day and services.current_notice(case) is None
+    assert not services.notice_conclude(case=case, today=first.ends_on + datetime.timedelta(days=1))
+    second = services.notice_publish(actor=walkers["public_notice"], cases=[case], today=day, objection_phone="1")
+    assert services.current_notice(case) == second and second != first
+
+
 def test_open_refusals(case, household, village_cadre, other_village_cadre, helper, places, county_admin):
     with pytest.raises(Conflict):
         services.case_open_identification(actor=village_cadre, household=household, category="marginal",

@@ -167,14 +167,17 @@ def _record(case: Case, *, actor, decision: str, reason: str = "", return_to=Non
 
 
 def _attach(case: Case, files, *, actor, record=None, objection=None) -> list[Attachment]:
-    """Save uploaded files as attachments. `files` holds (kind, uploaded file) pairs."""
-    saved = []
-    for kind, upload in files or ():
+    """Save uploaded files as attachments. `files` holds (kind, uploaded file) pairs; all are checked
+    before the first one is written."""
+    files = list(files or ())
+    for kind, upload in files:
         if kind not in AttachmentKind.values:
             raise ValidationFailed("attachment_kind", _("未知的材料类型：%(k)s") % {"k": kind}, field="attachments")
         if upload.size > MAX_ATTACHMENT_BYTES:
             raise ValidationFailed("attachment_size", _("附件“%(n)s”超过10MB。") % {"n": upload.name},
                                    field="attachments")
+    saved = []
+    for kind, upload in files:
         attachment = Attachment(case=case, record=record, objection=objection, kind=kind, name=upload.name[:200],
                                 size=upload.size, uploaded_by=actor)
         attachment.file.save(upload.name, upload, save=False)
@@ -325,6 +328,8 @@ def case_decide(*, actor, case: Case, expected_version: int, decision: StageInpu
                     kind=AttachmentKind.COMMITMENT).exists():
                 raise ValidationFailed("commitment_file_missing", _("请上传农户签字的承诺授权书。"),
                                        field="attachments")
+        if case.stage_index + 1 == len(case.stages):
+            _check_outcome_possible(case)
         record = _record(case, actor=actor, decision=Decision.APPROVE, reason=reason, participants=participants,
                          details=decision.details, today=today)
         _attach(case, decision.attachments, actor=actor, record=record)
@@ -359,12 +364,17 @@ def _move_on(case: Case, *, actor, today) -> None:
         _close_passed(case, actor=actor, today=today)
 
 
+def _check_outcome_possible(case: Case) -> None:
+    """Refuse before anything is written when the outcome could not take effect."""
+    if case.kind == CaseKind.IDENTIFICATION and current_monitoring(case.household) is not None:
+        raise Conflict("already_monitored", _("该户已是监测对象。"))
+
+
 def _close_passed(case: Case, *, actor, today) -> None:
+    _check_outcome_possible(case)
     case.closed_at = timezone.now()
     if case.kind == CaseKind.IDENTIFICATION:
         case.status = CaseStatus.CONFIRMED
-        if current_monitoring(case.household) is not None:
-            raise Conflict("already_monitored", _("该户已是监测对象。"))
         monitoring = Monitoring.objects.create(
             household=case.household, category=case.category, risk_types=case.risk_types,
             disaster_subtype=case.disaster_subtype, identified_on=today, identification_case=case)
@@ -410,8 +420,10 @@ def _close_lead(lead: Lead, *, actor, status: str, reason: str) -> None:
 
 
 def current_notice(case: Case) -> PublicNotice | None:
-    """The notice the case is on in its current notice stage (published since it entered the stage)."""
-    return case.notices.filter(starts_on__gte=case.stage_started_on).order_by("-starts_on", "-pk").first()
+    """The notice the case is on in its current notice stage: published since it entered the stage and
+    not one that an objection already sent back (the case may return to the notice stage that day)."""
+    return (case.notices.filter(starts_on__gte=case.stage_started_on)
+            .exclude(objections__case=case).order_by("-starts_on", "-pk").first())
 
 
 @transaction.atomic

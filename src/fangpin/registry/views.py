@@ -148,6 +148,7 @@ class HouseholdDetailView(AreaScopedMixin, DetailView):
             "can_edit": user.has_perm_named(Perm.EDIT_REGISTRY) and household.is_active,
             "can_unmask_id": user.has_perm_named(Perm.UNMASK_ID_NUMBER),
             "can_unmask_phone": user.has_perm_named(Perm.UNMASK_PHONE),
+            "monitoring": household.monitorings.filter(status="monitored").first(),
         }
         if user.has_perm_named(Perm.VIEW_DATA_QUALITY):
             context["warnings"] = quality.warnings_for(household)
