@@ -211,7 +211,6 @@ def test_objection_sends_the_case_back_to_verification(case, walkers, helper):
 
 
 def test_back_at_notice_on_the_day_of_the_objection_needs_a_new_notice(case, walkers, helper, places):
-    from fangpin.core.roles import Role
     case, day = walk_to(case, "public_notice", walkers)
     first = services.notice_publish(actor=walkers["public_notice"], cases=[case], today=day, objection_phone="1")
     services.objection_record(actor=walkers["public_notice"], case=case, content="收入有隐瞒", today=day)

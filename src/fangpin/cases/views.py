@@ -17,7 +17,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.functional import cached_property
-from django.utils.translation import gettext, gettext_lazy as _
+from django.utils.translation import gettext
 from django.views import View
 from django.views.generic import FormView, TemplateView
 
@@ -30,11 +30,11 @@ from fangpin.monitoring.choices import DisasterSubtype, RiskType
 from fangpin.monitoring.models import Lead, MonthlyListLine
 from fangpin.monitoring.standards.selectors import county_of
 from fangpin.regions.models import Level
-from fangpin.registry.choices import HouseholdStatus, Relation
+from fangpin.registry.choices import Relation
 from fangpin.registry.models import Household, Member
 
 from . import services
-from .choices import (CaseKind, CaseStatus, Decision, MonitoredCategory, MonitoringStatus, StageKind,
+from .choices import (CaseKind, CaseStatus, Decision, MonitoringStatus, StageKind,
                       StageLevel)
 from .eligibility import check_elimination
 from .forms import (AnnounceForm, CaseFilter, CaseOpenForm, DecisionForm, EliminationOpenForm, HolidayForm,
