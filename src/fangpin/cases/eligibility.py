@@ -56,7 +56,7 @@ def add_months(day: datetime.date, months: int) -> datetime.date:
     raise AssertionError("unreachable")
 
 
-def _last_completed_quarters(today: datetime.date, count: int = 2) -> list[tuple[int, int]]:
+def last_completed_quarters(today: datetime.date, count: int = 2) -> list[tuple[int, int]]:
     year, quarter = today.year, (today.month - 1) // 3 + 1
     quarters = []
     for _i in range(count):
@@ -72,7 +72,7 @@ def _income_basis(household, identified_on: datetime.date, today: datetime.date)
     spending) on a yearly scale: the last two completed quarters when both are on file, otherwise the
     latest yearly figure of the confirmation year or later."""
     incomes = Income.objects.with_member_count().filter(household=household)
-    wanted = _last_completed_quarters(today)
+    wanted = last_completed_quarters(today)
     quarterly = {(i.year, i.quarter): i for i in incomes.filter(quarter__isnull=False)
                  if (i.year, i.quarter) in wanted}
     if len(quarterly) == len(wanted):

@@ -46,6 +46,8 @@ PLAN = [
 class DemoCases:
     cases: list[Case]
     by_outcome: dict[str, int]
+    measures: int = 0
+    ready_to_eliminate: int = 0
 
 
 def _people(county: Place) -> dict[str, User]:
@@ -139,4 +141,45 @@ def simulate_cases(county: Place, today: datetime.date | None = None) -> DemoCas
         _backdate(case, opened_on)
         cases.append(case)
         outcomes[label] = outcomes.get(label, 0) + 1
-    return DemoCases(cases=cases, by_outcome=outcomes)
+    result = DemoCases(cases=cases, by_outcome=outcomes)
+    _plan_measures(county, people, [c for c in cases if c.status == "confirmed"], result, today)
+    return result
+
+
+def _plan_measures(county: Place, people: dict[str, User], confirmed: list[Case], result: DemoCases,
+                   today: datetime.date) -> None:
+    """The county's default catalogue; for each confirmed household the recommended measures, started a
+    week after confirmation. One household confirmed over 200 days ago is then ready for risk elimination:
+    everyone insured and two quarters of wages above the line on file (work found again). A household
+    without labour is never eliminated, so the candidate is the earliest confirmed one with labour."""
+    from fangpin.assistance.recommend import recommend_measures
+    from fangpin.assistance.selectors import household_has_labour
+    from fangpin.assistance.services import catalogue_ensure_default, measure_add
+    from fangpin.cases.eligibility import check_elimination, last_completed_quarters
+    from fangpin.registry.services import income_set, member_update
+
+    catalogue_ensure_default(county, actor=people["admin"])
+    for case in confirmed:
+        monitoring = case.monitoring_opened
+        starts_on = min(monitoring.identified_on + datetime.timedelta(days=7), today)
+        for recommendation in recommend_measures(case.household, on=today)[:2]:
+            measure_add(actor=people["cadre"], household=case.household, catalogue_item=recommendation.item,
+                        responsible_unit="县乡村振兴局" if recommendation.item.category != "employment" else "县人社局",
+                        responsible_person=people["helper"].first_name, starts_on=starts_on,
+                        risk_types=[recommendation.risk_type] if recommendation.risk_type else [],
+                        status="in_progress")
+            result.measures += 1
+    candidates = [c for c in sorted(confirmed, key=lambda c: c.monitoring_opened.identified_on)
+                  if (today - c.monitoring_opened.identified_on).days >= 200
+                  and household_has_labour(c.household, today)]
+    if not candidates:
+        return
+    household = candidates[0].household
+    for member in household.members.filter(ended_on__isnull=True, medical_insurance__in=["", "none"]):
+        member_update(actor=people["cadre"], member=member, medical_insurance="resident",
+                      reason="演示：补办城乡居民医保")
+    size = household.members.filter(ended_on__isnull=True).count()
+    for year, quarter in last_completed_quarters(today):
+        income_set(actor=people["cadre"], household=household, year=year, quarter=quarter,
+                   wage_income=str(3000 * size), reason="演示：务工收入恢复")
+    result.ready_to_eliminate = int(check_elimination(household, today=today).passed)

@@ -56,7 +56,9 @@ class Command(BaseCommand):
         self.stdout.write(f"本月预警名单已生成（待县里下发）：{len(lists.lists)}个乡镇，共{lists.lines}户")
         demo_cases = simulate_cases(county)
         self.stdout.write(f"识别认定演示案件{len(demo_cases.cases)}件（cadre 所在村）："
-                          + "，".join(f"{label} {n}" for label, n in demo_cases.by_outcome.items()))
+                          + "，".join(f"{label} {n}" for label, n in demo_cases.by_outcome.items())
+                          + f"；帮扶措施{demo_cases.measures}项"
+                          + ("；其中1户已满足风险消除条件" if demo_cases.ready_to_eliminate else ""))
         if not no_serve:
             call_command("serve", port=port)
 
