@@ -95,8 +95,8 @@ def test_stale_version_gets_a_clear_conflict(case, helper, county_admin):
 
 def test_verification_needs_two_people_commitment_and_signed_form(case, helper):
     base = verification_input()
-    for change, code in [({"participants": ["帮扶人甲"]}, "too_few_people"),
-                         ({"participants": ["帮扶人甲", " 帮扶人甲 "]}, "too_few_people"),
+    for change, code in [({"participants": []}, "too_few_people"),
+                         ({"participants": ["helper_a", " helper_a "]}, "too_few_people"),   # only the helper
                          ({"details": {"commitment_signed": True}}, "commitment_missing"),
                          ({"attachments": []}, "commitment_file_missing")]:
         stage_input = StageInput(**{**base.__dict__, **change})

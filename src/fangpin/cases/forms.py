@@ -110,7 +110,7 @@ class DecisionForm(StyledForm):
     reason = forms.CharField(label=_("意见和理由"), required=False, max_length=2000,
                              widget=forms.Textarea(attrs={"rows": 3}),
                              help_text=_("不予通过或退回必须说明理由"))
-    participants = forms.CharField(label=_("参与人员（每行一人）"), required=False,
+    participants = forms.CharField(label=_("其他参与人员（每行一人，办理人已计入）"), required=False,
                                    widget=forms.Textarea(attrs={"rows": 2}))
     commitment_signed = forms.BooleanField(label=_("农户已签署承诺书"), required=False)
     data_authorised = forms.BooleanField(label=_("已签署数据授权书"), required=False)
@@ -136,7 +136,8 @@ class DecisionForm(StyledForm):
         min_people = int(stage.get("min_people", 1) or 1)
         self.min_people = min_people
         if min_people > 1:
-            self.fields["participants"].label = gettext("参与人员（每行一人，至少%(n)d人）") % {"n": min_people}
+            self.fields["participants"].label = gettext("其他参与人员（每行一人；本环节至少%(n)d人，办理人已计入）") % {
+                "n": min_people}
         if not stage.get("commitment"):
             for name in ("commitment_signed", "data_authorised", "commitment_file"):
                 del self.fields[name]
@@ -156,8 +157,6 @@ class DecisionForm(StyledForm):
             self.add_error("reason", gettext("不予通过或退回必须说明理由。"))
         if decision == Decision.RETURN and data.get("return_to") is None and "return_to" in self.fields:
             self.add_error("return_to", gettext("请选择退回到哪个环节。"))
-        if decision == Decision.APPROVE and len(data["participants"]) < self.min_people:
-            self.add_error("participants", gettext("本环节须至少%(n)d人参与，请每行填写一人。") % {"n": self.min_people})
         return data
 
     def stage_input(self):

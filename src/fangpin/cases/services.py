@@ -312,11 +312,13 @@ def case_decide(*, actor, case: Case, expected_version: int, decision: StageInpu
         raise PermissionDenied("same_person", _("您已办理过本案件的“%(s)s”环节，同一人不能办理同一案件的两个环节。")
                                % {"s": earlier.stage_name})
     reason = (decision.reason or "").strip()
-    participants = list(dict.fromkeys(p.strip() for p in decision.participants if p and p.strip()))
+    # The person deciding always took part; the others are listed by name.
+    participants = list(dict.fromkeys([actor.display_name] + [p.strip() for p in decision.participants
+                                                              if p and p.strip()]))
     before = snapshot(case)
     if decision.decision == Decision.APPROVE:
         if len(participants) < stage.get("min_people", 1):
-            raise ValidationFailed("too_few_people", _("“%(s)s”须至少%(n)d人参与，请填写参与人员。") % {
+            raise ValidationFailed("too_few_people", _("“%(s)s”须至少%(n)d人参与（含办理人），请填写其他参与人员。") % {
                 "s": stage["name"], "n": stage["min_people"]}, field="participants")
         if stage.get("commitment"):
             details = decision.details

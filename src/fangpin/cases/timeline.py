@@ -10,6 +10,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from fangpin.core.roles import Perm
+from fangpin.monitoring.choices import LeadStatus
 
 
 @dataclasses.dataclass
@@ -37,9 +38,12 @@ def lead_entries(household, user):
     if not user.has_perm_named(Perm.VIEW_LEADS):
         return
     for lead in household.leads.select_related("raised_by", "closed_by"):
-        yield Entry(lead.raised_at, "lead", _("风险线索（%(c)s）") % {"c": lead.get_channel_display()},
-                    lead.summary, _who(lead.raised_by) if lead.raised_by_id else "", tone="warning")
-        if lead.closed_at and lead.status != "identified":
+        title = _("风险线索（%(c)s）") % {"c": lead.get_channel_display()}
+        if lead.status == LeadStatus.MERGED:
+            title += _("，已并入线索#%(n)s") % {"n": lead.merged_into_id}
+        yield Entry(lead.raised_at, "lead", title, lead.summary,
+                    _who(lead.raised_by) if lead.raised_by_id else "", tone="warning")
+        if lead.closed_at and lead.status == LeadStatus.DISMISSED:
             yield Entry(lead.closed_at, "lead", _("线索%(s)s") % {"s": lead.get_status_display()},
                         lead.close_reason, _who(lead.closed_by))
 
@@ -58,7 +62,7 @@ def case_entries(household, user):
             yield Entry(record.decided_at, "stage", f"{record.stage_name}：{record.get_decision_display()}",
                         record.reason, _who(record.actor), url, tone)
         for notice in case.notices.all():
-            yield Entry(_at(notice.starts_on), "notice",
+            yield Entry(notice.published_at, "notice",
                         _("公示%(n)s（%(a)s至%(b)s）") % {"n": notice.number, "a": notice.starts_on, "b": notice.ends_on},
                         "", "", reverse("cases:notice-detail", args=[notice.pk]), "info")
         for objection in case.objections.all():

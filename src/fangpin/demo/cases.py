@@ -102,11 +102,21 @@ def _walk(case: Case, stop: str, people: dict[str, User], day: datetime.date) ->
 
 def _backdate(case: Case, opened_on: datetime.date) -> None:
     Case.objects.filter(pk=case.pk).update(opened_at=_at(opened_on))
-    for record in case.records.all():
-        record.__class__.objects.filter(pk=record.pk).update(decided_at=_at(record.started_on))
-    if case.closed_at:
-        last = case.records.order_by("-started_on").first()
-        Case.objects.filter(pk=case.pk).update(closed_at=_at(last.started_on))
+    # A decision moves the case on the day it is made: each record was decided the day the next began.
+    records = list(case.records.order_by("pk"))
+    today = timezone.localdate()
+    for record, following in zip(records, records[1:] + [None]):
+        if following is not None:
+            decided_on = following.started_on
+        elif case.is_open:
+            decided_on = case.stage_started_on
+        else:
+            decided_on = min(record.started_on + datetime.timedelta(days=1), today)
+        record.__class__.objects.filter(pk=record.pk).update(decided_at=_at(decided_on))
+    for notice in case.notices.all():
+        notice.__class__.objects.filter(pk=notice.pk).update(published_at=_at(notice.starts_on))
+    if case.closed_at and records:
+        Case.objects.filter(pk=case.pk).update(closed_at=case.records.order_by("-pk").first().decided_at)
 
 
 @transaction.atomic
