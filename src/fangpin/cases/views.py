@@ -17,7 +17,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.functional import cached_property
-from django.utils.translation import gettext
+from django.utils.translation import ngettext, gettext
 from django.views import View
 from django.views.generic import FormView, TemplateView
 
@@ -78,10 +78,10 @@ def days_left(calendar: WorkCalendar, today: datetime.date, due: datetime.date) 
 
 def clock_text(left: int) -> str:
     if left > 0:
-        return gettext("剩%(n)d个工作日") % {"n": left}
+        return ngettext("剩%(n)d个工作日", "剩%(n)d个工作日", left) % {"n": left}
     if left == 0:
         return gettext("今天到期")
-    return gettext("超期%(n)d个工作日") % {"n": -left}
+    return ngettext("超期%(n)d个工作日", "超期%(n)d个工作日", -left) % {"n": -left}
 
 
 def with_heads(queryset):
