@@ -6,6 +6,7 @@ from django.core.management.base import BaseCommand
 from django.db import connection
 
 from fangpin.core.models import ChangeLog
+from fangpin.demo.assistance import seed_registers
 from fangpin.demo.cases import simulate_cases
 from fangpin.demo.generator import generate_county
 from fangpin.demo.monitoring import adopt_default_thresholds, draft_monthly_list, simulate_months
@@ -59,6 +60,10 @@ class Command(BaseCommand):
                           + "，".join(f"{label} {n}" for label, n in demo_cases.by_outcome.items())
                           + f"；帮扶措施{demo_cases.measures}项"
                           + ("；其中1户已满足风险消除条件" if demo_cases.ready_to_eliminate else ""))
+        registers = seed_registers(county)
+        self.stdout.write(f"帮扶资源台账（cadre 所在村）：扶贫车间务工{registers.workshop_employees}人、"
+                          f"公益岗位{registers.welfare_posts}个、培训学员{registers.trainees}人、小额信贷{registers.loans}笔、"
+                          f"项目超市选择{registers.project_choices}户、企业结对{registers.pairings}户")
         if not no_serve:
             call_command("serve", port=port)
 
