@@ -36,7 +36,10 @@ def make_user(role: str, place: Place, username: str | None = None) -> User:
 
 
 def id_number(sex: str = Sex.MALE, birth: datetime.date = datetime.date(1980, 5, 17)) -> str:
-    return compose_id_number("510101", birth, next(_sequence), sex)
+    """A valid number never handed out before in this process: the 3-digit sequence wraps every 500
+    numbers, so each wrap moves to the next area code (510101, 510102, ...)."""
+    n = next(_sequence)
+    return compose_id_number(f"5101{n // 500 % 90 + 1:02d}", birth, n, sex)
 
 
 def make_household(actor, place: Place, *, number: str | None = None, members: int = 2, **fields):

@@ -174,6 +174,12 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
     "SERVE_INCLUDE_SCHEMA": False,
+    "ENUM_NAME_OVERRIDES": {
+        "HouseholdStatusEnum": "fangpin.registry.choices.HouseholdStatus",
+        "CaseStatusEnum": "fangpin.cases.choices.CaseStatus",
+        "MonitoringStatusEnum": "fangpin.cases.choices.MonitoringStatus",
+        "EliminationMethodEnum": "fangpin.cases.choices.EliminationMethod",
+    },
 }
 
 LOGGING = {

@@ -14,7 +14,7 @@ from ..factories import make_household, make_user
 
 pytestmark = pytest.mark.django_db
 
-RESOURCES = ["places", "households", "members", "incomes"]
+RESOURCES = ["places", "households", "members", "incomes", "cases", "notices", "monitorings"]
 
 
 def rows(response):
