@@ -14,6 +14,7 @@ from django.db.models.functions import Coalesce
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from fangpin.core.models import StoredFile
 from fangpin.core.scoping import AreaManager, AreaQuerySet
 
 from .choices import ChoiceStatus, MeasureCategory, MeasureStatus
@@ -191,26 +192,17 @@ def evidence_path(instance, filename: str) -> str:
     return f"assistance/measures/{instance.measure_id}/{filename}"
 
 
-class MeasureEvidence(models.Model):
+class MeasureEvidence(StoredFile):
     measure = models.ForeignKey(Measure, on_delete=models.PROTECT, related_name="evidence",
                                 verbose_name=_("帮扶措施"))
     file = models.FileField(_("文件"), upload_to=evidence_path)
-    name = models.CharField(_("文件名"), max_length=200)
-    size = models.PositiveIntegerField(_("大小（字节）"))
-    uploaded_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+",
-                                    verbose_name=_("上传人"))
-    uploaded_at = models.DateTimeField(_("上传时间"), auto_now_add=True)
 
     area_field = "measure__household__place__code"
     objects = AreaManager()
 
-    class Meta:
+    class Meta(StoredFile.Meta):
         verbose_name = _("帮扶佐证材料")
         verbose_name_plural = _("帮扶佐证材料")
-        ordering = ["uploaded_at", "pk"]
-
-    def __str__(self) -> str:
-        return self.name
 
     @property
     def area_code(self) -> str:

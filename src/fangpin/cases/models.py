@@ -9,6 +9,7 @@ from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
+from fangpin.core.models import StoredFile
 from fangpin.core.scoping import AreaManager
 
 from .choices import (AttachmentKind, CaseKind, CaseStatus, Decision, EliminationMethod, MonitoredCategory,
@@ -192,7 +193,25 @@ class Case(models.Model):
         return self.stages[self.stage_index]
 
 
-class StageRecord(models.Model):
+class CaseOwned(models.Model):
+    """A row that belongs to a case: read and written in the area of the case's household."""
+
+    area_field = "case__household__place__code"
+    objects = AreaManager()
+
+    class Meta:
+        abstract = True
+
+    @property
+    def area_code(self) -> str:
+        return self.case.household.place.code
+
+    @property
+    def household_ref_id(self):
+        return self.case.household_id
+
+
+class StageRecord(CaseOwned):
     """One step of a case: who decided which stage, how, why, when, with what attached."""
 
     case = models.ForeignKey(Case, on_delete=models.PROTECT, related_name="records", verbose_name=_("案件"))
@@ -213,9 +232,6 @@ class StageRecord(models.Model):
     decided_at = models.DateTimeField(_("办理时间"), auto_now_add=True)
     overdue = models.BooleanField(_("超期办理"), default=False)
 
-    area_field = "case__household__place__code"
-    objects = AreaManager()
-
     class Meta:
         verbose_name = _("办理记录")
         verbose_name_plural = _("办理记录")
@@ -223,14 +239,6 @@ class StageRecord(models.Model):
 
     def __str__(self) -> str:
         return f"{self.case} {self.stage_name} {self.get_decision_display()}"
-
-    @property
-    def area_code(self) -> str:
-        return self.case.household.place.code
-
-    @property
-    def household_ref_id(self):
-        return self.case.household_id
 
 
 class PublicNotice(models.Model):
@@ -263,7 +271,7 @@ class PublicNotice(models.Model):
         return self.village.code
 
 
-class Objection(models.Model):
+class Objection(CaseOwned):
     """An objection raised during a notice period; it sends the case back to household verification."""
 
     case = models.ForeignKey(Case, on_delete=models.PROTECT, related_name="objections", verbose_name=_("案件"))
@@ -277,9 +285,6 @@ class Objection(models.Model):
                                     verbose_name=_("登记人"))
     recorded_at = models.DateTimeField(_("登记时间"), auto_now_add=True)
 
-    area_field = "case__household__place__code"
-    objects = AreaManager()
-
     class Meta:
         verbose_name = _("异议")
         verbose_name_plural = _("异议")
@@ -288,20 +293,12 @@ class Objection(models.Model):
     def __str__(self) -> str:
         return f"{self.case} {self.received_on}"
 
-    @property
-    def area_code(self) -> str:
-        return self.case.household.place.code
-
-    @property
-    def household_ref_id(self):
-        return self.case.household_id
-
 
 def attachment_path(instance, filename: str) -> str:
     return f"cases/{instance.case.number}/{filename}"
 
 
-class Attachment(models.Model):
+class Attachment(CaseOwned, StoredFile):
     case = models.ForeignKey(Case, on_delete=models.PROTECT, related_name="attachments", verbose_name=_("案件"))
     record = models.ForeignKey(StageRecord, on_delete=models.PROTECT, null=True, blank=True,
                                related_name="attachments", verbose_name=_("办理记录"))
@@ -309,27 +306,7 @@ class Attachment(models.Model):
                                   related_name="attachments", verbose_name=_("异议"))
     kind = models.CharField(_("材料类型"), max_length=12, choices=AttachmentKind.choices)
     file = models.FileField(_("文件"), upload_to=attachment_path)
-    name = models.CharField(_("文件名"), max_length=200)
-    size = models.PositiveIntegerField(_("大小（字节）"))
-    uploaded_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+",
-                                    verbose_name=_("上传人"))
-    uploaded_at = models.DateTimeField(_("上传时间"), auto_now_add=True)
 
-    area_field = "case__household__place__code"
-    objects = AreaManager()
-
-    class Meta:
+    class Meta(StoredFile.Meta):
         verbose_name = _("附件")
         verbose_name_plural = _("附件")
-        ordering = ["uploaded_at", "pk"]
-
-    def __str__(self) -> str:
-        return self.name
-
-    @property
-    def area_code(self) -> str:
-        return self.case.household.place.code
-
-    @property
-    def household_ref_id(self):
-        return self.case.household_id

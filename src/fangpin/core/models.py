@@ -105,3 +105,23 @@ class AccessLog(models.Model):
         verbose_name = _("敏感信息访问记录")
         verbose_name_plural = _("敏感信息访问记录")
         ordering = ["-time", "-id"]
+
+
+class StoredFile(models.Model):
+    """An uploaded file kept under MEDIA_ROOT (photos, signed forms, evidence): its name as uploaded,
+    its size, who uploaded it and when. Subclasses redeclare `file` with their own `upload_to` and are
+    served only through views that check the area."""
+
+    file = models.FileField(_("文件"))
+    name = models.CharField(_("文件名"), max_length=200)
+    size = models.PositiveIntegerField(_("大小（字节）"))
+    uploaded_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+",
+                                    verbose_name=_("上传人"))
+    uploaded_at = models.DateTimeField(_("上传时间"), auto_now_add=True)
+
+    class Meta:
+        abstract = True
+        ordering = ["uploaded_at", "pk"]
+
+    def __str__(self) -> str:
+        return self.name
