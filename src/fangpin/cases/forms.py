@@ -307,17 +307,10 @@ def stage_code_choices():
     return list(seen.items())
 
 
-class CaseFilter(django_filters.FilterSet):
-    kind = django_filters.ChoiceFilter(label=_("办理事项"), choices=CaseKind.choices, empty_label=_("全部"))
-    status = django_filters.ChoiceFilter(label=_("状态"), choices=CaseStatus.choices, empty_label=_("办理中"),
-                                         method="filter_status")
-    stage = django_filters.ChoiceFilter(label=_("当前环节"), choices=stage_code_choices, empty_label=_("全部"),
-                                        method="filter_stage")
-    place = django_filters.CharFilter(label=_("乡镇或村"), method="filter_place")
+class HouseholdPlaceFilterSet(django_filters.FilterSet):
+    """A filter set over rows of households, with a township-or-village choice from the user's area."""
 
-    class Meta:
-        model = Case
-        fields = ["kind", "status", "stage", "place"]
+    place = django_filters.CharFilter(label=_("乡镇或村"), method="filter_place")
 
     def __init__(self, data=None, queryset=None, *, request=None, **kwargs):
         super().__init__(data, queryset, request=request, **kwargs)
@@ -325,6 +318,24 @@ class CaseFilter(django_filters.FilterSet):
         if request is not None:
             fields["place"].widget = forms.Select(choices=[("", _("全部"))] + area_place_choices(request.user))
         style_widgets(fields)
+
+    def filter_place(self, queryset, name, value):
+        place = Place.objects.filter(code=normalise_text(value)).first()
+        if place is None:
+            return queryset.none()
+        return queryset.filter(household__place__code__startswith=place.scope_prefix)
+
+
+class CaseFilter(HouseholdPlaceFilterSet):
+    kind = django_filters.ChoiceFilter(label=_("办理事项"), choices=CaseKind.choices, empty_label=_("全部"))
+    status = django_filters.ChoiceFilter(label=_("状态"), choices=CaseStatus.choices, empty_label=_("办理中"),
+                                         method="filter_status")
+    stage = django_filters.ChoiceFilter(label=_("当前环节"), choices=stage_code_choices, empty_label=_("全部"),
+                                        method="filter_stage")
+    class Meta:
+        model = Case
+        fields = ["kind", "status", "stage", "place"]
+
 
     @property
     def qs(self):
@@ -341,37 +352,17 @@ class CaseFilter(django_filters.FilterSet):
 
         return queryset.filter(status=CaseStatus.OPEN).filter(stage_q(queryset, lambda s: s["code"] == value))
 
-    def filter_place(self, queryset, name, value):
-        place = Place.objects.filter(code=normalise_text(value)).first()
-        if place is None:
-            return queryset.none()
-        return queryset.filter(household__place__code__startswith=place.scope_prefix)
 
-
-class MonitoringFilter(django_filters.FilterSet):
+class MonitoringFilter(HouseholdPlaceFilterSet):
     status = django_filters.ChoiceFilter(label=_("状态"), choices=MonitoringStatus.choices, empty_label=_("全部"))
     category = django_filters.ChoiceFilter(label=_("监测对象类别"), choices=MonitoredCategory.choices,
                                            empty_label=_("全部"))
     risk_type = django_filters.ChoiceFilter(label=_("风险类型"), choices=RiskType.choices, empty_label=_("全部"),
                                             method="filter_risk_type")
-    place = django_filters.CharFilter(label=_("乡镇或村"), method="filter_place")
-
     class Meta:
         model = Monitoring
         fields = ["status", "category", "risk_type", "place"]
 
-    def __init__(self, data=None, queryset=None, *, request=None, **kwargs):
-        super().__init__(data, queryset, request=request, **kwargs)
-        fields = self.form.fields
-        if request is not None:
-            fields["place"].widget = forms.Select(choices=[("", _("全部"))] + area_place_choices(request.user))
-        style_widgets(fields)
 
     def filter_risk_type(self, queryset, name, value):
         return queryset.filter(risk_types__icontains=f'"{value}"')
-
-    def filter_place(self, queryset, name, value):
-        place = Place.objects.filter(code=normalise_text(value)).first()
-        if place is None:
-            return queryset.none()
-        return queryset.filter(household__place__code__startswith=place.scope_prefix)
