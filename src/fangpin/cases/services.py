@@ -13,7 +13,7 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from fangpin.core.audit import log_change, snapshot
+from fangpin.core.audit import change_entry, log_change, snapshot
 from fangpin.core.errors import Conflict, PermissionDenied, ValidationFailed
 from fangpin.core.models import ChangeLog
 from fangpin.core.roles import Perm
@@ -581,12 +581,21 @@ def overdue_cases(queryset=None, today=None):
 
 
 @transaction.atomic
-def cases_escalate_overdue(today=None) -> int:
-    """Mark newly overdue cases as escalated (one level above the stage's level sees them)."""
-    count = 0
-    for case in overdue_cases(today=today).filter(escalated_at__isnull=True).select_for_update():
-        before = snapshot(case)
-        case.escalated_at = timezone.now()
-        _save(case, actor=None, before=before, reason=_("超期上报"))
-        count += 1
-    return count
+def cases_escalate_overdue(today=None, batch_size: int = 2000) -> int:
+    """Mark newly overdue cases as escalated (one level above the stage's level sees them), in batches:
+    one update and one set of change-log entries per batch rather than per case."""
+    now, count = timezone.now(), 0
+    reason = _("超期上报")
+    while True:
+        batch = list(overdue_cases(today=today).filter(escalated_at__isnull=True)
+                     .select_related("household__place").select_for_update().order_by("pk")[:batch_size])
+        if not batch:
+            return count
+        entries = []
+        for case in batch:
+            before = snapshot(case)
+            case.escalated_at, case.version = now, case.version + 1
+            entries.append(change_entry(case, ChangeLog.Action.UPDATE, actor=None, before=before, reason=reason))
+        Case.objects.bulk_update(batch, ["escalated_at", "version"])
+        ChangeLog.objects.bulk_create(entries)
+        count += len(batch)

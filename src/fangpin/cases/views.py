@@ -86,7 +86,7 @@ def clock_text(left: int) -> str:
 
 def with_heads(queryset):
     heads = Member.objects.filter(relation=Relation.HEAD, ended_on__isnull=True)
-    return queryset.select_related("household__place__parent").prefetch_related(
+    return queryset.select_related("household__place__parent__parent").prefetch_related(
         Prefetch("household__members", queryset=heads, to_attr="heads"))
 
 
