@@ -131,7 +131,7 @@ def _lock(case: Case, actor=None, perm: str | None = None, expected_version: int
     if expected_version is not None and locked.version != expected_version:
         last = locked.records.order_by("-decided_at", "-pk").first()
         if last is not None:
-            who = last.actor.get_full_name() or last.actor.username if last.actor else _("系统")
+            who = last.actor.display_name if last.actor else _("系统")
             message = _("该案件刚刚已由%(who)s办理（%(stage)s：%(d)s），请刷新后查看最新状态再办理。") % {
                 "who": who, "stage": last.stage_name, "d": last.get_decision_display()}
         else:
@@ -209,8 +209,8 @@ def current_monitoring(household) -> Monitoring | None:
     return Monitoring.objects.filter(household=household, status=MonitoringStatus.MONITORED).first()
 
 
-def _new_case(*, actor, household, kind, today, calendar, **values) -> Case:
-    config = procedure_in_force(county_of(household.place), kind, today)
+def _new_case(*, actor, household, kind, today, calendar, config=None, **values) -> Case:
+    config = config or procedure_in_force(county_of(household.place), kind, today)
     case = Case(household=household, kind=kind, number=f"tmp-{uuid.uuid4().hex[:20]}", procedure=config,
                 stages=config.stages, stage_index=0, stage_started_on=today,
                 stage_due_on=calendar.add(today, config.stages[0]["limit_days"]),
@@ -267,7 +267,7 @@ def case_open_identification(*, actor, household, category: str, risk_types, dis
         if not green_channel_reason:
             raise ValidationFailed("green_channel_reason", _("启用绿色通道须说明理由。"), field="green_channel_reason")
     case = _new_case(actor=actor, household=household, kind=CaseKind.IDENTIFICATION, today=today,
-                     calendar=calendar, lead=lead, monthly_line=monthly_line, category=category,
+                     calendar=calendar, config=config, lead=lead, monthly_line=monthly_line, category=category,
                      risk_types=risk_types, disaster_subtype=disaster_subtype, summary=(summary or "")[:500],
                      green_channel=bool(green_channel), green_channel_reason=green_channel_reason[:300])
     if green_channel:
