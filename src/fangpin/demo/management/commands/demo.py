@@ -61,9 +61,13 @@ class Command(BaseCommand):
                           + f"；帮扶措施{demo_cases.measures}项"
                           + ("；其中1户已满足风险消除条件" if demo_cases.ready_to_eliminate else ""))
         registers = seed_registers(county)
-        self.stdout.write(f"帮扶资源台账（cadre 所在村）：扶贫车间务工{registers.workshop_employees}人、"
-                          f"公益岗位{registers.welfare_posts}个、培训学员{registers.trainees}人、小额信贷{registers.loans}笔、"
-                          f"项目超市选择{registers.project_choices}户、企业结对{registers.pairings}户")
+        if registers.workshop_employees:
+            self.stdout.write(f"帮扶资源台账（cadre 所在村）：扶贫车间务工{registers.workshop_employees}人、"
+                              f"公益岗位{registers.welfare_posts}个、培训学员{registers.trainees}人、"
+                              f"小额信贷{registers.loans}笔、项目超市选择{registers.project_choices}户、"
+                              f"企业结对{registers.pairings}户")
+        else:
+            self.stdout.write("帮扶资源台账：演示村劳动力太少（县太小），未生成演示台账")
         if not no_serve:
             call_command("serve", port=port)
 
