@@ -19,6 +19,7 @@ end so that every phase starts from the same data:
 """
 
 import argparse
+import contextlib
 import datetime
 import os
 import random
@@ -90,7 +91,7 @@ def _open_cases(county, count: int, today: datetime.date) -> None:
 
 
 class Rollback(Exception):
-    pass
+    """Raised at the end of a measured phase so that its transaction is rolled back."""
 
 
 def _timed(label: str, action):
@@ -99,15 +100,12 @@ def _timed(label: str, action):
     from django.test.utils import CaptureQueriesContext
 
     outcome = {}
-    try:
-        with transaction.atomic(), CaptureQueriesContext(connection) as queries:
-            started = time.perf_counter()
-            outcome["result"] = action()
-            outcome["seconds"] = time.perf_counter() - started
-            outcome["queries"] = len(queries)
-            raise Rollback
-    except Rollback:
-        pass
+    with contextlib.suppress(Rollback), transaction.atomic(), CaptureQueriesContext(connection) as queries:
+        started = time.perf_counter()
+        outcome["result"] = action()
+        outcome["seconds"] = time.perf_counter() - started
+        outcome["queries"] = len(queries)
+        raise Rollback
     print(f"  {label:<46} {outcome['seconds']:8.3f} s  {outcome['queries']:>6} queries")
     return outcome["seconds"], outcome["queries"], outcome["result"]
 

@@ -14,7 +14,7 @@ from django.db.models.functions import Coalesce
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from fangpin.core.models import StoredFile
+from fangpin.core.models import HouseholdScoped, StoredFile
 from fangpin.core.scoping import AreaManager, AreaQuerySet
 
 from .choices import ChoiceStatus, MeasureCategory, MeasureStatus
@@ -68,22 +68,11 @@ class Tracked(models.Model):
         abstract = True
 
 
-class HouseholdOwned(Tracked):
-    """A row that belongs to one household: read and written in that household's area."""
-
-    area_field = "household__place__code"
-    objects = AreaManager()
+class HouseholdOwned(HouseholdScoped, Tracked):
+    """A row that belongs to one household, with who created it and when."""
 
     class Meta:
         abstract = True
-
-    @property
-    def area_code(self) -> str:
-        return self.household.place.code
-
-    @property
-    def household_ref_id(self):
-        return self.household_id
 
 
 class PlaceOwned(Tracked):

@@ -109,7 +109,8 @@ class RegisterListView(AreaScopedMixin, TemplateView):
     intro = ""
 
     def rows(self, objects) -> list[Row]:
-        raise NotImplementedError
+        """The table rows of one page; each register's list view says what its columns hold."""
+        raise NotImplementedError(f"{type(self).__name__} must say how its rows are shown")
 
     def filtered(self):
         queryset = self.get_queryset()

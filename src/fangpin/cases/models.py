@@ -9,7 +9,7 @@ from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
-from fangpin.core.models import StoredFile
+from fangpin.core.models import HouseholdScoped, StoredFile
 from fangpin.core.scoping import AreaManager
 
 from .choices import (AttachmentKind, CaseKind, CaseStatus, Decision, EliminationMethod, MonitoredCategory,
@@ -78,7 +78,7 @@ class Holiday(models.Model):
         return self.county.code
 
 
-class Monitoring(models.Model):
+class Monitoring(HouseholdScoped):
     """A period during which a household is a monitored household (防止返贫致贫对象).
 
     Opened by a confirmed identification case, ended by an elimination case. A household identified
@@ -101,9 +101,6 @@ class Monitoring(models.Model):
                                           blank=True)
     version = models.PositiveIntegerField(default=1)
 
-    area_field = "household__place__code"
-    objects = AreaManager()
-
     class Meta:
         verbose_name = _("监测对象")
         verbose_name_plural = _("监测对象")
@@ -114,16 +111,8 @@ class Monitoring(models.Model):
     def __str__(self) -> str:
         return f"{self.household} {self.get_category_display()}"
 
-    @property
-    def area_code(self) -> str:
-        return self.household.place.code
 
-    @property
-    def household_ref_id(self):
-        return self.household_id
-
-
-class Case(models.Model):
+class Case(HouseholdScoped):
     household = models.ForeignKey("registry.Household", on_delete=models.PROTECT, related_name="cases",
                                   verbose_name=_("农户"))
     kind = models.CharField(_("办理事项"), max_length=16, choices=CaseKind.choices)
@@ -159,9 +148,6 @@ class Case(models.Model):
     escalated_at = models.DateTimeField(_("超期上报时间"), null=True, blank=True)
     version = models.PositiveIntegerField(default=1)
 
-    area_field = "household__place__code"
-    objects = AreaManager()
-
     class Meta:
         verbose_name = _("案件")
         verbose_name_plural = _("案件")
@@ -172,14 +158,6 @@ class Case(models.Model):
 
     def __str__(self) -> str:
         return self.number
-
-    @property
-    def area_code(self) -> str:
-        return self.household.place.code
-
-    @property
-    def household_ref_id(self):
-        return self.household_id
 
     @property
     def is_open(self) -> bool:

@@ -125,3 +125,22 @@ class StoredFile(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+
+class HouseholdScoped(models.Model):
+    """A row that belongs to one household: read and written in the area of the household's place,
+    and listed in that household's change log."""
+
+    area_field = "household__place__code"
+    objects = AreaManager()
+
+    class Meta:
+        abstract = True
+
+    @property
+    def area_code(self) -> str:
+        return self.household.place.code
+
+    @property
+    def household_ref_id(self):
+        return self.household_id
