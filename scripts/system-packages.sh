@@ -1,11 +1,13 @@
 #!/usr/bin/env bash
-# Install the Debian packages fangpin needs when they are missing: Pango, HarfBuzz's subsetter and Noto
+# Install the Debian packages fangpin needs when they are missing: libmagic (the type of an uploaded
+# file is read from its content), Pango, HarfBuzz's subsetter and Noto
 # CJK fonts for the printable PDFs (WeasyPrint; without the subsetter embedding the 20 MB CJK fonts
 # takes half a minute a PDF instead of a second or two), and with "browser" also Chromium.
 set -euo pipefail
 packages=()
 ldconfig -p 2>/dev/null | grep -q "libpangoft2-1.0.so.0" || packages+=(libpango-1.0-0 libpangoft2-1.0-0)
 ldconfig -p 2>/dev/null | grep -q "libharfbuzz-subset.so.0" || packages+=(libharfbuzz-subset0)
+ldconfig -p 2>/dev/null | grep -q "libmagic.so.1" || packages+=(libmagic1)
 fc-list 2>/dev/null | grep -qi "Noto Sans CJK" || packages+=(fonts-noto-cjk)
 if [ "${1:-}" = "browser" ] && [ ! -x /usr/bin/chromium ]; then
   packages+=(chromium)
