@@ -5,6 +5,13 @@ DATABASE_URL       e.g. postgres://user@host:5432/db; default: SQLite file in th
 FANGPIN_DEBUG      "1" turns on debug pages (the demo does this); off otherwise
 FANGPIN_ALLOWED_HOSTS  comma-separated host names (default: localhost names)
 FANGPIN_SESSION_IDLE_MINUTES  idle minutes before a session expires (default 30)
+FANGPIN_HTTPS      "1" when users reach the site over HTTPS (directly or through a TLS proxy): cookies are
+                   sent only over HTTPS and browsers are told to use HTTPS for a year (HSTS, subdomains too)
+FANGPIN_SSL_REDIRECT  "1" redirects plain-HTTP requests to HTTPS (only with FANGPIN_HTTPS=1; leave off when
+                   the proxy already redirects)
+FANGPIN_PROXY_SSL_HEADER  request header the TLS proxy sets to "https", e.g. HTTP_X_FORWARDED_PROTO; set it
+                   only behind a proxy that overwrites that header. The client address for login throttling
+                   is then the last X-Forwarded-For entry (the one the proxy added).
 """
 
 import os
@@ -70,6 +77,7 @@ MIDDLEWARE = [
     "django_htmx.middleware.HtmxMiddleware",
     "fangpin.core.middleware.RequestIdMiddleware",
     "axes.middleware.AxesMiddleware",
+    "csp.middleware.CSPMiddleware",
 ]
 
 ROOT_URLCONF = "fangpin.urls"
@@ -117,10 +125,14 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
 
-# Login throttling: five failures lock the username+address pair for 15 minutes.
+# Login throttling for 15 minutes after repeated failures, counted three ways so that neither many user
+# names from one address (spraying) nor one user name from many addresses gets through. The limits per way
+# are read by fangpin.core.login_throttle.LoginThrottleHandler; AXES_FAILURE_LIMIT is the pair's limit.
 AXES_FAILURE_LIMIT = 5
 AXES_COOLOFF_TIME = 0.25
-AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"], "username", "ip_address"]
+FANGPIN_LOGIN_FAILURE_LIMITS = {"username+ip_address": 5, "username": 5, "ip_address": 20}
+AXES_HANDLER = "fangpin.core.login_throttle.LoginThrottleHandler"
 AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
 
@@ -130,6 +142,52 @@ SESSION_SAVE_EVERY_REQUEST = True
 SESSION_EXPIRE_AT_BROWSER_CLOSE = True
 SESSION_COOKIE_HTTPONLY = True
 CSRF_COOKIE_HTTPONLY = False
+SESSION_COOKIE_SAMESITE = "Lax"
+
+# Transport. Always: no MIME sniffing, no referrer outside the site, never inside a frame.
+SECURE_CONTENT_TYPE_NOSNIFF = True
+SECURE_REFERRER_POLICY = "same-origin"
+X_FRAME_OPTIONS = "DENY"
+HTTPS = os.environ.get("FANGPIN_HTTPS") == "1"
+if HTTPS:
+    SESSION_COOKIE_SECURE = True
+    CSRF_COOKIE_SECURE = True
+    SECURE_HSTS_SECONDS = 365 * 24 * 60 * 60
+    SECURE_HSTS_INCLUDE_SUBDOMAINS = True
+    SECURE_SSL_REDIRECT = os.environ.get("FANGPIN_SSL_REDIRECT") == "1"
+if os.environ.get("FANGPIN_PROXY_SSL_HEADER"):
+    SECURE_PROXY_SSL_HEADER = (os.environ["FANGPIN_PROXY_SSL_HEADER"], "https")
+    AXES_CLIENT_IP_CALLABLE = "fangpin.core.login_throttle.client_address_behind_proxy"
+
+# Passwords: argon2 for new and changed passwords; PBKDF2 stays so that older hashes still verify and are
+# rehashed with argon2 at the next sign-in.
+PASSWORD_HASHERS = [
+    "django.contrib.auth.hashers.Argon2PasswordHasher",
+    "django.contrib.auth.hashers.PBKDF2PasswordHasher",
+    "django.contrib.auth.hashers.PBKDF2SHA1PasswordHasher",
+]
+
+# Content-Security-Policy on every response: scripts only from this site (no inline script, no eval), so
+# injected markup cannot run. Inline `<style>` elements are refused as well; style *attributes* are allowed
+# ('unsafe-inline' under style-src-attr only) because Plotly draws its charts with them and pages size
+# progress bars with them; an attribute cannot run script. The API documentation views widen this for
+# their own responses only (see fangpin.api_urls).
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": ["'self'"],
+        "script-src": ["'self'"],
+        "style-src": ["'self'"],
+        "style-src-elem": ["'self'"],
+        "style-src-attr": ["'unsafe-inline'"],
+        "img-src": ["'self'", "data:"],
+        "font-src": ["'self'"],
+        "connect-src": ["'self'"],
+        "object-src": ["'none'"],
+        "base-uri": ["'self'"],
+        "frame-ancestors": ["'none'"],
+        "form-action": ["'self'"],
+    },
+}
 
 LANGUAGE_CODE = "zh-hans"
 LANGUAGES = [("zh-hans", "简体中文"), ("en", "English")]

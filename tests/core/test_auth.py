@@ -4,14 +4,20 @@ import pytest
 from django.urls import reverse
 
 from fangpin.core.models import ChangeLog
+from fangpin.core.roles import Role
 
-from ..factories import make_household
+from ..factories import make_household, make_user
 
 PASSWORD = "Test-pass-2026"
 
 
-def attempt(client, username, password):
-    return client.post(reverse("login"), {"username": username, "password": password}, REMOTE_ADDR="10.9.8.7")
+def attempt(client, username, password, address="10.9.8.7"):
+    return client.post(reverse("login"), {"username": username, "password": password}, REMOTE_ADDR=address)
+
+
+def refused(response) -> bool:
+    """axes answers a throttled sign-in with its lockout page (403/429) instead of the login form."""
+    return response.status_code in (403, 429) and "锁定" in response.content.decode()
 
 
 def test_five_failures_lock_the_account(client, village_cadre):
@@ -61,3 +67,50 @@ def test_web_write_records_request_id_and_source(client, county_admin, places):
     assert response.status_code == 302, response.content.decode()[:2000]
     entry = ChangeLog.objects.get(object_type="registry.household", action="update")
     assert entry.request_id == "req-test-42" and entry.source == "web" and entry.actor == county_admin
+
+
+def test_spraying_many_user_names_from_one_address_is_throttled(client, settings, places):
+    """Twelve user names with one password each from one address used never to be throttled (per pair only).
+    With the limit per address lowered to 12, the twelfth failure locks the address for every user name."""
+    settings.FANGPIN_LOGIN_FAILURE_LIMITS = {**settings.FANGPIN_LOGIN_FAILURE_LIMITS, "ip_address": 12}
+    victim = make_user(Role.VILLAGE_CADRE, places["t1v2"], "victim")
+    answers = [attempt(client, f"guess{i:02d}", "Spring-2026", address="10.1.1.1") for i in range(12)]
+    assert not any(refused(r) for r in answers[:11])
+    assert refused(answers[11])
+    # The address is locked even for a real account with its right password ...
+    assert refused(attempt(client, victim.username, PASSWORD, address="10.1.1.1"))
+    assert "_auth_user_id" not in client.session
+    # ... while the same account still signs in from another address.
+    assert attempt(client, victim.username, PASSWORD, address="10.1.1.2").status_code == 302
+
+
+def test_default_limit_per_address_is_twenty(client, places):
+    answers = [attempt(client, f"guess{i:02d}", "Spring-2026", address="10.2.2.2") for i in range(20)]
+    assert not any(refused(r) for r in answers[:19])
+    assert refused(answers[19])
+
+
+def test_one_user_name_from_many_addresses_is_locked(client, village_cadre):
+    for i in range(5):
+        attempt(client, village_cadre.username, f"wrong-{i}", address=f"10.3.3.{i + 1}")
+    locked = attempt(client, village_cadre.username, PASSWORD, address="10.3.3.99")
+    assert refused(locked)
+    assert "_auth_user_id" not in client.session
+
+
+def test_success_resets_the_failures(client, village_cadre):
+    for _ in range(4):
+        attempt(client, village_cadre.username, "wrong-password")
+    assert attempt(client, village_cadre.username, PASSWORD).status_code == 302
+    client.logout()
+    for _ in range(4):
+        assert not refused(attempt(client, village_cadre.username, "wrong-password"))
+    assert attempt(client, village_cadre.username, PASSWORD).status_code == 302
+
+
+def test_behind_a_proxy_the_address_is_the_one_the_proxy_added(rf):
+    from fangpin.core.login_throttle import client_address_behind_proxy
+
+    request = rf.get("/", HTTP_X_FORWARDED_FOR="1.2.3.4, 203.0.113.7", REMOTE_ADDR="127.0.0.1")
+    assert client_address_behind_proxy(request) == "203.0.113.7"
+    assert client_address_behind_proxy(rf.get("/", REMOTE_ADDR="10.0.0.5")) == "10.0.0.5"
