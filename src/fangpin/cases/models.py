@@ -9,6 +9,7 @@ from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
+from fangpin.core.masking import PhoneField
 from fangpin.core.models import HouseholdScoped, StoredFile
 from fangpin.core.scoping import AreaManager
 
@@ -257,7 +258,7 @@ class Objection(CaseOwned):
                                verbose_name=_("公示"))
     received_on = models.DateField(_("收到日期"))
     objector_name = models.CharField(_("异议人"), max_length=50, blank=True)
-    objector_phone = models.CharField(_("异议人电话"), max_length=20, blank=True)
+    objector_phone = PhoneField(_("异议人电话"), max_length=20, blank=True)
     content = models.TextField(_("异议内容"))
     recorded_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+",
                                     verbose_name=_("登记人"))

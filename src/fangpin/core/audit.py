@@ -67,3 +67,23 @@ def log_access(*, actor, kind: str, area_code: str, target: str, detail: dict | 
         target=target[:200],
         detail=detail or {},
     )
+
+
+def personal_data_unmask(*, actor, kind: str, value: str, area_code: str, target: str, reason: str,
+                         detail: dict | None = None) -> str:
+    """Show one personal value in full: the actor must hold the permission for its kind and give
+    a reason; the reading is written to the access log. Returns the value."""
+    from django.db import transaction
+    from django.utils.translation import gettext as _
+
+    from .errors import ValidationFailed
+    from .masking import UNMASK_PERMS
+
+    actor.require(UNMASK_PERMS[kind])
+    reason = " ".join(str(reason or "").split())
+    if not reason:
+        raise ValidationFailed("unmask_reason_missing", _("请填写查看完整信息的原因。"), field="reason")
+    with transaction.atomic():
+        log_access(actor=actor, kind=AccessLog.Kind.UNMASK, area_code=area_code, target=target,
+                   detail={**(detail or {}), "kind": kind, "reason": reason[:200]})
+    return value

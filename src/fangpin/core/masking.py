@@ -1,6 +1,20 @@
-"""Masking of personal data for roles that do not need it in full."""
+"""Masking of personal data for roles that do not need it in full.
+
+A model field that holds an ID number or a phone says so by its class (`IdNumberField`,
+`PhoneField`): pages, exports, histories and the API read that declaration through
+`personal_kind(field)` / `personal_fields(model)`, so a new such field is masked everywhere
+without anyone keeping a list of field names.
+"""
+
+from django.db import models
 
 from .roles import Perm
+
+ID_NUMBER = "id_number"
+PHONE = "phone"
+
+# The permission that lets a role see each kind of personal value in full.
+UNMASK_PERMS: dict[str, str] = {ID_NUMBER: Perm.UNMASK_ID_NUMBER, PHONE: Perm.UNMASK_PHONE}
 
 
 def mask_id_number(value: str) -> str:
@@ -15,6 +29,18 @@ def mask_phone(value: str) -> str:
     return f"{value[:3]}****{value[-4:]}" if len(value) >= 7 else "*" * len(value)
 
 
+MASKERS = {ID_NUMBER: mask_id_number, PHONE: mask_phone}
+
+
+def mask(kind: str, value) -> str:
+    """`value` masked the way values of `kind` are."""
+    return MASKERS[kind](str(value)) if value not in (None, "") else ""
+
+
+def may_unmask(user, kind: str) -> bool:
+    return user.has_perm_named(UNMASK_PERMS[kind])
+
+
 def shown_id_number(user, value: str, *, unmasked: bool = False) -> str:
     if unmasked and user.has_perm_named(Perm.UNMASK_ID_NUMBER):
         return value
@@ -25,3 +51,52 @@ def shown_phone(user, value: str, *, unmasked: bool = False) -> str:
     if unmasked and user.has_perm_named(Perm.UNMASK_PHONE):
         return value
     return mask_phone(value)
+
+
+# ---------------------------------------------------------------- declaring personal fields
+
+
+class PersonalDataField(models.CharField):
+    """A text column holding personal data of kind `personal_kind`. It is stored exactly like a
+    CharField (and deconstructs as one, so declaring a field personal needs no migration)."""
+
+    personal_kind = ""
+
+    def deconstruct(self):
+        name, _path, args, kwargs = super().deconstruct()
+        return name, "django.db.models.CharField", args, kwargs
+
+
+class IdNumberField(PersonalDataField):
+    """A resident ID number (居民身份证号码)."""
+
+    personal_kind = ID_NUMBER
+
+
+class PhoneField(PersonalDataField):
+    """A person's phone number."""
+
+    personal_kind = PHONE
+
+
+def personal_kind(field) -> str | None:
+    """The kind of personal data a model field holds, or None."""
+    return getattr(field, "personal_kind", None) or None
+
+
+def personal_fields(model) -> dict[str, str]:
+    """{attname: kind} of every field of `model` that holds personal data."""
+    return {field.attname: field.personal_kind for field in model._meta.get_fields()
+            if personal_kind(field) and getattr(field, "concrete", False)}
+
+
+def personal_models() -> dict:
+    """Every installed model with personal fields: {model: {attname: kind}}."""
+    from django.apps import apps
+
+    found = {}
+    for model in apps.get_models():
+        fields = personal_fields(model)
+        if fields:
+            found[model] = fields
+    return found

@@ -4,6 +4,7 @@ from django.db import models
 from django.utils.translation import gettext_lazy as _
 
 from .errors import MissingPermission
+from .masking import PhoneField
 from .roles import ROLE_PERMISSIONS, Role
 from .scoping import AreaManager
 
@@ -15,7 +16,7 @@ class User(AbstractUser):
     place = models.ForeignKey(
         "regions.Place", verbose_name=_("所属区划"), on_delete=models.PROTECT, null=True, related_name="users"
     )
-    phone = models.CharField(_("联系电话"), max_length=20, blank=True)
+    phone = PhoneField(_("联系电话"), max_length=20, blank=True)
 
     class Meta:
         verbose_name = _("用户")

@@ -28,6 +28,7 @@ class Perm(models.TextChoices):
     UNMASK_ID_NUMBER = "personal.unmask_id", _("查看完整身份证号")
     UNMASK_PHONE = "personal.unmask_phone", _("查看完整电话号码")
     VIEW_CHANGE_LOG = "core.view_change_log", _("查看修改记录")
+    VIEW_ACCESS_LOG = "core.view_access_log", _("查看敏感信息访问记录")
     MANAGE_PLACES = "regions.manage", _("管理行政区划")
     MANAGE_USERS = "core.manage_users", _("管理用户")
     VIEW_DATA_QUALITY = "registry.data_quality", _("查看数据质量清单")
@@ -73,5 +74,5 @@ ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
     Role.GRID_WORKER: frozenset(_FIELD),
     Role.DEPARTMENT_CLERK: frozenset({Perm.VIEW_REGISTRY, Perm.RAISE_LEAD}),
     Role.INSURER: frozenset({Perm.VIEW_REGISTRY}),
-    Role.AUDITOR: frozenset(_READ),
+    Role.AUDITOR: frozenset(_READ | {Perm.VIEW_ACCESS_LOG}),
 }

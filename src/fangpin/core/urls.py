@@ -8,4 +8,7 @@ urlpatterns = [
     path("login/", auth_views.LoginView.as_view(redirect_authenticated_user=True), name="login"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("changes/", views.ChangeLogView.as_view(), name="change-log"),
+    path("changes/<int:pk>/unmask/", views.ChangeValueUnmaskView.as_view(), name="change-unmask"),
+    path("access-log/", views.AccessLogView.as_view(), name="access-log"),
+    path("access-log/export/", views.AccessLogExportView.as_view(), name="access-log-export"),
 ]

@@ -2,6 +2,7 @@
 
 from collections import defaultdict
 from dataclasses import dataclass
+from urllib.parse import quote
 
 import django_filters
 from django import forms
@@ -10,13 +11,20 @@ from django.contrib.auth.mixins import LoginRequiredMixin
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.db import models
 from django.db.models import Q
-from django.shortcuts import redirect
+from django.http import Http404, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
 from django.utils.translation import gettext, gettext_lazy as _
+from django.views import View
 from django.views.generic import ListView, TemplateView
 
-from .masking import mask_id_number, mask_phone
+from .audit import log_access, personal_data_unmask
+from .errors import MissingPermission
+from .masking import ID_NUMBER, PHONE, UNMASK_PERMS, mask, personal_kind, personal_models
 from .models import AccessLog, ChangeLog
 from .roles import Perm, Role
+
+XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
 def style_widgets(fields) -> None:
@@ -123,14 +131,50 @@ class ChangeLogView(AreaScopedMixin, ListView):
         return {**context, "filter": self.filterset, "query": query.urlencode()}
 
 
+class UnmaskReasonForm(forms.Form):
+    """Why someone asks to see a personal value in full; the reason goes to the access log."""
+
+    reason = forms.CharField(label=_("查看原因"), max_length=200, strip=True,
+                             error_messages={"required": _("请填写查看完整信息的原因。"),
+                                             "max_length": _("查看原因不能超过200个字。")})
+
+
+class ChangeValueUnmaskView(AreaScopedMixin, View):
+    """One personal value of a change-log row in full, for a role that holds the permission for
+    its kind, with a reason; written to the access log. Everything else about the row stays as the
+    history shows it."""
+
+    model = ChangeLog
+    required_perm = Perm.VIEW_CHANGE_LOG
+    http_method_names = ["post"]
+
+    def post(self, request, pk):
+        entry = get_object_or_404(self.get_queryset(), pk=pk)
+        attname, side = request.POST.get("field", ""), request.POST.get("side", "")
+        model = _model(entry.object_type)
+        field = {f.attname: f for f in model._meta.concrete_fields}.get(attname) if model else None
+        kind = personal_kind(field)
+        value = changed_value(entry, attname, side) if side in ("before", "after") else None
+        if not kind or value in (None, ""):
+            raise Http404
+        form = UnmaskReasonForm(request.POST)
+        if not form.is_valid():
+            return render(request, "core/_unmask_form.html", {
+                "error": form.errors["reason"][0], "url": request.path, "field": attname, "side": side,
+                "masked": mask(kind, value)}, status=400)
+        try:
+            shown = personal_data_unmask(
+                actor=request.user, kind=kind, value=str(value), area_code=entry.area_code,
+                target=f"{entry.object_type}:{entry.object_id} {entry.object_repr}",
+                reason=form.cleaned_data["reason"],
+                detail={"field": attname, "change_log_id": entry.pk, "household_id": entry.household_id})
+        except MissingPermission as exc:
+            raise DjangoPermissionDenied(exc.message) from None
+        return render(request, "core/_unmasked.html", {"value": shown})
+
+
 # ---------------------------------------------------------------- change-log rows as people read them
 
-MASKERS = {
-    "id_number": mask_id_number,
-    "phone": mask_phone,
-    "reporter_id_number": mask_id_number,
-    "reporter_phone": mask_phone,
-}
 EMPTY = "—"
 
 
@@ -139,12 +183,17 @@ class FieldChange:
     label: str
     before: str
     after: str
+    attname: str = ""
+    # The permission that shows this field's values in full: set for fields holding personal data.
+    unmask_perm: str = ""
 
 
 def describe_changes(entries) -> None:
     """Give each change-log row `.type_label` and `.changes`: field labels with the values before and
-    after as a person reads them (choice labels, names of linked records, yes/no, masked ID numbers
-    and phones). Linked records are fetched in one query per model for all rows together."""
+    after as a person reads them (choice labels, names of linked records, yes/no). Values of fields
+    that hold personal data (see `core.masking.personal_kind`) are masked; they are shown in full
+    only through `ChangeValueUnmaskView`, which asks for a reason and logs the reading. Linked
+    records are fetched in one query per model for all rows together."""
     entries = list(entries)
     fields_of = {}
     wanted: dict[type, set] = defaultdict(set)
@@ -165,12 +214,21 @@ def describe_changes(entries) -> None:
             field = fields_of[entry.pk].get(attname)
             if entry.before is None and after in (None, "", False, 0, "0.00"):
                 continue  # a new record: list what it holds, not every empty column
+            kind = personal_kind(field)
             rows.append(FieldChange(
                 label=str(field.verbose_name) if field is not None else attname,
-                before=_shown(field, attname, before, names),
-                after=_shown(field, attname, after, names),
+                before=_shown(field, before, names),
+                after=_shown(field, after, names),
+                attname=attname,
+                unmask_perm=UNMASK_PERMS[kind] if kind else "",
             ))
         entry.changes = rows
+
+
+def changed_value(entry: ChangeLog, attname: str, side: str):
+    """The stored value of one field of a change-log row, before or after the change."""
+    values = (entry.before if side == "before" else entry.after) or {}
+    return values.get(attname)
 
 
 def _model(label: str):
@@ -180,11 +238,12 @@ def _model(label: str):
         return None
 
 
-def _shown(field, attname: str, value, names) -> str:
+def _shown(field, value, names) -> str:
     if value in (None, ""):
         return EMPTY
-    if attname in MASKERS:
-        return MASKERS[attname](str(value))
+    kind = personal_kind(field)
+    if kind:
+        return mask(kind, value)
     if field is not None and field.is_relation:
         return str(names.get(field.related_model, {}).get(value, value))
     return display_value(field, value)
@@ -201,3 +260,132 @@ def display_value(field, value) -> str:
     if field is not None and field.choices:
         return str(dict(field.flatchoices).get(value, value))
     return str(value)
+
+
+# ---------------------------------------------------------------- the access log
+
+
+class AccessLogFilter(django_filters.FilterSet):
+    actor = django_filters.CharFilter(label=_("查看人"), method="filter_actor")
+    kind = django_filters.ChoiceFilter(label=_("类型"), choices=AccessLog.Kind.choices, empty_label=_("全部"))
+    household = django_filters.CharFilter(label=_("农户（户编号）"), method="filter_household")
+    since = django_filters.DateFilter(label=_("起始日期"), field_name="time", lookup_expr="date__gte",
+                                      widget=forms.DateInput(attrs={"type": "date"}))
+    until = django_filters.DateFilter(label=_("截止日期"), field_name="time", lookup_expr="date__lte",
+                                      widget=forms.DateInput(attrs={"type": "date"}))
+
+    class Meta:
+        model = AccessLog
+        fields = ["actor", "kind", "household", "since", "until"]
+
+    def __init__(self, *args, user, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.user = user
+        style_widgets(self.form.fields)
+
+    def filter_actor(self, queryset, name, value):
+        value = value.strip()
+        return queryset.filter(Q(actor__username__icontains=value) | Q(actor__first_name__icontains=value))
+
+    def filter_household(self, queryset, name, value):
+        """Rows about a household of the user's area, named by its number: readings of its members
+        and phone on pages, in histories and through the API."""
+        from fangpin.registry.models import Household, Member
+
+        value = value.strip()
+        households = Household.objects.restrict(self.user, Perm.VIEW_REGISTRY)
+        ids = list(households.filter(number=value).values_list("pk", flat=True))
+        member_ids = list(Member.objects.filter(household_id__in=ids).values_list("pk", flat=True))
+        about = Q(detail__household_id__in=ids)
+        for pk in ids:
+            about |= Q(target__startswith=f"registry.household:{pk} ") | Q(target__startswith=f"/api/households/{pk}/")
+        for pk in member_ids:
+            about |= Q(target__startswith=f"registry.member:{pk} ") | Q(target__startswith=f"/api/members/{pk}/")
+        return queryset.filter(about) if ids else queryset.none()
+
+
+def describe_access(entries) -> None:
+    """Give each access-log row what a person reads: the place's name, the household's number,
+    what was read (ID number, phone, an export) and why."""
+    from fangpin.regions.models import Place
+    from fangpin.registry.models import Household
+
+    entries = list(entries)
+    codes = {e.area_code for e in entries}
+    place_names = dict(Place.objects.filter(code__in=codes).values_list("code", "name"))
+    household_ids = {e.detail.get("household_id") for e in entries if isinstance(e.detail, dict)} - {None}
+    numbers = dict(Household.objects.filter(pk__in=household_ids).values_list("pk", "number"))
+    kind_words = {ID_NUMBER: gettext("证件号码"), PHONE: gettext("电话号码")}
+    personal_attnames = {attname: kind for fields in personal_models().values() for attname, kind in fields.items()}
+    for entry in entries:
+        detail = entry.detail if isinstance(entry.detail, dict) else {}
+        entry.place_name = place_names.get(entry.area_code, "")
+        entry.household_id = detail.get("household_id")
+        entry.household_number = numbers.get(entry.household_id, "")
+        names = [detail.get("field")] if detail.get("field") else list(detail.get("fields") or [])
+        kinds = {detail.get("kind")} | {personal_attnames.get(name) for name in names}
+        entry.what = "、".join(kind_words[k] for k in (ID_NUMBER, PHONE) if k in kinds)
+        if entry.kind == AccessLog.Kind.EXPORT:
+            entry.what = "、".join(filter(None, [str(detail.get("title") or gettext("导出文件")), entry.what]))
+        entry.reason = detail.get("reason", "")
+        entry.rows = detail.get("rows")
+
+
+class AccessLogView(AreaScopedMixin, ListView):
+    """Who saw personal data in full or exported it, in the user's area: county admin and auditor."""
+
+    model = AccessLog
+    required_perm = Perm.VIEW_ACCESS_LOG
+    template_name = "core/access_log.html"
+    paginate_by = 50
+
+    def get_queryset(self):
+        self.filterset = AccessLogFilter(self.request.GET or None, queryset=super().get_queryset(),
+                                         user=self.request.user)
+        return self.filterset.qs.select_related("actor")
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        describe_access(context["page_obj"].object_list)
+        query = self.request.GET.copy()
+        query.pop("page", None)
+        return {**context, "filter": self.filterset, "query": query.urlencode()}
+
+
+class AccessLogExportView(AccessLogView):
+    """The filtered access log as an .xlsx sheet. Exporting it is itself written to the log."""
+
+    http_method_names = ["get", "head"]
+
+    def get(self, request, *args, **kwargs):
+        entries = list(self.get_queryset())
+        describe_access(entries)
+        response = HttpResponse(content_type=XLSX_TYPE)
+        filename = f"敏感信息访问记录-{timezone.localdate():%Y%m%d}.xlsx"
+        response["Content-Disposition"] = f"attachment; filename=\"access-log.xlsx\"; filename*=UTF-8''{quote(filename)}"
+        write_access_sheet(entries, response)
+        log_access(actor=request.user, kind=AccessLog.Kind.EXPORT, area_code=request.user.place.code,
+                   target=gettext("敏感信息访问记录"),
+                   detail={"title": gettext("敏感信息访问记录"), "rows": len(entries),
+                           "filters": {k: v for k, v in request.GET.items() if v}})
+        return response
+
+
+def write_access_sheet(entries, out) -> None:
+    import xlsxwriter
+
+    workbook = xlsxwriter.Workbook(out, {"in_memory": True})
+    sheet = workbook.add_worksheet(gettext("敏感信息访问记录"))
+    bold = workbook.add_format({"bold": True})
+    sheet.write_row(0, 0, [gettext("时间"), gettext("查看人"), gettext("账号"), gettext("类型"), gettext("区划"),
+                           gettext("区划代码"), gettext("对象"), gettext("户编号"), gettext("内容"),
+                           gettext("原因"), gettext("行数"), gettext("请求编号")], bold)
+    for column, width in enumerate((17, 12, 14, 12, 14, 14, 40, 16, 18, 30, 8, 34)):
+        sheet.set_column(column, column, width)
+    for index, entry in enumerate(entries, start=1):
+        sheet.write_row(index, 0, [
+            timezone.localtime(entry.time).strftime("%Y-%m-%d %H:%M"), entry.actor.display_name,
+            entry.actor.username, entry.get_kind_display(), entry.place_name, entry.area_code, entry.target,
+            entry.household_number, entry.what, entry.reason, "" if entry.rows is None else entry.rows,
+            entry.request_id])
+    workbook.close()

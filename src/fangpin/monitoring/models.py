@@ -5,6 +5,7 @@ from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
+from fangpin.core.masking import IdNumberField, PhoneField
 from fangpin.core.scoping import AreaManager, AreaQuerySet
 
 from .choices import Channel, DisasterSubtype, LeadStatus, LineMethod, RiskTier, StabilityTier
@@ -126,8 +127,8 @@ class Lead(models.Model):
     figures = models.JSONField(_("触发数据"), default=dict, blank=True)
     ack_number = models.CharField(_("受理编号"), max_length=20, unique=True, null=True, blank=True)
     reporter_name = models.CharField(_("反映人姓名"), max_length=50, blank=True)
-    reporter_phone = models.CharField(_("反映人电话"), max_length=20, blank=True)
-    reporter_id_number = models.CharField(_("反映人证件号码"), max_length=18, blank=True)
+    reporter_phone = PhoneField(_("反映人电话"), max_length=20, blank=True)
+    reporter_id_number = IdNumberField(_("反映人证件号码"), max_length=18, blank=True)
     anonymous = models.BooleanField(_("匿名"), default=False)
     raised_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True,
                                   related_name="+", verbose_name=_("登记人"))

@@ -5,6 +5,7 @@ from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
+from fangpin.core.masking import IdNumberField, PhoneField
 from fangpin.core.scoping import AreaManager, AreaQuerySet
 
 from .choices import (
@@ -40,7 +41,7 @@ class Household(models.Model):
     place = models.ForeignKey("regions.Place", on_delete=models.PROTECT, related_name="households",
                               verbose_name=_("所在村组"))
     address = models.CharField(_("家庭住址"), max_length=200, blank=True)
-    phone = models.CharField(_("联系电话"), max_length=20, blank=True)
+    phone = PhoneField(_("联系电话"), max_length=20, blank=True)
     household_type = models.CharField(_("户类型"), max_length=10, choices=HouseholdType.choices)
     exit_year = models.PositiveSmallIntegerField(_("脱贫年度"), null=True, blank=True)
     relocated = models.BooleanField(_("易地扶贫搬迁"), default=False)
@@ -118,7 +119,7 @@ class Member(models.Model):
     household = models.ForeignKey(Household, on_delete=models.PROTECT, related_name="members",
                                   verbose_name=_("农户"))
     name = models.CharField(_("姓名"), max_length=50)
-    id_number = models.CharField(_("证件号码"), max_length=18, db_index=True)
+    id_number = IdNumberField(_("证件号码"), max_length=18, db_index=True)
     relation = models.CharField(_("与户主关系"), max_length=16, choices=Relation.choices)
     sex = models.CharField(_("性别"), max_length=1, choices=Sex.choices)
     birth_date = models.DateField(_("出生日期"))

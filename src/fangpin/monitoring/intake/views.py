@@ -286,22 +286,8 @@ class LeadDetailView(AreaScopedMixin, DetailView):
                            .filter(object_type=Lead._meta.label_lower, object_id__in=[lead.pk, *(m.pk for m in merged)])
                            .select_related("actor")[:HISTORY_ROWS])
             describe_changes(history)
-            mask_reporter_changes(history)
             context["history"] = history
         return {**super().get_context_data(**kwargs), **context}
-
-
-REPORTER_MASKERS = {"reporter_phone": mask_phone, "reporter_id_number": mask_id_number}
-
-
-def mask_reporter_changes(entries) -> None:
-    """The reporter's phone and ID number are personal data like a member's: masked in the history."""
-    maskers = {str(Lead._meta.get_field(name).verbose_name): mask for name, mask in REPORTER_MASKERS.items()}
-    for entry in entries:
-        for change in entry.changes:
-            if change.label in maskers:
-                change.before, change.after = (maskers[change.label](value) if value != "—" else value
-                                               for value in (change.before, change.after))
 
 
 def facts_of(data, labels) -> list[tuple[str, str]]:
