@@ -12,6 +12,13 @@ FANGPIN_SSL_REDIRECT  "1" redirects plain-HTTP requests to HTTPS (only with FANG
 FANGPIN_PROXY_SSL_HEADER  request header the TLS proxy sets to "https", e.g. HTTP_X_FORWARDED_PROTO; set it
                    only behind a proxy that overwrites that header. The client address for login throttling
                    is then the last X-Forwarded-For entry (the one the proxy added).
+FANGPIN_UPLOAD_MAX_MB  largest file one may upload, in MB (default 20); a larger one is refused while it
+                   arrives and nothing of it is kept
+FANGPIN_UPLOAD_REQUEST_MAX_MB  largest request body, in MB (default 5 × FANGPIN_UPLOAD_MAX_MB), answered 413
+                   before it is read
+FANGPIN_XLSX_MAX_EXPANDED_MB, FANGPIN_XLSX_MAX_RATIO, FANGPIN_XLSX_MAX_ROWS  an .xlsx is refused before it is
+                   opened when its parts expand beyond this size in MB (default 2048), any part expands more
+                   than this many times (default 100), or a sheet has more rows (default 1,048,576, Excel's own)
 """
 
 import os
@@ -66,6 +73,7 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "fangpin.core.uploads.RequestSizeLimitMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
@@ -211,6 +219,17 @@ MEDIA_ROOT = DATA_DIR / "uploads"
 MEDIA_URL = "/media/"
 FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 DATA_UPLOAD_MAX_MEMORY_SIZE = 50 * 1024 * 1024
+# Uploads: the size limit is enforced while a file arrives (fangpin.core.uploads).
+FANGPIN_UPLOAD_MAX_MB = float(os.environ.get("FANGPIN_UPLOAD_MAX_MB", "20"))
+FANGPIN_UPLOAD_REQUEST_MAX_MB = float(os.environ.get("FANGPIN_UPLOAD_REQUEST_MAX_MB", 5 * FANGPIN_UPLOAD_MAX_MB))
+FILE_UPLOAD_HANDLERS = [
+    "fangpin.core.uploads.SizeLimitUploadHandler",
+    "django.core.files.uploadhandler.MemoryFileUploadHandler",
+    "django.core.files.uploadhandler.TemporaryFileUploadHandler",
+]
+FANGPIN_XLSX_MAX_EXPANDED_MB = float(os.environ.get("FANGPIN_XLSX_MAX_EXPANDED_MB", "2048"))
+FANGPIN_XLSX_MAX_RATIO = float(os.environ.get("FANGPIN_XLSX_MAX_RATIO", "100"))
+FANGPIN_XLSX_MAX_ROWS = int(os.environ.get("FANGPIN_XLSX_MAX_ROWS", "1048576"))
 
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
