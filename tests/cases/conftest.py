@@ -24,8 +24,15 @@ def helper(places):
 
 
 @pytest.fixture
-def walkers(helper, village_cadre, township_officer, county_officer, county_admin):
-    """Who decides each default identification stage (never the same person twice)."""
+def grid_worker(places):
+    """The village's grid worker: the second person at household verification."""
+    return make_user(Role.GRID_WORKER, places["t1v1"], "grid_a")
+
+
+@pytest.fixture
+def walkers(helper, grid_worker, village_cadre, township_officer, county_officer, county_admin):
+    """Who decides each default identification stage (never the same person twice; the cadre who
+    opens the case decides only village stages)."""
     return {"verification": helper, "data_comparison": county_officer, "village_review": village_cadre,
             "public_notice": village_cadre, "township_review": township_officer,
             "county_confirmation": county_admin, "announcement": county_officer}
@@ -55,17 +62,38 @@ def commitment_file(name="承诺授权书.jpg"):
     return SimpleUploadedFile(name, b"\xff\xd8\xff\xe0 signed commitment", content_type="image/jpeg")
 
 
-def verification_input():
-    return StageInput(decision=Decision.APPROVE, reason="入户核实属实", participants=["帮扶人甲", "村干部乙"],
+def verification_input(*partners):
+    return StageInput(decision=Decision.APPROVE, reason="入户核实属实", participants=list(partners),
                       details={"commitment_signed": True, "data_authorised": True},
                       attachments=[(AttachmentKind.COMMITMENT, commitment_file())])
 
 
-def approve(case, actor, today, **kwargs):
-    stage_input = verification_input() if case.stage["code"] == "verification" else StageInput(
-        decision=Decision.APPROVE, reason="同意", participants=[actor.username], **kwargs)
-    return services.case_decide(actor=actor, case=case, expected_version=case.version, decision=stage_input,
+def partner_for(case, actor):
+    """Someone besides `actor` who may take part in the household verification: the grid worker when
+    there is one."""
+    candidates = services.participant_candidates(case).exclude(pk=actor.pk)
+    return candidates.filter(role=Role.GRID_WORKER).first() or candidates.first()
+
+
+def confirm_all(case, today):
+    """Every participant still to confirm confirms on their own account."""
+    for confirmation in services.pending_confirmations(case):
+        case.refresh_from_db()
+        services.participation_confirm(actor=confirmation.person, confirmation=confirmation,
+                                       expected_version=case.version, today=today)
+    case.refresh_from_db()
+    return case
+
+
+def approve(case, actor, today, partner=None, **kwargs):
+    """Approve the current stage; at household verification a second account takes part and confirms."""
+    if case.stage["code"] == "verification":
+        stage_input = verification_input(partner or partner_for(case, actor))
+    else:
+        stage_input = StageInput(decision=Decision.APPROVE, reason="同意", **kwargs)
+    case = services.case_decide(actor=actor, case=case, expected_version=case.version, decision=stage_input,
                                 today=today)
+    return confirm_all(case, today)
 
 
 def walk_to(case, stage_code, walkers, today=MONDAY):

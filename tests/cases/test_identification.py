@@ -93,10 +93,12 @@ def test_stale_version_gets_a_clear_conflict(case, helper, county_admin):
     assert error.value.code == "case_changed" and "入户核实" in error.value.message
 
 
-def test_verification_needs_two_people_commitment_and_signed_form(case, helper):
-    base = verification_input()
+def test_verification_needs_two_people_commitment_and_signed_form(case, helper, grid_worker, other_village_cadre):
+    base = verification_input(grid_worker)
     for change, code in [({"participants": []}, "too_few_people"),
-                         ({"participants": ["helper_a", " helper_a "]}, "too_few_people"),   # only the helper
+                         ({"participants": [helper, str(helper.pk)]}, "too_few_people"),   # only the helper
+                         ({"participants": ["帮扶人甲"]}, "participant_not_account"),   # a typed name
+                         ({"participants": [other_village_cadre]}, "participant_not_allowed"),
                          ({"details": {"commitment_signed": True}}, "commitment_missing"),
                          ({"attachments": []}, "commitment_file_missing")]:
         stage_input = StageInput(**{**base.__dict__, **change})
@@ -106,20 +108,21 @@ def test_verification_needs_two_people_commitment_and_signed_form(case, helper):
         assert error.value.code == code
     case.refresh_from_db()
     assert case.records.count() == 0 and case.attachments.count() == 0 and case.stage_index == 0
+    assert not case.confirmations.exists()
 
 
-def test_oversized_attachment_leaves_nothing(case, helper):
+def test_oversized_attachment_leaves_nothing(case, helper, grid_worker):
     big = SimpleUploadedFile("big.jpg", b"x" * (10 * 1024 * 1024 + 1))
-    stage_input = verification_input()
+    stage_input = verification_input(grid_worker)
     stage_input.attachments.append((AttachmentKind.PHOTO, big))
     with pytest.raises(ValidationFailed):
         services.case_decide(actor=helper, case=case, expected_version=case.version, decision=stage_input,
                              today=MONDAY)
     case.refresh_from_db()
-    assert case.records.count() == 0 and case.stage_index == 0
+    assert case.records.count() == 0 and case.stage_index == 0 and not case.confirmations.exists()
 
 
-def test_reject_needs_reason_and_closes_the_lead(case, helper, accepted_lead):
+def test_reject_needs_reason_and_closes_the_lead(case, helper, grid_worker, accepted_lead):
     with pytest.raises(ValidationFailed):
         services.case_decide(actor=helper, case=case, expected_version=case.version, today=MONDAY,
                              decision=StageInput(decision=Decision.REJECT, reason=" "))
@@ -131,8 +134,8 @@ def test_reject_needs_reason_and_closes_the_lead(case, helper, accepted_lead):
     assert accepted_lead.status == LeadStatus.DISMISSED and "已获医保报销" in accepted_lead.close_reason
     assert not Monitoring.objects.filter(household=case.household).exists()
     with pytest.raises(ValidationFailed) as error:
-        services.case_decide(actor=helper, case=case, expected_version=case.version, decision=verification_input(),
-                             today=MONDAY)
+        services.case_decide(actor=helper, case=case, expected_version=case.version,
+                             decision=verification_input(grid_worker), today=MONDAY)
     assert error.value.code == "case_closed"
 
 
@@ -279,8 +282,8 @@ def test_green_channel(household, village_cadre, places, county_admin):
     assert case.green_channel
     assert case.records.get().decision == Decision.GREEN_CHANNEL
     # The green-channel note is not a stage decision: the same cadre may still decide a stage.
-    services.case_decide(actor=village_cadre, case=case, expected_version=case.version, today=MONDAY,
-                         decision=verification_input())
+    case = approve(case, village_cadre, MONDAY)
+    assert case.stage["code"] == "data_comparison"
 
 
 def test_overdue_and_escalation(case, helper):

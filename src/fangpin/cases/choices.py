@@ -46,6 +46,23 @@ class Decision(models.TextChoices):
     OBJECTION = "objection", _("公示期间有异议，退回核实")
     PUBLISHED = "published", _("已公告")
     GREEN_CHANNEL = "green_channel", _("启用绿色通道，先帮扶后补手续")
+    DECLINED = "declined", _("参与人不确认，退回重新办理")
+
+
+class DutyRule(models.TextChoices):
+    """Segregation-of-duties rules a procedure can hold (see procedure.validate_duties)."""
+
+    ONE_DECISION_PER_PERSON = "one_decision_per_person", _("同一人不能办理同一案件的两个审核环节")
+    OPENER_NOT_AT_LEVEL = "opener_not_at_level", _("案件发起人不能办理该层级的审核环节")
+
+
+class ConfirmationStatus(models.TextChoices):
+    """A named participant's answer: they confirm on their own login that they took part."""
+
+    PENDING = "pending", _("待确认")
+    CONFIRMED = "confirmed", _("已确认")
+    DECLINED = "declined", _("不确认")
+    WITHDRAWN = "withdrawn", _("已撤回（环节已退回）")
 
 
 class MonitoredCategory(models.TextChoices):

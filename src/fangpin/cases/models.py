@@ -13,8 +13,9 @@ from fangpin.core.masking import PhoneField
 from fangpin.core.models import HouseholdScoped, StoredFile
 from fangpin.core.scoping import AreaManager
 
-from .choices import (AttachmentKind, CaseKind, CaseStatus, Decision, EliminationMethod, MonitoredCategory,
-                      MonitoringStatus, StageKind)
+from .choices import (AttachmentKind, CaseKind, CaseStatus, ConfirmationStatus, Decision, EliminationMethod,
+                      MonitoredCategory, MonitoringStatus, StageKind)
+from .procedure import default_duties
 
 
 class ProcedureConfig(models.Model):
@@ -25,6 +26,8 @@ class ProcedureConfig(models.Model):
     version = models.PositiveIntegerField(_("版本"))
     effective_from = models.DateField(_("生效日期"))
     stages = models.JSONField(_("环节"), help_text="list of stage definitions, see cases.procedure")
+    duties = models.JSONField(_("职责分离规则"), default=default_duties,
+                              help_text="list of segregation-of-duties rules, see cases.procedure")
     total_limit_days = models.PositiveSmallIntegerField(_("总时限（工作日）"))
     notice_days = models.PositiveSmallIntegerField(_("公示天数（自然日）"))
     objection_phone = models.CharField(_("异议受理电话"), max_length=40)
@@ -122,6 +125,8 @@ class Case(HouseholdScoped):
     procedure = models.ForeignKey(ProcedureConfig, on_delete=models.PROTECT, related_name="cases",
                                   verbose_name=_("办理流程版本"))
     stages = models.JSONField(_("环节"), help_text="the procedure's stage list when the case opened")
+    duties = models.JSONField(_("职责分离规则"), default=default_duties,
+                              help_text="the procedure's segregation-of-duties rules when the case opened")
     stage_index = models.PositiveSmallIntegerField(_("当前环节序号"), default=0)
     stage_started_on = models.DateField(_("本环节开始日期"))
     stage_due_on = models.DateField(_("本环节期限"))
@@ -218,6 +223,32 @@ class StageRecord(CaseOwned):
 
     def __str__(self) -> str:
         return f"{self.case} {self.stage_name} {self.get_decision_display()}"
+
+
+class Confirmation(CaseOwned):
+    """A participant named on a stage record confirms, on their own login, that they took part; the
+    stage counts as done once every participant named has confirmed. A decline returns the stage."""
+
+    case = models.ForeignKey(Case, on_delete=models.PROTECT, related_name="confirmations", verbose_name=_("案件"))
+    record = models.ForeignKey(StageRecord, on_delete=models.PROTECT, related_name="confirmations",
+                               verbose_name=_("办理记录"))
+    person = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+",
+                               verbose_name=_("参与人"))
+    status = models.CharField(_("状态"), max_length=12, choices=ConfirmationStatus.choices,
+                              default=ConfirmationStatus.PENDING)
+    reason = models.TextField(_("不确认理由"), blank=True)
+    requested_at = models.DateTimeField(_("请求时间"), auto_now_add=True)
+    answered_at = models.DateTimeField(_("答复时间"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("参与确认")
+        verbose_name_plural = _("参与确认")
+        constraints = [models.UniqueConstraint(fields=["record", "person"], name="one_confirmation_per_person")]
+        indexes = [models.Index(fields=["person", "status"])]
+        ordering = ["requested_at", "pk"]
+
+    def __str__(self) -> str:
+        return f"{self.record} {self.person} {self.get_status_display()}"
 
 
 class PublicNotice(models.Model):

@@ -10,14 +10,24 @@ A stage is a dict:
                 procedure's notice_days; limit_days is the working-day allowance shown on the clock)
     min_people  (decision) how many people must take part, e.g. 2 for household verification
     commitment  (decision) the household's signed commitment and data authorisation must be on file
+
+Segregation of duties is a list of rules stored beside the stages (ProcedureConfig.duties, copied onto
+each case when it opens). A rule is a dict:
+    rule        one_decision_per_person: one person decides at most one stage of a case
+                opener_not_at_level: the person who opened the case may not decide stages at `level`
+    level       (opener_not_at_level) village | township | county
+Participants of a stage with min_people > 1 are accounts; each one named besides the person deciding
+confirms on their own login before the stage counts as done.
 """
+
+import copy
 
 from django.utils.translation import gettext as _, gettext_lazy
 
 from fangpin.core.errors import ValidationFailed
 from fangpin.core.roles import Perm
 
-from .choices import CaseKind, StageKind, StageLevel
+from .choices import CaseKind, DutyRule, StageKind, StageLevel
 
 VERIFICATION = "verification"
 
@@ -56,6 +66,20 @@ DEFAULT_STAGES = {
 DEFAULT_TOTAL_DAYS = {CaseKind.IDENTIFICATION: 15, CaseKind.ELIMINATION: 15}
 DEFAULT_NOTICE_DAYS = {CaseKind.IDENTIFICATION: 5, CaseKind.ELIMINATION: 5}
 NOTICE_DAYS_RANGE = {CaseKind.IDENTIFICATION: (3, 15), CaseKind.ELIMINATION: (5, 7)}
+
+# Default segregation of duties: one decision per person per case, and the opener of a case never
+# decides its township or county stages.
+DEFAULT_DUTIES = [
+    {"rule": DutyRule.ONE_DECISION_PER_PERSON.value},
+    {"rule": DutyRule.OPENER_NOT_AT_LEVEL.value, "level": StageLevel.TOWNSHIP.value},
+    {"rule": DutyRule.OPENER_NOT_AT_LEVEL.value, "level": StageLevel.COUNTY.value},
+]
+
+
+def default_duties() -> list[dict]:
+    """A fresh copy of the default rules (the default of the model fields)."""
+    return copy.deepcopy(DEFAULT_DUTIES)
+
 
 # English names of the default stages (a county's own names are shown as the county wrote them).
 STAGE_LABELS = {
@@ -136,4 +160,56 @@ def validate_stages(kind: str, stages) -> list[dict]:
             errors.append(_("公告环节只能有一个，并且必须是最后一个环节。"))
     if errors:
         raise ValidationFailed("stages_invalid", " ".join(errors), field="stages")
+    return clean
+
+
+def duty_label(rule: dict) -> str:
+    """A rule in words, e.g. "案件发起人不能办理乡镇级审核环节"."""
+    if rule.get("rule") == DutyRule.OPENER_NOT_AT_LEVEL and rule.get("level") in StageLevel.values:
+        return _("案件发起人不能办理%(level)s审核环节") % {"level": StageLevel(rule["level"]).label}
+    if rule.get("rule") in DutyRule.values:
+        return str(DutyRule(rule["rule"]).label)
+    return str(rule.get("rule", ""))
+
+
+def opener_excluded_levels(duties) -> set[str]:
+    return {r["level"] for r in duties or [] if r.get("rule") == DutyRule.OPENER_NOT_AT_LEVEL}
+
+
+def one_decision_per_person(duties) -> bool:
+    return any(r.get("rule") == DutyRule.ONE_DECISION_PER_PERSON for r in duties or [])
+
+
+def validate_duties(duties) -> list[dict]:
+    """Check a county's segregation-of-duties rules; return them normalised. Every problem is listed in
+    one error. "One decision per person" is the house rule for every approval procedure: a county may
+    add opener rules or drop them, not that one."""
+    if not isinstance(duties, list):
+        raise ValidationFailed("duties_invalid", _("职责分离规则须是一个列表。"), field="duties")
+    errors, seen, clean = [], set(), []
+    for number, rule in enumerate(duties, start=1):
+        where = _("第%(n)d条规则") % {"n": number}
+        if not isinstance(rule, dict):
+            errors.append(_("%(w)s格式不对。") % {"w": where})
+            continue
+        kind = str(rule.get("rule", "")).strip()
+        if kind not in DutyRule.values:
+            errors.append(_("%(w)s的规则“%(r)s”无效。") % {"w": where, "r": kind})
+            continue
+        entry = {"rule": kind}
+        if kind == DutyRule.OPENER_NOT_AT_LEVEL:
+            level = rule.get("level")
+            if level not in StageLevel.values:
+                errors.append(_("%(w)s的层级“%(l)s”无效，应为村级、乡镇级或县级。") % {"w": where, "l": level or ""})
+                continue
+            entry["level"] = level
+        key = (entry["rule"], entry.get("level"))
+        if key in seen:
+            errors.append(_("%(w)s与前面的规则重复。") % {"w": where})
+        seen.add(key)
+        clean.append(entry)
+    if not any(r["rule"] == DutyRule.ONE_DECISION_PER_PERSON for r in clean):
+        errors.append(_("“%(r)s”是基本规则，不能去掉。") % {"r": DutyRule.ONE_DECISION_PER_PERSON.label})
+    if errors:
+        raise ValidationFailed("duties_invalid", " ".join(errors), field="duties")
     return clean

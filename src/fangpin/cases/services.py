@@ -24,11 +24,13 @@ from fangpin.monitoring.standards.selectors import county_of
 from fangpin.regions.models import Level
 from fangpin.registry.choices import HouseholdStatus
 
-from .choices import (AttachmentKind, CaseKind, CaseStatus, Decision, EliminationMethod, MonitoredCategory,
-                      MonitoringStatus, StageKind)
+from .choices import (AttachmentKind, CaseKind, CaseStatus, ConfirmationStatus, Decision, DutyRule,
+                      EliminationMethod, MonitoredCategory, MonitoringStatus, StageKind, StageLevel)
 from .eligibility import check_elimination
-from .models import Attachment, Case, Holiday, Monitoring, Objection, ProcedureConfig, PublicNotice, StageRecord
+from .models import (Attachment, Case, Confirmation, Holiday, Monitoring, Objection, ProcedureConfig, PublicNotice,
+                     StageRecord)
 from .procedure import (DEFAULT_NOTICE_DAYS, DEFAULT_STAGES, DEFAULT_TOTAL_DAYS, NOTICE_DAYS_RANGE,
+                        default_duties, one_decision_per_person, opener_excluded_levels, validate_duties,
                         validate_stages)
 from .workdays import WorkCalendar
 
@@ -45,12 +47,18 @@ PERSONAL_DECISIONS = (Decision.APPROVE, Decision.REJECT, Decision.RETURN)
 @transaction.atomic
 def procedure_adopt(*, actor, county, kind: str, stages, total_limit_days: int, notice_days: int,
                     objection_phone: str, green_channel: bool = True, effective_from=None,
-                    note: str = "") -> ProcedureConfig:
-    """Adopt a new version of a county's stage list and limits; earlier versions stay for old cases."""
+                    note: str = "", duties=None) -> ProcedureConfig:
+    """Adopt a new version of a county's stage list, segregation-of-duties rules and limits; earlier
+    versions stay for old cases. Without `duties` the rules of the latest version (or the defaults)
+    carry over."""
     ensure_in_area(actor, county, Perm.MANAGE_PROCEDURE)
     if kind not in CaseKind.values:
         raise ValidationFailed("kind_invalid", _("未知的办理事项：%(k)s") % {"k": kind}, field="kind")
     stages = validate_stages(kind, stages)
+    if duties is None:
+        previous = ProcedureConfig.objects.filter(county=county, kind=kind).order_by("-version").first()
+        duties = previous.duties if previous is not None else default_duties()
+    duties = validate_duties(duties)
     low, high = NOTICE_DAYS_RANGE[kind]
     if not low <= int(notice_days) <= high:
         raise ValidationFailed("notice_days", _("公示天数应在%(a)d到%(b)d天之间。") % {"a": low, "b": high},
@@ -65,7 +73,7 @@ def procedure_adopt(*, actor, county, kind: str, stages, total_limit_days: int, 
     last = ProcedureConfig.objects.filter(county=county, kind=kind).select_for_update().order_by("-version").first()
     config = ProcedureConfig.objects.create(
         county=county, kind=kind, version=(last.version + 1) if last else 1,
-        effective_from=effective_from or timezone.localdate(), stages=stages, total_limit_days=total,
+        effective_from=effective_from or timezone.localdate(), stages=stages, duties=duties, total_limit_days=total,
         notice_days=int(notice_days), objection_phone=objection_phone, green_channel=bool(green_channel),
         note=note[:300], created_by=actor)
     log_change(config, ChangeLog.Action.CREATE, actor=actor)
@@ -212,7 +220,7 @@ def current_monitoring(household) -> Monitoring | None:
 def _new_case(*, actor, household, kind, today, calendar, config=None, **values) -> Case:
     config = config or procedure_in_force(county_of(household.place), kind, today)
     case = Case(household=household, kind=kind, number=f"tmp-{uuid.uuid4().hex[:20]}", procedure=config,
-                stages=config.stages, stage_index=0, stage_started_on=today,
+                stages=config.stages, duties=config.duties, stage_index=0, stage_started_on=today,
                 stage_due_on=calendar.add(today, config.stages[0]["limit_days"]),
                 due_on=calendar.add(today, config.total_limit_days), opened_by=actor, **values)
     try:
@@ -284,20 +292,109 @@ def case_open_identification(*, actor, household, category: str, risk_types, dis
 
 @dataclasses.dataclass
 class StageInput:
-    """What a person fills in when deciding a stage."""
+    """What a person fills in when deciding a stage. `participants` are the other accounts (users or
+    their ids) who took part; each of them confirms on their own login before the stage is done."""
 
     decision: str
     reason: str = ""
     return_to: int | None = None
-    participants: list[str] = dataclasses.field(default_factory=list)
+    participants: list = dataclasses.field(default_factory=list)
     details: dict = dataclasses.field(default_factory=dict)
     attachments: list = dataclasses.field(default_factory=list)  # (kind, uploaded file) pairs
 
 
+def duty_refusal(case: Case, user) -> PermissionDenied | None:
+    """The error the case's segregation-of-duties rules (copied from its procedure when it opened) give
+    `user` at the current decision stage, or None when they may decide it."""
+    stage = case.stage
+    if stage is None or stage["kind"] != StageKind.DECISION:
+        return None
+    label = stage["name"]
+    if one_decision_per_person(case.duties):
+        earlier = case.records.filter(actor=user, decision__in=PERSONAL_DECISIONS).exclude(
+            stage_code=stage["code"]).first()
+        if earlier is not None:
+            return PermissionDenied("same_person", _(
+                "%(who)s已办理过本案件的“%(s)s”环节。按本县流程的职责分离规则“%(rule)s”，"
+                "“%(t)s”须由其他人员办理。") % {"who": user.display_name, "s": earlier.stage_name,
+                                            "rule": DutyRule.ONE_DECISION_PER_PERSON.label, "t": label})
+    if case.opened_by_id == user.pk and stage["level"] in opener_excluded_levels(case.duties):
+        level = StageLevel(stage["level"]).label
+        return PermissionDenied("opener_excluded", _(
+            "%(who)s是本案件的发起人。按本县流程的职责分离规则“案件发起人不能办理%(level)s审核环节”，"
+            "“%(t)s”须由其他人员办理。") % {"who": user.display_name, "level": level, "t": label})
+    return None
+
+
+def participant_candidates(case: Case, stage: dict | None = None):
+    """Accounts that may take part in a stage of the case: active users holding the stage's permission
+    whose area covers the household's place (its group, village, township or county)."""
+    from fangpin.core.models import User
+    from fangpin.core.roles import ROLE_PERMISSIONS
+
+    stage = stage or case.stage
+    place = case.household.place
+    roles = [role for role, perms in ROLE_PERMISSIONS.items() if stage["perm"] in perms]
+    return (User.objects.filter(is_active=True, role__in=roles, place__in=[*place.ancestors(), place])
+            .select_related("place").order_by("-place__code", "first_name", "username"))
+
+
+def pending_confirmations(case: Case):
+    return (case.confirmations.filter(status=ConfirmationStatus.PENDING)
+            .select_related("person", "record__actor").order_by("pk"))
+
+
+def confirmations_waiting_for(user):
+    """The confirmations `user` has still to give, in their area: their part of the to-do list."""
+    return (Confirmation.objects.restrict(user, Perm.VIEW_CASES)
+            .filter(person=user, status=ConfirmationStatus.PENDING)
+            .select_related("case__household__place", "record__actor").order_by("requested_at", "pk"))
+
+
+def _other_participants(case: Case, stage: dict, actor, given) -> list:
+    """The accounts named besides the person deciding, checked: accounts rather than typed names, each
+    one allowed to act on this stage in the household's place."""
+    from fangpin.core.models import User
+
+    ids, typed = [], []
+    for item in given or []:
+        if hasattr(item, "pk"):
+            ids.append(item.pk)
+        elif isinstance(item, int) and not isinstance(item, bool):
+            ids.append(item)
+        elif isinstance(item, str) and item.strip().isdigit():
+            ids.append(int(item.strip()))
+        elif str(item).strip():
+            typed.append(str(item).strip())
+    if typed:
+        raise ValidationFailed("participant_not_account", _(
+            "参与人员须从系统账号中选择，不能填写姓名（%(n)s）：每位参与人须用自己的账号确认参与。")
+            % {"n": "、".join(typed)}, field="participants")
+    ids = [pk for pk in dict.fromkeys(ids) if pk != actor.pk]
+    allowed = {user.pk: user for user in participant_candidates(case, stage).filter(pk__in=ids)}
+    refused = [pk for pk in ids if pk not in allowed]
+    if refused:
+        # Name only accounts the person deciding can see; others by their number.
+        visible = {u.pk: u.display_name for u in User.objects.filter(
+            pk__in=refused, place__code__startswith=actor.area_prefix)}
+        names = "、".join(visible.get(pk) or _("编号%(n)d的账号") % {"n": pk} for pk in refused)
+        raise ValidationFailed("participant_not_allowed", _(
+            "%(names)s不能参与本案件的“%(s)s”：参与人须是可在%(place)s办理“%(perm)s”的账号。") % {
+            "names": names, "s": stage["name"], "place": case.household.place.village().name,
+            "perm": Perm(stage["perm"]).label if stage["perm"] in Perm.values else stage["perm"]},
+            field="participants")
+    return [allowed[pk] for pk in ids]
+
+
+def _participant_entry(user) -> dict:
+    return {"user": user.pk, "name": user.display_name}
+
+
 @transaction.atomic
 def case_decide(*, actor, case: Case, expected_version: int, decision: StageInput, today=None) -> Case:
-    """Decide the current stage: approve (on to the next stage), reject (close) or return to an earlier
-    decision stage. `expected_version` is the case version the person was looking at."""
+    """Decide the current stage: approve (on to the next stage once every other participant named has
+    confirmed), reject (close) or return to an earlier decision stage. `expected_version` is the case
+    version the person was looking at."""
     today = _today(today)
     case = _lock(case, actor, Perm.VIEW_CASES, expected_version)
     if not case.is_open:
@@ -306,20 +403,29 @@ def case_decide(*, actor, case: Case, expected_version: int, decision: StageInpu
     if stage["kind"] != StageKind.DECISION:
         raise ValidationFailed("stage_not_decision", _("当前环节“%(s)s”不需要审核决定。") % {"s": stage["name"]})
     ensure_in_area(actor, case, stage["perm"])
-    earlier = case.records.filter(actor=actor, decision__in=PERSONAL_DECISIONS).exclude(
-        stage_code=stage["code"]).first()
-    if earlier is not None:
-        raise PermissionDenied("same_person", _("您已办理过本案件的“%(s)s”环节，同一人不能办理同一案件的两个环节。")
-                               % {"s": earlier.stage_name})
+    refusal = duty_refusal(case, actor)
+    if refusal is not None:
+        raise refusal
+    waiting = list(pending_confirmations(case))
+    if waiting:
+        raise Conflict("awaiting_confirmation", _("“%(s)s”已由%(who)s提交，正在等待%(names)s确认参与，确认之前不能再办理本环节。")
+                       % {"s": stage["name"], "who": waiting[0].record.actor.display_name,
+                          "names": "、".join(c.person.display_name for c in waiting)})
     reason = (decision.reason or "").strip()
-    # The person deciding always took part; the others are listed by name.
-    participants = list(dict.fromkeys([actor.display_name] + [p.strip() for p in decision.participants
-                                                              if p and p.strip()]))
+    others = _other_participants(case, stage, actor, decision.participants)
+    if others and decision.decision != Decision.APPROVE:
+        raise ValidationFailed("participants_on_approval", _(
+            "只有“通过”需要选择其他参与人员并由其确认；不予通过或退回由办理人%(who)s本人负责，请不要选择参与人员。")
+            % {"who": actor.display_name}, field="participants")
+    participants = [_participant_entry(actor)] + [_participant_entry(user) for user in others]
     before = snapshot(case)
     if decision.decision == Decision.APPROVE:
-        if len(participants) < stage.get("min_people", 1):
-            raise ValidationFailed("too_few_people", _("“%(s)s”须至少%(n)d人参与（含办理人），请填写其他参与人员。") % {
-                "s": stage["name"], "n": stage["min_people"]}, field="participants")
+        min_people = int(stage.get("min_people", 1) or 1)
+        if len(participants) < min_people:
+            raise ValidationFailed("too_few_people", _(
+                "“%(s)s”须至少%(n)d人参与（含办理人%(who)s），请再选择%(m)d名参与人员的账号；每位参与人须用自己的账号确认参与。")
+                % {"s": stage["name"], "n": min_people, "who": actor.display_name,
+                   "m": min_people - len(participants)}, field="participants")
         if stage.get("commitment"):
             details = decision.details
             if not (details.get("commitment_signed") and details.get("data_authorised")):
@@ -335,7 +441,11 @@ def case_decide(*, actor, case: Case, expected_version: int, decision: StageInpu
         record = _record(case, actor=actor, decision=Decision.APPROVE, reason=reason, participants=participants,
                          details=decision.details, today=today)
         _attach(case, decision.attachments, actor=actor, record=record)
-        _move_on(case, actor=actor, today=today)
+        for person in others:
+            confirmation = Confirmation.objects.create(case=case, record=record, person=person)
+            log_change(confirmation, ChangeLog.Action.CREATE, actor=actor)
+        if not others:
+            _move_on(case, actor=actor, today=today)
     elif decision.decision == Decision.REJECT:
         if not reason:
             raise ValidationFailed("reason_missing", _("不予通过必须说明理由。"), field="reason")
@@ -357,6 +467,82 @@ def case_decide(*, actor, case: Case, expected_version: int, decision: StageInpu
     else:
         raise ValidationFailed("decision_invalid", _("请选择通过、不予通过或退回。"), field="decision")
     return _save(case, actor=actor, before=before, reason=reason)
+
+
+# ---------------------------------------------------------------- participants confirm
+
+
+def _answerable(actor, confirmation: Confirmation, expected_version: int) -> tuple[Case, Confirmation]:
+    """Lock the case and the confirmation; refuse another area, a person not named, an answer already
+    given and a page older than the case."""
+    case = Case.objects.select_for_update().select_related("household__place").get(pk=confirmation.case_id)
+    if not case.area_code.startswith(actor.area_prefix):
+        raise PermissionDenied("out_of_area", _("本案件的农户不在%(who)s的辖区内，%(who)s不能确认参与。")
+                               % {"who": actor.display_name})
+    actor.require(Perm.VIEW_CASES)
+    confirmation = (Confirmation.objects.select_for_update().select_related("record__actor", "person")
+                    .get(pk=confirmation.pk))
+    record = confirmation.record
+    if confirmation.person_id != actor.pk:
+        raise PermissionDenied("not_participant", _(
+            "%(who)s没有被%(by)s列为本案件“%(s)s”的参与人员，不能代替%(p)s确认：每位参与人须用自己的账号确认。")
+            % {"who": actor.display_name, "by": record.actor.display_name, "s": record.stage_name,
+               "p": confirmation.person.display_name})
+    if confirmation.status != ConfirmationStatus.PENDING:
+        raise Conflict("confirmation_answered", _("%(who)s对本案件“%(s)s”的参与确认已是“%(st)s”，每人只能答复一次。")
+                       % {"who": actor.display_name, "s": record.stage_name,
+                          "st": confirmation.get_status_display()})
+    _lock(case, expected_version=expected_version)
+    return case, confirmation
+
+
+@transaction.atomic
+def participation_confirm(*, actor, confirmation: Confirmation, expected_version: int, today=None) -> Confirmation:
+    """A participant named on a stage confirms on their own login that they took part. When the last one
+    named has confirmed, the stage is done and the case moves on."""
+    today = _today(today)
+    case, confirmation = _answerable(actor, confirmation, expected_version)
+    before = snapshot(confirmation)
+    confirmation.status, confirmation.answered_at = ConfirmationStatus.CONFIRMED, timezone.now()
+    confirmation.save()
+    log_change(confirmation, ChangeLog.Action.UPDATE, actor=actor, before=before)
+    if not case.confirmations.filter(record=confirmation.record, status=ConfirmationStatus.PENDING).exists():
+        before = snapshot(case)
+        if case.stage_index + 1 == len(case.stages):
+            _check_outcome_possible(case)
+        _move_on(case, actor=actor, today=today)
+        _save(case, actor=actor, before=before, reason=_("参与人员均已确认“%(s)s”") % {
+            "s": confirmation.record.stage_name})
+    return confirmation
+
+
+@transaction.atomic
+def participation_decline(*, actor, confirmation: Confirmation, expected_version: int, reason: str,
+                          today=None) -> Confirmation:
+    """A participant named on a stage says they did not take part (or the facts are wrong): the stage is
+    returned to be done again, and the other requests of that submission are withdrawn."""
+    today = _today(today)
+    reason = (reason or "").strip()
+    if not reason:
+        raise ValidationFailed("reason_missing", _("不确认参与须说明理由。"), field="reason")
+    case, confirmation = _answerable(actor, confirmation, expected_version)
+    now = timezone.now()
+    before = snapshot(confirmation)
+    confirmation.status, confirmation.answered_at, confirmation.reason = ConfirmationStatus.DECLINED, now, reason
+    confirmation.save()
+    log_change(confirmation, ChangeLog.Action.UPDATE, actor=actor, before=before, reason=reason)
+    for other in case.confirmations.select_for_update().filter(record=confirmation.record,
+                                                               status=ConfirmationStatus.PENDING):
+        other_before = snapshot(other)
+        other.status, other.answered_at = ConfirmationStatus.WITHDRAWN, now
+        other.save()
+        log_change(other, ChangeLog.Action.UPDATE, actor=actor, before=other_before, reason=reason)
+    before = snapshot(case)
+    _record(case, actor=actor, decision=Decision.DECLINED, reason=reason, return_to=case.stage_index,
+            details={"declined_record": confirmation.record_id}, today=today)
+    _enter_stage(case, case.stage_index, today, _calendar(case))
+    _save(case, actor=actor, before=before, reason=reason)
+    return confirmation
 
 
 def _move_on(case: Case, *, actor, today) -> None:
