@@ -108,6 +108,22 @@ class AccessLog(models.Model):
         ordering = ["-time", "-id"]
 
 
+class CountyLock(models.Model):
+    """The row a SQLite transaction updates to hold one county's lock for one purpose (ledger merge,
+    department feed merge): see `fangpin.core.locks`. PostgreSQL uses advisory locks instead."""
+
+    key = models.CharField(_("锁"), max_length=80, unique=True)
+    acquired_at = models.DateTimeField(_("最近加锁时间"), null=True)
+    holder = models.CharField(_("持有进程"), max_length=200, blank=True)
+
+    class Meta:
+        verbose_name = _("县级锁")
+        verbose_name_plural = _("县级锁")
+
+    def __str__(self) -> str:
+        return self.key
+
+
 class StoredFile(models.Model):
     """An uploaded file kept under MEDIA_ROOT (photos, signed forms, evidence): its name as uploaded,
     its size, who uploaded it and when. Subclasses redeclare `file` with their own `upload_to` and are

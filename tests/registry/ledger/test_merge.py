@@ -184,7 +184,8 @@ def test_merge_rechecks_the_registry(tmp_path, county_admin, places):
     assert caught.value.code == "ledger_invalid"
     assert table_counts() == before
     staged.refresh_from_db()
-    assert staged.status == LedgerImport.Status.INVALID
+    assert staged.status == LedgerImport.Status.FAILED
+    assert "发生了变化" in staged.status_reason
     assert [e["code"] for e in staged.errors] == ["person_in_other_household"]
 
 

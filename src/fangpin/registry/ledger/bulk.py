@@ -94,7 +94,10 @@ def _write(table: str, columns: list[str], rows: list[list]) -> None:
     column_list = ", ".join(quote(c) for c in columns)
     with connection.cursor() as cursor:
         if connection.vendor == "postgresql":
-            with cursor.cursor.copy(f"COPY {quote(table)} ({column_list}) FROM STDIN") as copy:
+            # The driver's own cursor: wrap its errors so that a unique violation during COPY is
+            # Django's IntegrityError like any other, which the merge turns into a failed import.
+            with connection.wrap_database_errors, cursor.cursor.copy(
+                    f"COPY {quote(table)} ({column_list}) FROM STDIN") as copy:
                 for row in rows:
                     copy.write_row(row)
             return

@@ -18,7 +18,9 @@ class LedgerImport(models.Model):
         UPLOADED = "uploaded", _("已上传")
         VALIDATED = "validated", _("校验通过")
         INVALID = "invalid", _("有错误")
+        MERGING = "merging", _("正在导入")
         MERGED = "merged", _("已导入")
+        FAILED = "failed", _("导入失败")
 
     file_path = models.CharField(_("文件"), max_length=500)
     original_name = models.CharField(_("文件名"), max_length=200)
@@ -41,6 +43,12 @@ class LedgerImport(models.Model):
     incomes_new = models.PositiveIntegerField(_("新增收支"), default=0)
     incomes_updated = models.PositiveIntegerField(_("更新收支"), default=0)
     incomes_unchanged = models.PositiveIntegerField(_("未变收支"), default=0)
+    county_codes = models.JSONField(_("涉及的县"), default=list, blank=True,
+                                    help_text=_("校验时文件中农户所在县的6位代码；导入时按县加锁"))
+    status_reason = models.CharField(_("状态说明"), max_length=500, blank=True,
+                                     help_text=_("导入失败的原因，或导入未作修改的说明"))
+    merge_started_at = models.DateTimeField(_("开始导入时间"), null=True, blank=True)
+    merge_holder = models.CharField(_("导入进程"), max_length=200, blank=True, help_text=_("主机名:进程号"))
     errors = models.JSONField(_("错误"), default=list, blank=True)
     warnings = models.JSONField(_("提示"), default=list, blank=True)
     created_at = models.DateTimeField(_("上传时间"), auto_now_add=True)

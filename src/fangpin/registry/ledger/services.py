@@ -5,15 +5,21 @@ no person and the source "import"; exports are logged under the inactive account
 
 from __future__ import annotations
 
+import datetime
 import hashlib
+from contextlib import suppress
 from pathlib import Path
 
-from django.db import IntegrityError, transaction
+from django.db import DatabaseError, IntegrityError, OperationalError, transaction
 from django.utils import timezone
+from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 
+from fangpin.core.audit import change_entry
 from fangpin.core.context import current_request_id, new_request_id, request_id_var, source_var
 from fangpin.core.errors import Conflict, PermissionDenied, ValidationFailed
+from fangpin.core.locks import county_lock_try, county_locks, holder_is_gone, lock_holder
+from fangpin.core.models import ChangeLog
 from fangpin.core.roles import Perm
 
 from .merge import write_plan
@@ -62,9 +68,10 @@ def _plan(ledger_import: LedgerImport, *, actor, progress=None) -> MergePlan | N
     ledger_import.warnings = plan.warnings
     for name, value in vars(plan.counts).items():
         setattr(ledger_import, name, value)
+    counties = sorted({plan.places[d.county_id].code[:6] for d in ledger.households if d.county_id})
+    ledger_import.county_codes = counties
     if actor is None and not ledger_import.area_code:
-        counties = {plan.places[d.county_id].code[:6] for d in ledger.households if d.county_id}
-        ledger_import.area_code = counties.pop() if len(counties) == 1 else ""
+        ledger_import.area_code = counties[0] if len(counties) == 1 else ""
     return plan
 
 
@@ -89,8 +96,12 @@ def ledger_validate(ledger_import: LedgerImport, *, actor, progress=None, keep_f
     """(Re)check a staged file against the registry as it is now."""
     _check_actor(actor)
     _require_visible(ledger_import, actor)
+    ledger_import = ledger_recover(ledger_import, actor=actor)
     if ledger_import.status == LedgerImport.Status.MERGED:
         raise Conflict("ledger_merged", _("该文件已导入，不能重新校验。"))
+    if ledger_import.status == LedgerImport.Status.MERGING:
+        raise Conflict("ledger_merging", _("该文件正在导入，不能重新校验。"))
+    ledger_import.status_reason = ""
     plan = _plan(ledger_import, actor=actor, progress=progress)
     if keep_for_merge and plan is not None and not plan.errors:
         _kept.append((ledger_import.pk, ledger_import.file_sha256, plan.ledger))
@@ -108,59 +119,218 @@ def _require_visible(ledger_import: LedgerImport, actor) -> None:
         raise PermissionDenied("out_of_area", _("该导入不在您的辖区内。"))
 
 
+# Merges of one county run one at a time: each takes the county's lock for this purpose.
+MERGE_LOCK = "ledger_merge"
+# A merge records its start, reads the file and then waits for the county's lock. A merge whose
+# process cannot be checked from here (another host) counts as on its way for this long after it
+# started; after that, if no merge holds the county's lock, it was interrupted.
+MERGE_START_GRACE = datetime.timedelta(minutes=10)
+# A process on this host still running under the recorded pid counts as the merge for this long
+# (a county's file merges in minutes; after hours the pid may belong to another program).
+MERGE_LONGEST = datetime.timedelta(hours=6)
+
+
+class _Failed(Exception):
+    """The merge cannot go on: roll back and end the import `failed` with this reason."""
+
+    def __init__(self, reason: str, errors: list | None = None):
+        super().__init__(reason)
+        self.reason = reason
+        self.errors = errors
+
+
+def _when(moment) -> str:
+    return date_format(timezone.localtime(moment), "Y-m-d H:i:s") if moment else ""
+
+
+def _merge_state(ledger_import: LedgerImport) -> dict:
+    return {"status": ledger_import.status, "status_reason": ledger_import.status_reason,
+            "merge_started_at": ledger_import.merge_started_at.isoformat() if ledger_import.merge_started_at else None,
+            "merge_holder": ledger_import.merge_holder}
+
+
+def _log_import(ledger_import: LedgerImport, action: str, *, actor, before: dict | None, after: dict | None,
+                reason: str) -> None:
+    """A change-log row for the import itself, with the few fields that say what happened to it
+    (not its error list, which quotes the file)."""
+    entry = change_entry(ledger_import, action, actor=actor, reason=reason)
+    entry.before, entry.after = before, after
+    entry.save()
+
+
+def _merge_may_have_died(ledger_import: LedgerImport, now) -> bool:
+    started = ledger_import.merge_started_at
+    if started is None:
+        return True
+    gone = holder_is_gone(ledger_import.merge_holder)
+    if gone is True:
+        return True
+    if gone is False:
+        return now - started > MERGE_LONGEST
+    return now - started > MERGE_START_GRACE
+
+
+def ledger_recover(ledger_import: LedgerImport, *, actor) -> LedgerImport:
+    """Every look at an import (its page, the import list, the command line, another merge) calls
+    this. An import left `merging` by a process that is gone, while no merge holds the county's
+    lock, was interrupted: its transaction rolled back and nothing was written. It ends `failed`
+    with that reason, in the change log. Returns the import as it now is."""
+    if ledger_import.status != LedgerImport.Status.MERGING:
+        return ledger_import
+    if not _merge_may_have_died(ledger_import, timezone.now()):
+        return ledger_import
+    try:
+        with transaction.atomic():
+            current = LedgerImport.objects.select_for_update().get(pk=ledger_import.pk)
+            if (current.status != LedgerImport.Status.MERGING
+                    or current.merge_started_at != ledger_import.merge_started_at):
+                return current
+            if not all(county_lock_try(code, MERGE_LOCK) for code in current.county_codes):
+                return current  # a merge of the county runs: it may be this one, on another host
+            before = _merge_state(current)
+            current.status = LedgerImport.Status.FAILED
+            current.status_reason = _("导入于%(when)s开始后中断（导入进程已退出），未写入任何数据。请重新上传文件后导入。") % {
+                "when": _when(current.merge_started_at)}
+            current.save(update_fields=["status", "status_reason"])
+            _log_import(current, ChangeLog.Action.UPDATE, actor=actor, before=before, after=_merge_state(current),
+                        reason=_("导入中断"))
+    except OperationalError:
+        # SQLite: another merge keeps the database's write lock beyond the busy timeout, so a merge
+        # is running; the next look decides.
+        return ledger_import
+    return current
+
+
+def _merge_start(ledger_import: LedgerImport) -> datetime.datetime:
+    """Record that this process merges the import (committed at once, so that a merge that dies is
+    seen); refuse an import that is merged, being merged or not validated."""
+    with transaction.atomic():
+        current = LedgerImport.objects.select_for_update().get(pk=ledger_import.pk)
+        if current.status == LedgerImport.Status.MERGED:
+            raise Conflict("ledger_merged", _("该文件已导入。"))
+        if current.status == LedgerImport.Status.MERGING:
+            raise Conflict("ledger_merging", _("该文件已于%(when)s开始导入，请稍后刷新页面查看结果。") % {
+                "when": _when(current.merge_started_at)})
+        if current.status != LedgerImport.Status.VALIDATED:
+            raise ValidationFailed("ledger_not_validated",
+                                   current.status_reason or _("文件尚未通过校验，不能导入。"), details=current.errors)
+        current.status = LedgerImport.Status.MERGING
+        current.status_reason = ""
+        current.merge_started_at = timezone.now()
+        current.merge_holder = lock_holder()[:200]
+        current.save(update_fields=["status", "status_reason", "merge_started_at", "merge_holder"])
+    for name in ("status", "status_reason", "merge_started_at", "merge_holder"):
+        setattr(ledger_import, name, getattr(current, name))
+    return current.merge_started_at
+
+
+def _merge_fail(ledger_import: LedgerImport, started, reason: str, errors: list | None) -> None:
+    """End the import `failed` with the reason, unless someone else already ended it."""
+    with transaction.atomic():
+        current = LedgerImport.objects.select_for_update().get(pk=ledger_import.pk)
+        if current.status != LedgerImport.Status.MERGING or current.merge_started_at != started:
+            ledger_import.refresh_from_db()
+            return
+        ledger_import.status = LedgerImport.Status.FAILED
+        ledger_import.status_reason = reason[:500]
+        if errors is not None:
+            ledger_import.errors = errors
+        ledger_import.save()
+
+
+def _unchanged_note(ledger_import: LedgerImport) -> str:
+    twin = (LedgerImport.objects.filter(file_sha256=ledger_import.file_sha256, status=LedgerImport.Status.MERGED)
+            .exclude(pk=ledger_import.pk).order_by("-merged_at").first())
+    if twin is not None:
+        return _("登记系统已包含本文件的全部内容（相同的文件已由导入 #%(id)d 于%(when)s导入），未作任何修改。") % {
+            "id": twin.pk, "when": _when(twin.merged_at)}
+    return _("登记系统已包含本文件的全部内容，未作任何修改。")
+
+
+def _merge_locked(ledger_import: LedgerImport, started, *, actor, progress) -> LedgerImport:
+    try:
+        ledger = _read(ledger_import, progress)
+    except ValidationFailed as exc:
+        raise _Failed(exc.message, exc.details or [
+            {"row": None, "column": "", "value": "", "reason": exc.message, "code": exc.code}]) from None
+    try:
+        with transaction.atomic():
+            locked = county_locks(ledger_import.county_codes, MERGE_LOCK)
+            current = LedgerImport.objects.select_for_update().get(pk=ledger_import.pk)
+            if current.status != LedgerImport.Status.MERGING or current.merge_started_at != started:
+                raise Conflict("ledger_interrupted", current.status_reason or _("该导入已被他人结束，未写入任何数据。"))
+            # Planned again against the registry as it is now that no other merge of the county runs.
+            plan = build_plan(ledger, actor=actor)
+            ledger_import.errors, ledger_import.warnings = plan.errors, plan.warnings
+            for name, value in vars(plan.counts).items():
+                setattr(ledger_import, name, value)
+            if plan.errors:
+                raise _Failed(_("登记系统在校验后发生了变化，文件现有%(n)d处错误，未导入任何数据。") % {
+                    "n": len(plan.errors)}, plan.errors)
+            changes = [c for c in plan.changes if c.changed]
+            touched = {plan.places[c.draft.county_id].code[:6] for c in changes}
+            if not touched <= set(locked):
+                raise _Failed(_("文件涉及的县与校验时不同，未导入任何数据，请重新上传文件。"), [])
+            if changes:
+                reason = _("户成员台账导入 #%(id)d %(name)s") % {"id": ledger_import.pk,
+                                                               "name": ledger_import.original_name}
+                write_plan(plan, actor=actor, reason=reason[:200], progress=progress)
+                ledger_import.status_reason = ""
+            else:
+                ledger_import.status_reason = _unchanged_note(ledger_import)[:500]
+            ledger_import.status = LedgerImport.Status.MERGED
+            ledger_import.merged_by = actor
+            ledger_import.merged_at = timezone.now()
+            ledger_import.save()
+    except IntegrityError as exc:
+        raise _Failed(_("导入时发生数据冲突，未导入任何数据。"), [
+            {"row": None, "column": "", "value": "", "code": "merge_conflict",
+             "reason": _("导入时与他人同时修改的数据冲突，未导入任何数据：%(e)s") % {"e": exc}}]) from None
+    return ledger_import
+
+
 def ledger_merge(ledger_import: LedgerImport, *, actor, progress=None) -> LedgerImport:
     """Write a validated file into the registry: all of it or nothing.
 
-    The file is read and checked again inside the transaction; if the registry changed since the
-    preview and the file no longer fits, nothing is written and the import turns `invalid`."""
+    Merges of one county run one at a time (the county's lock). Inside the lock the file is planned
+    again against the registry as it then is: if it no longer fits, nothing is written and the
+    import ends `failed` with every error; if everything in it is already registered (the same file
+    merged by another import a moment before), nothing is written and the import ends `merged` with
+    a note saying so. The start is recorded first, so that a merge whose process dies is found by
+    the next look (`ledger_recover`) instead of staying `merging`."""
     _check_actor(actor)
     _require_visible(ledger_import, actor)
+    ledger_import = ledger_recover(ledger_import, actor=actor)
     if ledger_import.status == LedgerImport.Status.MERGED:
         raise Conflict("ledger_merged", _("该文件已导入。"))
-    if ledger_import.status != LedgerImport.Status.VALIDATED:
-        raise ValidationFailed("ledger_not_validated", _("文件尚未通过校验，不能导入。"),
+    if ledger_import.status not in (LedgerImport.Status.VALIDATED, LedgerImport.Status.MERGING):
+        raise ValidationFailed("ledger_not_validated",
+                               ledger_import.status_reason or _("文件尚未通过校验，不能导入。"),
                                details=ledger_import.errors)
+    if not ledger_import.county_codes and ledger_import.status == LedgerImport.Status.VALIDATED:
+        raise ValidationFailed("ledger_not_validated", _("请重新上传文件校验后再导入。"))
     if file_sha256(Path(ledger_import.file_path)) != ledger_import.file_sha256:
         raise ValidationFailed("ledger_file_changed", _("文件在校验后被改动，请重新上传。"))
     source_token = source_var.set("import")
     request_token = request_id_var.set(current_request_id() or new_request_id())
     try:
-        failed = None
+        started = _merge_start(ledger_import)
         try:
-            with transaction.atomic():
-                locked = LedgerImport.objects.select_for_update().get(pk=ledger_import.pk)
-                if locked.status != LedgerImport.Status.VALIDATED:
-                    raise Conflict("ledger_merged", _("该文件已导入或正在导入。"))
-                plan = _plan(ledger_import, actor=actor, progress=progress)
-                if plan is None or plan.errors:
-                    raise _Invalid()
-                reason = _("户成员台账导入 #%(id)d %(name)s") % {"id": ledger_import.pk,
-                                                               "name": ledger_import.original_name}
-                write_plan(plan, actor=actor, reason=reason[:200], progress=progress)
-                ledger_import.status = LedgerImport.Status.MERGED
-                ledger_import.merged_by = actor
-                ledger_import.merged_at = timezone.now()
-                ledger_import.save()
-        except _Invalid:
-            failed = _("登记系统在校验后发生了变化，文件现有%(n)d处错误，未导入任何数据。") % {
-                "n": len(ledger_import.errors)}
-        except IntegrityError as exc:
-            ledger_import.errors = [{"row": None, "column": "", "value": "", "code": "merge_conflict",
-                                     "reason": _("导入时与他人同时修改的数据冲突，未导入任何数据：%(e)s") % {"e": exc}}]
-            failed = _("导入时发生数据冲突，未导入任何数据。")
-        if failed:
-            ledger_import.status = LedgerImport.Status.INVALID
-            ledger_import.validated_at = timezone.now()
-            ledger_import.save()
-            raise ValidationFailed("ledger_invalid", failed, details=ledger_import.errors)
+            return _merge_locked(ledger_import, started, actor=actor, progress=progress)
+        except _Failed as failure:
+            _merge_fail(ledger_import, started, failure.reason, failure.errors)
+            raise ValidationFailed("ledger_invalid", failure.reason, details=ledger_import.errors) from None
+        except Conflict:
+            raise
+        except BaseException as exc:
+            # The database itself may be what failed: then the next look ends the import instead.
+            with suppress(DatabaseError):
+                _merge_fail(ledger_import, started, _("导入意外中止，未写入任何数据：%(e)s") % {
+                    "e": str(exc) or type(exc).__name__}, None)
+            raise
     finally:
         request_id_var.reset(request_token)
         source_var.reset(source_token)
-    return ledger_import
-
-
-class _Invalid(Exception):
-    """The re-check inside the merge found errors: roll back."""
 
 
 def error_sheet_path(source: Path) -> Path:

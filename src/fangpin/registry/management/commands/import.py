@@ -61,6 +61,9 @@ class Command(BaseCommand):
                 self.stdout.write(self.style.SUCCESS("校验通过（--check：未导入）/ valid (--check: nothing merged)"))
                 return
             merged = ledger_merge(staged, actor=actor, progress=progress)
+        if merged.status_reason:  # nothing written: the registry already had the whole file
+            self.stdout.write(self.style.SUCCESS(f"导入 #{merged.pk}：{merged.status_reason}"))
+            return
         self.stdout.write(self.style.SUCCESS(
             f"已导入 / merged (导入编号 #{merged.pk})：农户新增 {merged.households_new}、更新 {merged.households_updated}、"
             f"未变 {merged.households_unchanged}；成员新增 {merged.members_new}、更新 {merged.members_updated}"))
