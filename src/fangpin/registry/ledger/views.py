@@ -26,7 +26,7 @@ from fangpin.regions.models import Level, Place
 
 from .export import export_ledger
 from .models import LedgerImport
-from .services import ledger_merge, ledger_stage
+from .services import ledger_merge, ledger_recover, ledger_stage
 
 ERRORS_PER_PAGE = 200
 XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -63,7 +63,8 @@ class LedgerUploadView(PermissionRequiredMixin, FormView):
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
-        context["imports"] = LedgerImport.objects.restrict(self.request.user, self.required_perm)[:20]
+        imports = list(LedgerImport.objects.restrict(self.request.user, self.required_perm)[:20])
+        context["imports"] = [ledger_recover(item, actor=self.request.user) for item in imports]
         return context
 
     def form_valid(self, form):
@@ -82,6 +83,10 @@ class LedgerPreviewView(AreaScopedMixin, DetailView):
     model = LedgerImport
     template_name = "registry/ledger/preview.html"
     context_object_name = "ledger_import"
+
+    def get_object(self, queryset=None):
+        # A look at an import left "merging" by a merge whose process died ends it as interrupted.
+        return ledger_recover(super().get_object(queryset), actor=self.request.user)
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
@@ -104,6 +109,9 @@ class LedgerMergeView(AreaScopedMixin, View):
         except ServiceError as exc:
             messages.error(request, exc.message)
         else:
+            if merged.status_reason:  # nothing to write: the registry already had the whole file
+                messages.info(request, merged.status_reason)
+                return redirect("ledger-preview", pk=pk)
             messages.success(request, _("已导入：新增农户%(hn)d户、更新%(hu)d户；新增成员%(mn)d人、更新%(mu)d人。") % {
                 "hn": merged.households_new, "hu": merged.households_updated,
                 "mn": merged.members_new, "mu": merged.members_updated})
