@@ -10,6 +10,7 @@ import hashlib
 from contextlib import suppress
 from pathlib import Path
 
+from django.conf import settings
 from django.db import DatabaseError, IntegrityError, OperationalError, transaction
 from django.utils import timezone
 from django.utils.formats import date_format
@@ -337,3 +338,76 @@ def error_sheet_path(source: Path) -> Path:
     """`ledger.xlsx` → `ledger.errors.xlsx` next to it."""
     source = Path(source)
     return source.with_name(f"{source.stem}.errors.xlsx")
+
+
+# ---------------------------------------------------------------- stale imports
+
+# Imports that never reached the registry: a file rejected, a merge failed, or an upload nobody merged.
+STALE_STATUSES = (LedgerImport.Status.FAILED, LedgerImport.Status.INVALID, LedgerImport.Status.UPLOADED,
+                  LedgerImport.Status.VALIDATED)
+
+
+def ledger_imports_list(*, actor) -> list[LedgerImport]:
+    """Every import visible to `actor` (all of them for the command line), newest first, with any
+    merge whose process died ended first."""
+    if actor is not None:
+        _check_actor(actor)
+        imports = LedgerImport.objects.restrict(actor, Perm.IMPORT_LEDGER)
+    else:
+        imports = LedgerImport.objects.all()
+    return [ledger_recover(item, actor=actor) for item in imports]
+
+
+def _last_activity(ledger_import: LedgerImport):
+    return max(t for t in (ledger_import.created_at, ledger_import.validated_at, ledger_import.merge_started_at) if t)
+
+
+def stored_upload(ledger_import: LedgerImport) -> Path | None:
+    """The import's file when it is an upload this system stored (under MEDIA_ROOT/ledger), not a
+    file the command line read where it lay."""
+    folder = (Path(settings.MEDIA_ROOT) / "ledger").resolve()
+    path = Path(ledger_import.file_path).resolve()
+    return path if path.is_relative_to(folder) else None
+
+
+def ledger_imports_clean(*, actor, older_than: datetime.timedelta, dry_run: bool = False) -> list[LedgerImport]:
+    """Remove imports that never reached the registry (failed, invalid, or uploaded / validated and
+    left) with no activity for `older_than`, and the uploaded files stored for them; each removal is
+    in the change log. Merged imports stay: they are the record of what came into the registry.
+    With `dry_run` nothing changes; returns the imports removed (or that would be)."""
+    if actor is not None:
+        _check_actor(actor)
+    if older_than < datetime.timedelta(0):
+        raise ValidationFailed("bad_age", _("天数不能为负数。"), field="older_than")
+    cutoff = timezone.now() - older_than
+    candidates = [item for item in ledger_imports_list(actor=actor)
+                  if item.status in STALE_STATUSES and _last_activity(item) < cutoff]
+    if dry_run or not candidates:
+        return candidates
+    removed, files = [], []
+    with transaction.atomic():
+        for item in candidates:
+            current = LedgerImport.objects.select_for_update().filter(pk=item.pk).first()
+            if current is None or current.status not in STALE_STATUSES or _last_activity(current) >= cutoff:
+                continue  # changed since it was listed
+            before = {"status": current.status, "original_name": current.original_name,
+                      "file_path": current.file_path, "file_sha256": current.file_sha256,
+                      "rows": current.rows, "errors": len(current.errors or []),
+                      "uploaded_by": current.uploaded_by_id, "created_at": current.created_at.isoformat(),
+                      "status_reason": current.status_reason}
+            _log_import(current, ChangeLog.Action.END, actor=actor, before=before, after=None,
+                        reason=_("清理未导入的台账文件（%(days)d天无操作）") % {"days": older_than.days})
+            upload = stored_upload(current)
+            if upload is not None:
+                files.append(upload)
+            current.delete()
+            removed.append(item)
+        transaction.on_commit(lambda: _remove_files(files))
+    return removed
+
+
+def _remove_files(paths: list[Path]) -> None:
+    for path in paths:
+        path.unlink(missing_ok=True)
+        with suppress(OSError):  # the folder holds only this upload; keep it if anything else is there
+            path.parent.rmdir()
