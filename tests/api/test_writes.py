@@ -213,7 +213,7 @@ def test_a_person_already_in_a_household_elsewhere_cannot_be_added(api, registry
     before = Unchanged()
     refused(api(Role.VILLAGE_CADRE).post("/api/members/", {
         "household": registry["a1"].pk, "name": elsewhere.name, "id_number": elsewhere.id_number,
-        "relation": "other"}, format="json"), 400, "person_in_other_household", "id_number")
+        "relation": "other"}, format="json"), 400, "id_number_refused", "id_number")
     before.check()
 
 

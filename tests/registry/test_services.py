@@ -241,8 +241,8 @@ def test_clash_outside_area_does_not_name_the_other_household(county_admin, plac
     with pytest.raises(ValidationFailed) as caught:
         services.member_add(actor=village_cadre, household=own, name="重复", id_number=foreign.head.id_number,
                             relation=Relation.SON)
-    assert caught.value.code == "person_in_other_household"
-    assert foreign.number not in caught.value.message
+    assert caught.value.code == "id_number_refused"
+    assert foreign.number not in caught.value.message and "农户" not in caught.value.message
 
 
 def test_exit_year_must_be_a_year(county_admin, places):

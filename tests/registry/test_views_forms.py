@@ -180,8 +180,8 @@ def test_member_add_refuses_a_person_already_in_another_household(cadre_client, 
     response = cadre_client.post(reverse("member-add", args=[household.pk]),
                                  member_data(id_number=other.head.id_number))
     message = " ".join(response.context["form"].errors["id_number"])
-    # The other household lies in another village: the cadre learns it exists, not which one it is.
-    assert "已在辖区外的其他农户中" in message and other.number not in message
+    # The other household lies in another village: the cadre learns neither that it exists nor where.
+    assert "不能在此登记" in message and other.number not in message and "其他农户" not in message
 
 
 def test_member_edit_keeps_the_id_number_when_left_empty(cadre_client, household):

@@ -3,10 +3,13 @@
 import datetime
 from decimal import Decimal
 
-from django.db import models
+from django.db import models, transaction
 from django.db.models.fields.files import FieldFile
+from django.utils.translation import gettext as _
 
 from .context import current_request_id, current_source
+from .errors import ValidationFailed
+from .masking import UNMASK_PERMS
 from .models import AccessLog, ChangeLog
 
 
@@ -69,21 +72,16 @@ def log_access(*, actor, kind: str, area_code: str, target: str, detail: dict | 
     )
 
 
-def personal_data_unmask(*, actor, kind: str, value: str, area_code: str, target: str, reason: str,
-                         detail: dict | None = None) -> str:
-    """Show one personal value in full: the actor must hold the permission for its kind and give
-    a reason; the reading is written to the access log. Returns the value."""
-    from django.db import transaction
-    from django.utils.translation import gettext as _
-
-    from .errors import ValidationFailed
-    from .masking import UNMASK_PERMS
-
+def personal_data_unmask(*, actor, kind: str, value, area_code: str, target: str, reason: str,
+                         detail: dict | None = None, log_kind: str = AccessLog.Kind.UNMASK):
+    """Show personal data in full: the actor must hold the permission for its kind and give a
+    reason; the reading is written to the access log (as an export when `log_kind` says the data
+    leaves as a file). Returns `value`."""
     actor.require(UNMASK_PERMS[kind])
     reason = " ".join(str(reason or "").split())
     if not reason:
         raise ValidationFailed("unmask_reason_missing", _("请填写查看完整信息的原因。"), field="reason")
     with transaction.atomic():
-        log_access(actor=actor, kind=AccessLog.Kind.UNMASK, area_code=area_code, target=target,
-                   detail={**(detail or {}), "kind": kind, "reason": reason[:200]})
+        log_access(actor=actor, kind=log_kind, area_code=area_code, target=target,
+                   detail={**(detail or {}), "kind": kind, "reason": reason[:200], "unmasked": True})
     return value

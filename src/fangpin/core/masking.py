@@ -6,6 +6,8 @@ A model field that holds an ID number or a phone says so by its class (`IdNumber
 without anyone keeping a list of field names.
 """
 
+import re
+
 from django.db import models
 
 from .roles import Perm
@@ -35,6 +37,25 @@ MASKERS = {ID_NUMBER: mask_id_number, PHONE: mask_phone}
 def mask(kind: str, value) -> str:
     """`value` masked the way values of `kind` are."""
     return MASKERS[kind](str(value)) if value not in (None, "") else ""
+
+
+# ID numbers, mobile numbers and fixed lines with an area code, as they appear inside free text such
+# as an import's error messages. An ID number is told from other long digit strings (household
+# numbers, place codes) by the birth date it carries: 18 characters with 19xx/20xx and a month and
+# day, or the old 15 digits with a 1920-1999 year (two digits), month and day.
+_ID_IN_TEXT = re.compile(
+    r"(?<![0-9A-Za-z])(?:[0-9]{6}(?:19|20)[0-9]{2}(?:0[1-9]|1[0-2])(?:0[1-9]|[12][0-9]|3[01])[0-9]{3}[0-9Xx]"
+    r"|[0-9]{6}[2-9][0-9](?:0[1-9]|1[0-2])(?:0[1-9]|[12][0-9]|3[01])[0-9]{3})(?![0-9A-Za-z])")
+_PHONE_IN_TEXT = re.compile(r"(?<![0-9])(?:1[3-9][0-9]{9}|0[0-9]{2,3}-?[0-9]{7,8})(?![0-9])")
+
+
+def mask_text(text: str) -> str:
+    """Free text with every ID number and phone number in it masked: for messages that quote the
+    values they are about (an import's "“…” 校验位不正确")."""
+    if not text:
+        return text
+    text = _ID_IN_TEXT.sub(lambda m: mask_id_number(m.group()), str(text))
+    return _PHONE_IN_TEXT.sub(lambda m: mask_phone(m.group()), text)
 
 
 def may_unmask(user, kind: str) -> bool:

@@ -233,11 +233,14 @@ def lead_raise_for_person(*, actor, channel: str, place: Place, person_name: str
     household, opened for verification."""
     from fangpin.registry.idnumber import parse_id_number
     from fangpin.registry.models import Member
-    from fangpin.registry.services import household_open_provisional
+    from fangpin.registry.services import household_open_provisional, id_number_refused
 
     resident = parse_id_number(id_number)
     member = Member.objects.filter(id_number=resident.number, ended_on__isnull=True).select_related(
         "household__place").first()
+    if member is not None and actor is not None and not member.household.place.code.startswith(actor.area_prefix):
+        # Said like any number this user may not register: not whether or where the person is registered.
+        raise id_number_refused(resident.number)
     if member is not None:
         household = member.household
     else:

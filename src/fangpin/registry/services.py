@@ -167,12 +167,22 @@ def _guard_person_free(id_number: str, *, actor, except_member: Member | None = 
     if other is None:
         return
     if other.household.place.code.startswith(actor.area_prefix):
-        message = _("证件号码%(id)s的成员已在农户%(n)s中；请先办理迁出或转户。") % {
-            "id": id_number, "n": other.household.number}
-    else:
-        # The other household lies outside the actor's area: say that it exists, not where.
-        message = _("证件号码%(id)s的成员已在辖区外的其他农户中；请联系县级办理转户。") % {"id": id_number}
-    raise ValidationFailed("person_in_other_household", message, field="id_number")
+        raise ValidationFailed("person_in_other_household", _("证件号码%(id)s的成员已在农户%(n)s中；请先办理迁出或转户。") % {
+            "id": id_number, "n": other.household.number}, field="id_number")
+    # The other household lies outside the actor's area: the answer must not tell that the person is
+    # in the registry at all (an existence oracle), so it is the refusal of any number this user may
+    # not register here.
+    raise id_number_refused(id_number)
+
+
+def id_number_refused(id_number: str) -> ValidationFailed:
+    """The refusal of an ID number a user may not register, worded alike whatever the cause that
+    lies outside their area (the person is in a household elsewhere, or a concurrent write put them
+    there first): it says neither whether nor where the person is registered."""
+    return ValidationFailed(
+        "id_number_refused",
+        _("证件号码%(id)s不能在此登记。请核对号码；号码无误的，请联系县级管理员核实后办理。") % {"id": id_number},
+        field="id_number")
 
 
 def _apply_update(obj, data: dict, *, actor, reason: str) -> bool:
@@ -346,9 +356,7 @@ def household_open_provisional(*, actor, place: Place, head_name: str, id_number
         with transaction.atomic():
             member = Member.objects.create(household=household, relation=Relation.HEAD, **head)
     except IntegrityError:
-        raise ValidationFailed("person_in_other_household",
-                               _("证件号码%(id)s的成员已在其他农户中。") % {"id": head["id_number"]},
-                               field="id_number") from None
+        raise id_number_refused(head["id_number"]) from None
     log_change(member, ChangeLog.Action.CREATE, actor=actor, reason=reason)
     return household
 
@@ -396,9 +404,7 @@ def member_add(*, actor, household: Household, _defer_head_check: bool = False, 
         with transaction.atomic():
             member.save()
     except IntegrityError:
-        raise ValidationFailed("person_in_other_household",
-                               _("证件号码%(id)s的成员已在其他农户中。") % {"id": data["id_number"]},
-                               field="id_number") from None
+        raise id_number_refused(data["id_number"]) from None
     log_change(member, ChangeLog.Action.CREATE, actor=actor)
     if not _defer_head_check:
         _guard_head_count(household)

@@ -10,12 +10,12 @@ from dataclasses import dataclass, field
 
 from django.utils.translation import gettext as _
 
-from fangpin.core.masking import mask_id_number
 from fangpin.core.tabular import cell_error
 from fangpin.regions.models import Level, Place
 
 from ..choices import HouseholdStatus, Relation
 from ..models import Household, Income, Member
+from ..services import id_number_refused
 from .columns import BY_LABEL, MEMBER_DATA_FIELDS, MONEY_FIELDS, PLACE_NAME_COLUMNS
 from .reader import BAD, HouseholdDraft, LedgerFile
 
@@ -243,7 +243,7 @@ def _plan_chunk(drafts, county_id, ledger, member_fields, places, prefix, errors
         "pk", "household_id", "year", *MONEY_FIELDS)}
     ids = [m.id_number for d in drafts for m in d.members if m.id_number]
     active_elsewhere = {row[0]: row for row in Member.objects.filter(id_number__in=ids, ended_on__isnull=True)
-                        .values_list("id_number", "household_id", "household__number")}
+                        .values_list("id_number", "household_id", "household__number", "household__place__code")}
     field_index = {f: i for i, f in enumerate(member_columns)}
     data_columns = ledger.data_columns
 
@@ -268,10 +268,16 @@ def _plan_chunk(drafts, county_id, ledger, member_fields, places, prefix, errors
             file_ids.add(member.id_number)
             other = active_elsewhere.get(member.id_number)
             if other is not None and other[1] != household_id:
-                errors.append(cell_error(
-                    member.row, "证件号码", member.id_number,
-                    _("该人已是农户%(n)s的在册成员；人员转户须在系统中办理迁移，不能通过导入完成。") % {"n": other[2]},
-                    "person_in_other_household"))
+                if other[3].startswith(prefix):
+                    errors.append(cell_error(
+                        member.row, "证件号码", member.id_number,
+                        _("该人已是农户%(n)s的在册成员；人员转户须在系统中办理迁移，不能通过导入完成。") % {"n": other[2]},
+                        "person_in_other_household"))
+                else:
+                    # Outside the importer's area: refused like any number they may not register,
+                    # without telling whether or where the person is registered.
+                    refused = id_number_refused(member.id_number)
+                    errors.append(cell_error(member.row, "证件号码", member.id_number, refused.message, refused.code))
                 broken = True
         if broken or any(m.relation is BAD or not m.id_number for m in draft.members):
             continue
@@ -284,11 +290,11 @@ def _plan_chunk(drafts, county_id, ledger, member_fields, places, prefix, errors
             errors.append(cell_error(
                 file_heads[0].row, "与户主关系", "户主",
                 _("系统中本户的户主%(name)s（%(id)s）不在文件中：请先在系统中变更户主或办理离户，或把他列入文件。") % {
-                    "name": kept[field_index["name"]], "id": mask_id_number(kept[2])}, "head_conflict"))
+                    "name": kept[field_index["name"]], "id": kept[2]}, "head_conflict"))
             continue
         for row in missing:
             warnings.append(cell_error(
-                draft.row, "证件号码", mask_id_number(row[2]),
+                draft.row, "证件号码", row[2],
                 _("系统中本户成员%(name)s不在文件中；导入不会让其离户，如需离户请在系统中办理。") % {
                     "name": row[field_index["name"]]}, "member_missing"))
         counts.members_missing += len(missing)

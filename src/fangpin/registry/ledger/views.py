@@ -8,6 +8,8 @@ from pathlib import Path
 from django import forms
 from django.conf import settings
 from django.contrib import messages
+from django.core.exceptions import FieldDoesNotExist
+from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.paginator import Paginator
 from django.http import FileResponse, HttpResponse
 from django.shortcuts import get_object_or_404, redirect
@@ -18,12 +20,17 @@ from django.utils.translation import gettext_lazy
 from django.views import View
 from django.views.generic import DetailView, FormView
 
+from fangpin.core.audit import log_access, personal_data_unmask
 from fangpin.core.errors import ServiceError
+from fangpin.core.masking import ID_NUMBER, PHONE, mask, mask_text, may_unmask, personal_kind
+from fangpin.core.models import AccessLog
 from fangpin.core.roles import Perm
 from fangpin.core.tabular import write_error_sheet
-from fangpin.core.views import AreaScopedMixin, PermissionRequiredMixin
+from fangpin.core.views import AreaScopedMixin, PermissionRequiredMixin, UnmaskReasonForm
 from fangpin.regions.models import Level, Place
+from fangpin.registry.models import Household, Income, Member
 
+from .columns import BY_LABEL
 from .export import export_ledger
 from .models import LedgerImport
 from .services import ledger_merge, ledger_recover, ledger_stage
@@ -90,12 +97,35 @@ class LedgerPreviewView(AreaScopedMixin, DetailView):
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
-        ledger_import = self.object
+        ledger_import, unmasked = self.object, kwargs.get("unmasked", False)
         context["errors_page"] = Paginator(ledger_import.errors or [], ERRORS_PER_PAGE).get_page(
             self.request.GET.get("page"))
         context["warnings_page"] = Paginator(ledger_import.warnings or [], ERRORS_PER_PAGE).get_page(
             self.request.GET.get("wpage"))
+        for page in (context["errors_page"], context["warnings_page"]):
+            page.object_list = shown_problems(page.object_list, unmasked=unmasked)
+        context["can_unmask"] = may_unmask_import(self.request.user, ledger_import)
+        context["unmasked"] = unmasked
+        context.setdefault("unmask_form", UnmaskReasonForm())
         return context
+
+    def post(self, request, *args, **kwargs):
+        """Show the problems with full ID numbers and phones: the uploader who may see them, with a
+        reason, written to the access log."""
+        self.object = self.get_object()
+        ledger_import = self.object
+        if not may_unmask_import(request.user, ledger_import):
+            raise DjangoPermissionDenied(Perm.UNMASK_ID_NUMBER.label)
+        form = UnmaskReasonForm(request.POST)
+        if not form.is_valid():
+            return self.render_to_response(self.get_context_data(object=ledger_import, unmask_form=form),
+                                           status=400)
+        personal_data_unmask(actor=request.user, kind=ID_NUMBER, value=None, reason=form.cleaned_data["reason"],
+                             area_code=ledger_import.area_code or request.user.place.code,
+                             target=f"{ledger_import._meta.label_lower}:{ledger_import.pk} {ledger_import.original_name}",
+                             detail={"title": _("台账导入预览"), "import_id": ledger_import.pk})
+        return self.render_to_response(self.get_context_data(object=ledger_import, unmasked=True,
+                                                             unmask_reason=form.cleaned_data["reason"]))
 
 
 class LedgerMergeView(AreaScopedMixin, View):
@@ -119,18 +149,81 @@ class LedgerMergeView(AreaScopedMixin, View):
 
 
 class LedgerErrorsView(AreaScopedMixin, View):
-    """The error list as an .xlsx sheet (row, column, value, reason)."""
+    """The error list as an .xlsx sheet (row, column, value, reason), written to the access log as an
+    export. ID numbers and phones are masked; the uploader who may see them gets them in full by
+    posting a reason."""
 
     required_perm = Perm.IMPORT_LEDGER
     model = LedgerImport
 
     def get(self, request, pk):
         ledger_import = get_object_or_404(self.get_queryset(), pk=pk)
+        log_access(actor=request.user, kind=AccessLog.Kind.EXPORT,
+                   area_code=ledger_import.area_code or request.user.place.code, target=_error_sheet_target(ledger_import),
+                   detail={"title": _("台账错误清单"), "import_id": ledger_import.pk,
+                           "rows": ledger_import.error_count, "unmasked": False})
+        return self._sheet(ledger_import, unmasked=False)
+
+    def post(self, request, pk):
+        ledger_import = get_object_or_404(self.get_queryset(), pk=pk)
+        if not may_unmask_import(request.user, ledger_import):
+            raise DjangoPermissionDenied(Perm.UNMASK_ID_NUMBER.label)
+        form = UnmaskReasonForm(request.POST)
+        if not form.is_valid():
+            return HttpResponse(form.errors["reason"][0], status=400, content_type="text/plain; charset=utf-8")
+        personal_data_unmask(actor=request.user, kind=ID_NUMBER, value=None, reason=form.cleaned_data["reason"],
+                             area_code=ledger_import.area_code or request.user.place.code,
+                             target=_error_sheet_target(ledger_import), log_kind=AccessLog.Kind.EXPORT,
+                             detail={"title": _("台账错误清单"), "import_id": ledger_import.pk,
+                                     "rows": ledger_import.error_count})
+        return self._sheet(ledger_import, unmasked=True)
+
+    def _sheet(self, ledger_import, *, unmasked: bool):
         response = HttpResponse(content_type=XLSX_TYPE)
         stem = Path(ledger_import.original_name).stem or "ledger"
         response["Content-Disposition"] = _attachment(f"{stem}.errors.xlsx")
-        write_error_sheet(ledger_import.errors or [], response)
+        write_error_sheet(shown_problems(ledger_import.errors or [], unmasked=unmasked), response)
         return response
+
+
+def _error_sheet_target(ledger_import) -> str:
+    return f"{ledger_import._meta.label_lower}:{ledger_import.pk} {ledger_import.original_name} errors.xlsx"
+
+
+# ---------------------------------------------------------------- personal data in problem lists
+
+_COLUMN_MODELS = {"household": Household, "member": Member, "income": Income}
+
+
+def column_kind(label: str) -> str | None:
+    """The kind of personal data a ledger column holds, read from the model field it fills."""
+    column = BY_LABEL.get(label)
+    if column is None or not column.field:
+        return None
+    try:
+        return personal_kind(_COLUMN_MODELS[column.model]._meta.get_field(column.field))
+    except (KeyError, FieldDoesNotExist):
+        return None
+
+
+def shown_problems(problems, *, unmasked: bool) -> list[dict]:
+    """Problems as the page and the error sheet show them: the value of a personal column masked by
+    its kind, and ID numbers and phones quoted in the reason masked too, unless unmasked."""
+    if unmasked:
+        return list(problems)
+    shown = []
+    for problem in problems:
+        kind = column_kind(problem.get("column", ""))
+        value = problem.get("value", "")
+        shown.append({**problem, "value": mask(kind, value) if kind else mask_text(value),
+                      "reason": mask_text(problem.get("reason", ""))})
+    return shown
+
+
+def may_unmask_import(user, ledger_import) -> bool:
+    """Full values in an import's problem lists: only for the person who uploaded the file (they hold
+    it anyway), and only if their role may see ID numbers and phones in full."""
+    return (ledger_import.uploaded_by_id == user.pk and may_unmask(user, ID_NUMBER) and may_unmask(user, PHONE))
 
 
 def _attachment(filename: str) -> str:
