@@ -56,7 +56,10 @@ def test_lists_are_scoped(cases, village_cadre, township_officer, county_officer
 def test_decide_action(cases, verifier, places, other_village_cadre):
     mine, _theirs = cases
     url = f"/api/cases/{mine.pk}/decide/"
-    body = {"expected_version": mine.version, "decision": "reject", "participants": ["甲", "乙"]}
+    typed = api(verifier).post(url, {"expected_version": mine.version, "decision": "reject", "reason": "x",
+                                     "participants": ["甲", "乙"]}, format="json")
+    assert typed.status_code == 400 and not mine.records.exists()   # names are not accounts
+    body = {"expected_version": mine.version, "decision": "reject"}
     missing = api(verifier).post(url, body, format="json")
     assert missing.status_code == 400 and missing.json()["code"] == "reason_missing"
     assert api(other_village_cadre).post(url, {**body, "reason": "x"}, format="json").status_code == 404
@@ -69,7 +72,7 @@ def test_decide_action(cases, verifier, places, other_village_cadre):
     assert done.status_code == 200
     data = done.json()
     assert data["status"] == CaseStatus.REJECTED and data["records"][0]["decision"] == "reject"
-    assert data["records"][0]["participants"][1:] == ["甲", "乙"]   # after the person deciding
+    assert data["records"][0]["participants"] == [{"user": verifier.pk, "name": "verifier_api"}]
     stale = api(verifier).post(url, {**body, "reason": "again"}, format="json")
     assert stale.status_code == 409 and stale.json()["code"] == "case_changed"
 
@@ -97,3 +100,29 @@ def test_announce_action_checks_the_stage(cases, county_officer):
     response = api(county_officer).post(f"/api/cases/{mine.pk}/announce/", {"expected_version": mine.version},
                                         format="json")
     assert response.status_code == 400 and response.json()["code"] == "not_at_announcement"
+
+
+def test_participation_action(cases, verifier, village_cadre, county_admin):
+    from fangpin.cases.choices import AttachmentKind
+
+    from .conftest import commitment_file
+
+    mine, _theirs = cases
+    url = f"/api/cases/{mine.pk}/decide/"
+    body = {"expected_version": mine.version, "decision": "approve", "reason": "属实", "participants": [village_cadre.pk],
+            "details": {"commitment_signed": True, "data_authorised": True}}
+    # The commitment file comes from the web form; here it is already on the case.
+    services._attach(mine, [(AttachmentKind.COMMITMENT, commitment_file())], actor=verifier)
+    submitted = api(verifier).post(url, body, format="json")
+    assert submitted.status_code == 200 and submitted.json()["stage_code"] == "verification"
+    version = submitted.json()["version"]
+    record = submitted.json()["records"][0]
+    assert record["confirmations"][0]["name"] == "cadre_a" and record["confirmations"][0]["status"] == "pending"
+    answer = f"/api/cases/{mine.pk}/participation/"
+    stranger = api(county_admin).post(answer, {"expected_version": version, "confirmed": True}, format="json")
+    assert stranger.status_code == 403 and stranger.json()["code"] == "not_participant"
+    done = api(village_cadre).post(answer, {"expected_version": version, "confirmed": True}, format="json")
+    assert done.status_code == 200 and done.json()["stage_code"] == "data_comparison"
+    again = api(village_cadre).post(answer, {"expected_version": done.json()["version"], "confirmed": False,
+                                             "reason": "x"}, format="json")
+    assert again.status_code == 409 and again.json()["code"] == "confirmation_answered"

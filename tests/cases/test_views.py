@@ -27,6 +27,12 @@ def verifier(places):
 
 
 @pytest.fixture
+def partner(places):
+    """The village's grid worker, who goes along on household verification and confirms it."""
+    return make_user(Role.GRID_WORKER, places["t1v1"], "grid_v")
+
+
+@pytest.fixture
 def clerk(places):
     """A department clerk: signed in, in the county, but without any case permission."""
     return make_user(Role.DEPARTMENT_CLERK, places["county"], "clerk")
@@ -60,10 +66,19 @@ def signed(name="承诺授权书.jpg"):
     return SimpleUploadedFile(name, b"\xff\xd8\xff\xe0 signed", content_type="image/jpeg")
 
 
-def verification_post(case, **extra):
+def verification_post(case, *partners, **extra):
     return {"version": case.version, "decision": "approve", "reason": "入户核实属实",
-            "participants": "帮扶人甲\n村干部乙", "commitment_signed": "on", "data_authorised": "on",
+            "participants": [p.pk for p in partners], "commitment_signed": "on", "data_authorised": "on",
             "commitment_file": signed(), **extra}
+
+
+def confirm_on_own_login(client, case, person):
+    """`person` signs in, finds the request on the case page and confirms with one click."""
+    login(client, person)
+    page = client.get(reverse("cases:case-detail", args=[case.pk])).content.decode()
+    assert "请确认您参与了入户核实" in page
+    confirmation = case.confirmations.get(person=person, status="pending")
+    return client.post(reverse("cases:confirmation-confirm", args=[confirmation.pk]), {"version": fresh(case).version})
 
 
 def decide(client, case, **data):
@@ -117,9 +132,9 @@ def test_pages_answer_by_permission_and_area(client, open_case, village_cadre, o
 
 
 def test_notice_and_attachment_pages_are_scoped(client, open_case, verifier, village_cadre, other_village_cadre,
-                                                clerk):
+                                                clerk, partner):
     login(client, verifier)
-    assert decide(client, open_case, **verification_post(open_case)).status_code == 302
+    assert decide(client, open_case, **verification_post(open_case, partner)).status_code == 302
     attachment = Attachment.objects.get(case=open_case)
     download = client.get(reverse("cases:attachment", args=[attachment.pk]))
     assert download.status_code == 200
@@ -203,32 +218,39 @@ def test_open_by_household_number(client, home, village_cadre):
 
 
 def test_identification_walked_through_the_forms(client, open_case, verifier, county_officer, village_cadre,
-                                                 township_officer, county_admin):
+                                                 township_officer, county_admin, partner):
     case = open_case
     login(client, verifier)
     page = client.get(reverse("cases:case-detail", args=[case.pk]))
     assert page.status_code == 200 and "decision-form" in page.content.decode()
 
     # Verification needs two people and the signed commitment.
-    one = decide(client, case, **verification_post(case, participants=""))   # the helper alone
+    one = decide(client, case, **verification_post(case))   # the helper alone
     assert one.status_code == 400 and "须至少2人参与" in one.content.decode()
-    unsigned = verification_post(case)
+    unsigned = verification_post(case, partner)
     del unsigned["commitment_signed"]
     refused = decide(client, case, **unsigned)
     assert refused.status_code == 400 and "须确认农户已签署承诺书和数据授权书。" in refused.content.decode()
     assert not StageRecord.objects.filter(case=case).exists()
-    assert decide(client, case, **verification_post(case)).status_code == 302
+    submitted = decide(client, case, **verification_post(case, partner))
+    assert submitted.status_code == 302
+    page = client.get(submitted["Location"]).content.decode()
+    assert "等待参与人员用自己的账号确认" in page and "grid_v" in page and "decision-form" not in page
+    assert fresh(case).stage["code"] == "verification"   # not done until the grid worker confirms
+    assert confirm_on_own_login(client, case, partner).status_code == 302
     case = fresh(case)
     assert case.stage["code"] == "data_comparison"
+    page = client.get(reverse("cases:case-detail", args=[case.pk])).content.decode()
+    assert "grid_v（<span class=\"participant-confirmed\">已确认" in page
 
     # A stale form: the officer looked at the case before the verification was decided.
     login(client, county_officer)
-    stale = decide(client, case, version=case.version - 1, decision="approve", participants="县干部")
+    stale = decide(client, case, version=case.version - 1, decision="approve")
     assert stale.status_code == 409
     body = stale.content.decode()
     assert "conflict-alert" in body and "verifier_a" in body and "请刷新后查看最新状态再办理" in body
     assert fresh(case).version == case.version
-    assert decide(client, case, decision="approve", participants="县干部").status_code == 302
+    assert decide(client, case, decision="approve").status_code == 302
     case = fresh(case)
     assert case.stage["code"] == "village_review"
 
@@ -241,9 +263,9 @@ def test_identification_walked_through_the_forms(client, open_case, verifier, co
     assert case.stage["code"] == "data_comparison"
     assert StageRecord.objects.filter(case=case, decision="return", return_to=1).exists()
     login(client, county_officer)
-    assert decide(client, case, decision="approve", participants="县干部").status_code == 302
+    assert decide(client, case, decision="approve").status_code == 302
     login(client, village_cadre)
-    assert decide(client, fresh(case), decision="approve", participants="村干部乙\n村民代表丙").status_code == 302
+    assert decide(client, fresh(case), decision="approve").status_code == 302
     case = fresh(case)
     assert case.stage["kind"] == "notice"
 
@@ -274,13 +296,14 @@ def test_identification_walked_through_the_forms(client, open_case, verifier, co
     # Verified again (the commitment is on file already), then a notice whose period has ended: the
     # case page moves it on when opened.
     login(client, verifier)
-    again = verification_post(case)
+    again = verification_post(case, partner)
     del again["commitment_file"]
     assert decide(client, case, **again).status_code == 302
+    assert confirm_on_own_login(client, case, partner).status_code == 302
     login(client, county_officer)
-    assert decide(client, fresh(case), decision="approve", participants="县干部").status_code == 302
+    assert decide(client, fresh(case), decision="approve").status_code == 302
     login(client, village_cadre)
-    assert decide(client, fresh(case), decision="approve", participants="村干部乙").status_code == 302
+    assert decide(client, fresh(case), decision="approve").status_code == 302
     past = today - datetime.timedelta(days=12)
     Case.objects.filter(pk=case.pk).update(stage_started_on=past)
     services.notice_publish(actor=village_cadre, cases=[fresh(case)], today=past, objection_phone="0816-1")
@@ -289,9 +312,9 @@ def test_identification_walked_through_the_forms(client, open_case, verifier, co
     case = fresh(case)
     assert case.stage["code"] == "township_review"
     assert StageRecord.objects.filter(case=case, decision="notice_ended").exists()
-    assert decide(client, case, decision="approve", participants="乡镇干部").status_code == 302
+    assert decide(client, case, decision="approve").status_code == 302
     login(client, county_admin)
-    assert decide(client, fresh(case), decision="approve", participants="县领导").status_code == 302
+    assert decide(client, fresh(case), decision="approve").status_code == 302
     case = fresh(case)
     assert case.stage["kind"] == "announcement"
 
@@ -310,34 +333,35 @@ def test_identification_walked_through_the_forms(client, open_case, verifier, co
     assert case.household.number in listed
 
 
-def test_same_person_is_told_before_acting_twice(client, open_case, village_cadre, county_officer):
+def test_same_person_is_told_before_acting_twice(client, open_case, village_cadre, county_officer, partner):
     """The village cadre verifies (helper role not needed: the cadre holds VERIFY_HOUSEHOLD too), and
     may not then hold the village review."""
     login(client, village_cadre)
-    assert decide(client, open_case, **verification_post(open_case)).status_code == 302
+    assert decide(client, open_case, **verification_post(open_case, partner)).status_code == 302
+    assert confirm_on_own_login(client, open_case, partner).status_code == 302
     login(client, county_officer)
-    assert decide(client, fresh(open_case), decision="approve", participants="县干部").status_code == 302
+    assert decide(client, fresh(open_case), decision="approve").status_code == 302
     login(client, village_cadre)
     case = fresh(open_case)
     page = client.get(reverse("cases:case-detail", args=[case.pk])).content.decode()
-    assert "同一人不能办理同一案件的两个环节" in page and "decision-form" not in page
-    refused = decide(client, case, decision="approve", participants="村干部乙")
+    assert "同一人不能办理同一案件的两个审核环节" in page and "decision-form" not in page
+    refused = decide(client, case, decision="approve")
     assert refused.status_code == 403
-    assert "同一人不能办理同一案件的两个环节" in refused.content.decode()
+    assert "cadre_a已办理过本案件的“入户核实”环节" in refused.content.decode()
     assert fresh(case).version == case.version
 
 
 def test_rejection_closes_the_case_and_the_lead(client, open_case, verifier):
     login(client, verifier)
-    missing = decide(client, open_case, decision="reject", participants="甲\n乙")
+    missing = decide(client, open_case, decision="reject")
     assert missing.status_code == 400 and "不予通过或退回必须说明理由。" in missing.content.decode()
-    assert decide(client, open_case, decision="reject", reason="收入稳定，无返贫风险", participants="甲\n乙").status_code == 302
+    assert decide(client, open_case, decision="reject", reason="收入稳定，无返贫风险").status_code == 302
     case = fresh(open_case)
     assert case.status == CaseStatus.REJECTED and case.outcome_reason == "收入稳定，无返贫风险"
     assert case.lead.status == "dismissed"
     page = client.get(reverse("cases:case-detail", args=[case.pk])).content.decode()
     assert "decision-form" not in page and "未通过" in page
-    late = decide(client, case, decision="approve", participants="甲\n乙")
+    late = decide(client, case, decision="approve")
     assert late.status_code == 302  # the stage form is gone: the page says so and shows the case
 
 
@@ -406,6 +430,86 @@ def test_procedure_page_adopts_a_new_version(client, county_admin, places):
     assert "第2版" in client.get(reverse("cases:procedure")).content.decode()
 
 
+def duty_post(rules):
+    data = {"duties-TOTAL_FORMS": str(len(rules)), "duties-INITIAL_FORMS": "0", "duties-MIN_NUM_FORMS": "0",
+            "duties-MAX_NUM_FORMS": "1000"}
+    for index, rule in enumerate(rules):
+        data[f"duties-{index}-rule"] = rule.get("rule", "")
+        data[f"duties-{index}-level"] = rule.get("level", "")
+    return data
+
+
+def test_procedure_page_shows_and_edits_the_rules(client, county_admin, places):
+    from fangpin.cases.procedure import DEFAULT_STAGES
+
+    login(client, county_admin)
+    page = client.get(reverse("cases:procedure")).content.decode()
+    assert "职责分离规则" in page and "案件发起人不能办理乡镇级审核环节" in page
+    assert page.count('name="duties-0-rule"') == 1
+    stages = [dict(s, min_people=s.get("min_people", 1)) for s in DEFAULT_STAGES["identification"]]
+    fields = {"kind": "identification", "effective_from": timezone.localdate().isoformat(),
+              "total_limit_days": "15", "notice_days": "5", "objection_phone": "0816-2223333"}
+    bad = client.post(reverse("cases:procedure"), {**stage_post(stages, **fields), **duty_post(
+        [{"rule": "opener_not_at_level"}, {"rule": "opener_not_at_level", "level": "county"},
+         {"rule": "opener_not_at_level", "level": "county"}])})
+    body = bad.content.decode()
+    assert bad.status_code == 400 and 'id="duties-error"' in body
+    assert "第1条规则的层级“”无效" in body and "第3条规则与前面的规则重复" in body and "是基本规则，不能去掉" in body
+    assert not ProcedureConfig.objects.exists()
+    rules = [{"rule": "one_decision_per_person"}, {"rule": "opener_not_at_level", "level": "village"}]
+    table = client.post(reverse("cases:procedure"), {**stage_post(stages, **fields), **duty_post(rules)})
+    assert table.status_code == 302
+    assert ProcedureConfig.objects.get().duties == rules
+    bad_json = client.post(reverse("cases:procedure"), {**stage_post(stages, **fields), **duty_post(rules),
+                                                        "duties_json": '[{"rule": "opener_not_at_level"'})
+    assert bad_json.status_code == 400 and "JSON格式不对" in bad_json.content.decode()
+    by_json = client.post(reverse("cases:procedure"), {**stage_post(stages, **fields), **duty_post(rules),
+                                                       "duties_json": '[{"rule": "one_decision_per_person"}]'})
+    assert by_json.status_code == 302
+    assert ProcedureConfig.objects.get(version=2).duties == [{"rule": "one_decision_per_person"}]
+    page = client.get(reverse("cases:procedure")).content.decode()
+    identification = page.split('id="procedure-identification"')[1].split('id="procedure-elimination"')[0]
+    assert "案件发起人不能办理" not in identification   # the version in force lists one rule
+
+
+def test_declining_on_the_page_returns_the_verification(client, open_case, verifier, partner):
+    login(client, verifier)
+    assert decide(client, open_case, **verification_post(open_case, partner)).status_code == 302
+    login(client, verifier)
+    listed = client.get(reverse("cases:case-list")).content.decode()
+    assert 'id="to-confirm"' not in listed
+    login(client, partner)
+    listed = client.get(reverse("cases:case-list")).content.decode()
+    assert 'id="to-confirm"' in listed and "请确认您参与了入户核实" in listed
+    page = client.get(reverse("cases:case-detail", args=[open_case.pk])).content.decode()
+    assert 'id="confirm-participation"' in page and "入户核实属实" in page and "农户已签署承诺书" in page
+    confirmation = open_case.confirmations.get()
+    url = reverse("cases:confirmation-decline", args=[confirmation.pk])
+    no_reason = client.post(url, {"version": fresh(open_case).version, "reason": ""})
+    assert no_reason.status_code == 400 and "不确认参与须说明理由。" in no_reason.content.decode()
+    declined = client.post(url, {"version": fresh(open_case).version, "reason": "那天我没有去"})
+    assert declined.status_code == 302
+    case = fresh(open_case)
+    assert case.stage["code"] == "verification" and case.records.order_by("-pk").first().decision == "declined"
+    page = client.get(reverse("cases:case-detail", args=[case.pk])).content.decode()
+    assert "grid_v不确认的理由：那天我没有去" in page and 'id="confirm-participation"' not in page
+    again = client.post(reverse("cases:confirmation-confirm", args=[confirmation.pk]), {"version": case.version})
+    assert again.status_code == 409 and "每人只能答复一次" in again.content.decode()
+    login(client, verifier)   # someone not named cannot answer for the grid worker
+    refused = client.post(reverse("cases:confirmation-confirm", args=[confirmation.pk]), {"version": case.version})
+    assert refused.status_code == 403 and "verifier_a没有被verifier_a列为" in refused.content.decode()
+
+
+def test_records_with_typed_participants_still_render(client, open_case, village_cadre):
+    StageRecord.objects.create(case=open_case, stage_index=0, stage_code="verification", stage_name="入户核实",
+                               stage_kind="decision", actor=village_cadre, decision="approve",
+                               participants=["cadre_a", "村民代表王某"], started_on=timezone.localdate(),
+                               due_on=timezone.localdate())
+    login(client, village_cadre)
+    page = client.get(reverse("cases:case-detail", args=[open_case.pk]))
+    assert page.status_code == 200 and "cadre_a、村民代表王某" in page.content.decode()
+
+
 def test_holiday_page_adds_and_corrects_a_day(client, county_admin, places):
     login(client, county_admin)
     next_year = timezone.localdate().year + 1
@@ -439,10 +543,13 @@ def confirmed(case, verifier, county_officer, village_cadre, township_officer, c
     def approve(actor, **extra):
         current = fresh(case)
         services.case_decide(actor=actor, case=current, expected_version=current.version,
-                             decision=StageInput(decision="approve", participants=["甲", "乙"], **extra))
+                             decision=StageInput(decision="approve", **extra))
 
     approve(verifier, details={"commitment_signed": True, "data_authorised": True},
-            attachments=[("commitment", signed())])
+            attachments=[("commitment", signed())], participants=[village_cadre])
+    current = fresh(case)
+    services.participation_confirm(actor=village_cadre, confirmation=current.confirmations.get(),
+                                   expected_version=current.version)
     approve(county_officer)
     approve(village_cadre)
     past = timezone.localdate() - datetime.timedelta(days=12)

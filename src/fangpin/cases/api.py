@@ -3,7 +3,7 @@ monitoring periods, read area-scoped; and the actions `open` (identification), `
 `announce`, which call the same services as the web pages."""
 
 import django_filters
-from django.utils.translation import gettext_lazy as _
+from django.utils.translation import gettext, gettext_lazy as _
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema, extend_schema_field, extend_schema_view
 from rest_framework import serializers, status
@@ -11,6 +11,7 @@ from rest_framework.decorators import action
 from rest_framework.response import Response
 
 from fangpin.core.api import AreaScopedViewSet, ScopedPrimaryKeyRelatedField, error_responses
+from fangpin.core.errors import PermissionDenied
 from fangpin.core.roles import Perm
 from fangpin.monitoring.choices import MAX_RISK_TYPES, DisasterSubtype, RiskType
 from fangpin.monitoring.models import Lead, MonthlyListLine
@@ -20,7 +21,7 @@ from fangpin.registry.idnumber import normalise_text
 from fangpin.registry.models import Household
 
 from . import services
-from .choices import CaseKind, CaseStatus, Decision, MonitoredCategory, MonitoringStatus
+from .choices import CaseKind, CaseStatus, ConfirmationStatus, Decision, MonitoredCategory, MonitoringStatus
 from .models import Case, Monitoring, PublicNotice, StageRecord
 from .procedure import stage_label
 
@@ -32,16 +33,21 @@ class StageRecordSerializer(serializers.ModelSerializer):
                                        label=_("办理人"))
     decision_label = serializers.CharField(source="get_decision_display", read_only=True)
     attachments = serializers.SerializerMethodField(label=_("附件"))
+    confirmations = serializers.SerializerMethodField(label=_("参与确认"))
 
     class Meta:
         model = StageRecord
         fields = ["id", "stage_index", "stage_code", "stage_name", "stage_kind", "actor", "actor_name",
                   "actor_role", "decision", "decision_label", "return_to", "reason", "participants", "details",
-                  "started_on", "due_on", "decided_at", "overdue", "attachments"]
+                  "started_on", "due_on", "decided_at", "overdue", "attachments", "confirmations"]
         read_only_fields = fields
 
     def get_attachments(self, record) -> list[dict]:
         return [{"id": a.pk, "kind": a.kind, "name": a.name, "size": a.size} for a in record.attachments.all()]
+
+    def get_confirmations(self, record) -> list[dict]:
+        return [{"id": c.pk, "person": c.person_id, "name": c.person.display_name, "status": c.status,
+                 "answered_at": c.answered_at, "reason": c.reason} for c in record.confirmations.all()]
 
 
 class CaseSerializer(serializers.ModelSerializer):
@@ -110,10 +116,17 @@ class DecideInput(serializers.Serializer):
     reason = serializers.CharField(required=False, allow_blank=True, max_length=2000, label=_("意见和理由"))
     return_to = serializers.IntegerField(required=False, allow_null=True, min_value=0, label=_("退回至环节"),
                                          help_text=_("退回时必填：要退回到的环节序号（从0起）"))
-    participants = serializers.ListField(child=serializers.CharField(max_length=60), required=False,
-                                         label=_("参与人员"))
+    participants = serializers.ListField(child=serializers.IntegerField(min_value=1), required=False,
+                                         label=_("其他参与人员（账号 id）"),
+                                         help_text=_("通过时列出一同办理的其他账号；每人须用自己的账号确认参与"))
     details = serializers.DictField(required=False, label=_("办理情况"),
                                     help_text=_("须承诺授权的环节填 commitment_signed 和 data_authorised"))
+
+
+class ParticipationInput(serializers.Serializer):
+    expected_version = serializers.IntegerField(min_value=1, label=_("版本号"))
+    confirmed = serializers.BooleanField(label=_("确认参与"), help_text=_("false 表示不确认，须说明理由，本环节退回"))
+    reason = serializers.CharField(required=False, allow_blank=True, max_length=2000, label=_("不确认的理由"))
 
 
 class AnnounceInput(serializers.Serializer):
@@ -206,7 +219,8 @@ class CaseViewSet(AreaScopedViewSet):
 
     def refine_queryset(self, queryset):
         if self.action != "list":
-            queryset = queryset.prefetch_related("records__actor", "records__attachments")
+            queryset = queryset.prefetch_related("records__actor", "records__attachments",
+                                                 "records__confirmations__person")
         return queryset
 
     def get_serializer_class(self):
@@ -227,6 +241,25 @@ class CaseViewSet(AreaScopedViewSet):
                                        details=data.get("details", {}))
         case = services.case_decide(actor=request.user, case=case, expected_version=data["expected_version"],
                                     decision=decision)
+        return self._answer(case)
+
+    @extend_schema(summary=_("参与人员确认或不确认参与本环节"), request=ParticipationInput,
+                   responses={200: CaseDetailSerializer, **error_responses(400, 403, 404, 409)})
+    @action(detail=True, methods=["post"])
+    def participation(self, request, *args, **kwargs):
+        case = self.get_object()
+        data = parse(ParticipationInput, request)
+        mine = case.confirmations.filter(person=request.user).order_by("-pk")
+        confirmation = mine.filter(status=ConfirmationStatus.PENDING).first() or mine.first()
+        if confirmation is None:
+            raise PermissionDenied("not_participant", gettext("%(who)s没有被列为本案件的参与人员，不能确认：每位参与人须用自己的账号确认。")
+                                   % {"who": request.user.display_name})
+        if data["confirmed"]:
+            services.participation_confirm(actor=request.user, confirmation=confirmation,
+                                           expected_version=data["expected_version"])
+        else:
+            services.participation_decline(actor=request.user, confirmation=confirmation,
+                                           expected_version=data["expected_version"], reason=data.get("reason", ""))
         return self._answer(case)
 
     @extend_schema(summary=_("发布公告（最后一个环节）"), request=AnnounceInput,

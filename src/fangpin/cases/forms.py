@@ -15,8 +15,8 @@ from fangpin.registry.filters import area_place_choices
 from fangpin.registry.forms import StyledForm
 from fangpin.registry.idnumber import normalise_text
 
-from .choices import (AttachmentKind, CaseKind, CaseStatus, Decision, EliminationMethod, MonitoredCategory,
-                      MonitoringStatus, StageKind, StageLevel)
+from .choices import (AttachmentKind, CaseKind, CaseStatus, Decision, DutyRule, EliminationMethod,
+                      MonitoredCategory, MonitoringStatus, StageKind, StageLevel)
 from .models import Case, Monitoring
 from .procedure import CASE_PERMS, DEFAULT_STAGES, stage_label
 
@@ -40,15 +40,6 @@ class MultipleFileField(forms.FileField):
         if isinstance(data, (list, tuple)):
             return [single(item, initial) for item in data if item]
         return [single(data, initial)] if data else []
-
-
-def lines_of(text: str) -> list[str]:
-    """One entry per line (commas and 、 separate too), blanks dropped, duplicates once."""
-    parts = []
-    for line in (text or "").replace("，", "\n").replace(",", "\n").replace("、", "\n").splitlines():
-        if line.strip():
-            parts.append(line.strip())
-    return list(dict.fromkeys(parts))
 
 
 # ---------------------------------------------------------------- opening a case
@@ -110,8 +101,9 @@ class DecisionForm(StyledForm):
     reason = forms.CharField(label=_("意见和理由"), required=False, max_length=2000,
                              widget=forms.Textarea(attrs={"rows": 3}),
                              help_text=_("不予通过或退回必须说明理由"))
-    participants = forms.CharField(label=_("其他参与人员（每行一人，办理人已计入）"), required=False,
-                                   widget=forms.Textarea(attrs={"rows": 2}))
+    participants = forms.ModelMultipleChoiceField(
+        label=_("其他参与人员"), required=False, queryset=None, widget=forms.CheckboxSelectMultiple,
+        help_text=_("选择一同入户的人员账号；所选人员须用自己的账号确认参与后，本环节才算办结"))
     commitment_signed = forms.BooleanField(label=_("农户已签署承诺书"), required=False)
     data_authorised = forms.BooleanField(label=_("已签署数据授权书"), required=False)
     commitment_file = forms.FileField(label=_("承诺授权书（签字件照片或扫描件）"), required=False)
@@ -119,7 +111,7 @@ class DecisionForm(StyledForm):
     file_kind = forms.ChoiceField(label=_("材料类型"), required=False, initial=AttachmentKind.PHOTO,
                                   choices=[c for c in AttachmentKind.choices if c[0] != AttachmentKind.OBJECTION])
 
-    def __init__(self, *args, case: Case, **kwargs):
+    def __init__(self, *args, case: Case, user=None, **kwargs):
         super().__init__(*args, **kwargs)
         stage = case.stage
         self.stage = stage
@@ -136,8 +128,18 @@ class DecisionForm(StyledForm):
         min_people = int(stage.get("min_people", 1) or 1)
         self.min_people = min_people
         if min_people > 1:
-            self.fields["participants"].label = gettext("其他参与人员（每行一人；本环节至少%(n)d人，办理人已计入）") % {
-                "n": min_people}
+            from .services import participant_candidates
+
+            candidates = participant_candidates(case)
+            if user is not None:
+                candidates = candidates.exclude(pk=user.pk)
+            field = self.fields["participants"]
+            field.queryset = candidates
+            field.label_from_instance = participant_label
+            field.label = gettext("其他参与人员（本环节至少%(n)d人，办理人已计入，请再选择至少%(m)d人）") % {
+                "n": min_people, "m": min_people - 1}
+        else:
+            del self.fields["participants"]
         if not stage.get("commitment"):
             for name in ("commitment_signed", "data_authorised", "commitment_file"):
                 del self.fields[name]
@@ -152,7 +154,8 @@ class DecisionForm(StyledForm):
         data = super().clean()
         decision = data.get("decision")
         reason = (data.get("reason") or "").strip()
-        data["participants"] = lines_of(data.get("participants", ""))
+        # Participants confirm an approval; a rejection or return is the decider's own.
+        data["participants"] = list(data.get("participants") or []) if decision == Decision.APPROVE else []
         if decision in (Decision.REJECT, Decision.RETURN) and not reason:
             self.add_error("reason", gettext("不予通过或退回必须说明理由。"))
         if decision == Decision.RETURN and data.get("return_to") is None and "return_to" in self.fields:
@@ -174,7 +177,22 @@ class DecisionForm(StyledForm):
         attachments += [(kind, upload) for upload in data.get("files") or []]
         return StageInput(decision=data["decision"], reason=(data.get("reason") or "").strip(),
                           return_to=data.get("return_to") if data["decision"] == Decision.RETURN else None,
-                          participants=data["participants"], details=details, attachments=attachments)
+                          participants=[user.pk for user in data["participants"]], details=details,
+                          attachments=attachments)
+
+
+def participant_label(user) -> str:
+    """A person in the participant list: name, role and place, so two people of one name differ."""
+    return f"{user.display_name}（{user.get_role_display()} · {user.place.name}）"
+
+
+class ConfirmationForm(StyledForm):
+    """A participant's answer: confirm with one click, or decline with the reason."""
+
+    version = forms.IntegerField(widget=forms.HiddenInput)
+    reason = forms.CharField(label=_("不确认的理由"), required=False, max_length=2000,
+                             widget=forms.Textarea(attrs={"rows": 2}),
+                             help_text=_("不确认时必填：例如没有参与入户、记录的情况与实际不符"))
 
 
 class AnnounceForm(StyledForm):
@@ -285,6 +303,40 @@ class StagesJsonField(forms.CharField):
             return json.loads(value)
         except json.JSONDecodeError as error:
             raise forms.ValidationError(gettext("JSON格式不对：%(e)s") % {"e": error}) from None
+
+
+class DutyRowForm(forms.Form):
+    """One row of the segregation-of-duties table."""
+
+    rule = forms.ChoiceField(label=_("规则"), choices=[("", "—")] + DutyRule.choices, required=False)
+    level = forms.ChoiceField(label=_("层级（发起人规则）"), choices=[("", "—")] + StageLevel.choices, required=False)
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.use_required_attribute = False
+        style_widgets(self.fields)
+
+
+DutyFormSet = forms.formset_factory(DutyRowForm, extra=1, can_delete=True, max_num=10, validate_max=True)
+
+
+def duty_rows(formset) -> list[dict]:
+    """The rules a formset holds: rows with a rule, rows ticked for deletion left out. The services check
+    the rest (a level on an opener rule, duplicates, the basic rule)."""
+    rules = []
+    for form in formset.forms:
+        data = form.cleaned_data
+        if not data.get("rule") or data.get("DELETE"):
+            continue
+        rule = {"rule": data["rule"]}
+        if data["rule"] == DutyRule.OPENER_NOT_AT_LEVEL:
+            rule["level"] = data.get("level") or ""
+        rules.append(rule)
+    return rules
+
+
+def duties_initial(duties) -> list[dict]:
+    return [{"rule": r.get("rule", ""), "level": r.get("level", "")} for r in duties]
 
 
 class HolidayForm(StyledForm):

@@ -34,15 +34,17 @@ from fangpin.registry.choices import Relation
 from fangpin.registry.models import Household, Member
 
 from . import services
-from .choices import (CaseKind, CaseStatus, Decision, MonitoringStatus, StageKind,
+from .choices import (CaseKind, CaseStatus, ConfirmationStatus, Decision, DutyRule, MonitoringStatus, StageKind,
                       StageLevel)
 from .eligibility import check_elimination
-from .forms import (AnnounceForm, CaseFilter, CaseOpenForm, DecisionForm, EliminationOpenForm, HolidayForm,
-                    MonitoringFilter, NoticePublishForm, ObjectionForm, ProcedureForm, StageFormSet,
-                    StagesJsonField, stage_rows, stages_initial)
-from .models import Attachment, Case, Holiday, Monitoring, ProcedureConfig, PublicNotice
+from .forms import (AnnounceForm, CaseFilter, CaseOpenForm, ConfirmationForm, DecisionForm, DutyFormSet,
+                    EliminationOpenForm, HolidayForm, MonitoringFilter, NoticePublishForm, ObjectionForm,
+                    ProcedureForm, StageFormSet, StagesJsonField, duties_initial, duty_rows, stage_rows,
+                    stages_initial)
+from .models import Attachment, Case, Confirmation, Holiday, Monitoring, ProcedureConfig, PublicNotice
 from .pdf import notice_context, render_notice_pdf
-from .procedure import DEFAULT_NOTICE_DAYS, DEFAULT_STAGES, DEFAULT_TOTAL_DAYS, stage_label
+from .procedure import (DEFAULT_NOTICE_DAYS, DEFAULT_STAGES, DEFAULT_TOTAL_DAYS, default_duties, duty_label,
+                        stage_label)
 from .workdays import WorkCalendar
 
 PAGE_SIZE = 25
@@ -173,6 +175,7 @@ class CaseListView(AreaScopedMixin, TemplateView):
                 "escalated_label": (gettext("超期案件") if user.place_id and user.place.level
                                     in (Level.VILLAGE, Level.GROUP) else gettext("超期上报")),
                 "calendar_warnings": calendar.warnings,
+                "to_confirm": list(services.confirmations_waiting_for(user)[:20]),
                 "can_open": user.has_perm_named(Perm.OPEN_CASE)}
 
 
@@ -294,9 +297,11 @@ def case_page_context(request, case: Case, *, alert: str = "", **forms) -> dict:
     user, today = request.user, timezone.localdate()
     calendar = WorkCalendar(county_of(case.household.place))
     records = list(case.records.select_related("actor").prefetch_related("attachments").order_by("decided_at", "pk"))
+    confirmations = list(case.confirmations.select_related("person").order_by("pk"))
     for record in records:
         if record.return_to is not None and record.return_to < len(case.stages):
             record.return_label = stage_label(case.stages[record.return_to])
+        record.participant_rows = participant_rows(record, confirmations)
     stages = []
     for index, stage in enumerate(case.stages):
         if case.status in (CaseStatus.CONFIRMED, CaseStatus.ELIMINATED):
@@ -327,14 +332,20 @@ def case_page_context(request, case: Case, *, alert: str = "", **forms) -> dict:
         context["current_label"] = stage_label(stage)
         may_act = user.has_perm_named(stage["perm"])
         context["current_perm_label"] = Perm(stage["perm"]).label if stage["perm"] in Perm.values else stage["perm"]
-        if stage["kind"] == StageKind.DECISION and may_act:
-            earlier = case.records.filter(actor=user, decision__in=services.PERSONAL_DECISIONS).exclude(
-                stage_code=stage["code"]).first()
-            if earlier is not None:
-                context["blocked"] = gettext("您已办理过本案件的“%(s)s”环节，同一人不能办理同一案件的两个环节，"
-                                             "请由其他人员办理。") % {"s": earlier.stage_name}
+        waiting = [c for c in confirmations if c.status == ConfirmationStatus.PENDING]
+        context["awaiting"] = waiting
+        mine = next((c for c in waiting if c.person_id == user.pk), None)
+        if mine is not None:
+            context["my_confirmation"] = mine
+            context["my_confirmation_record"] = next(r for r in records if r.pk == mine.record_id)
+            context["confirmation_form"] = forms.get("confirmation_form") or ConfirmationForm(
+                initial={"version": case.version})
+        if stage["kind"] == StageKind.DECISION and may_act and not waiting:
+            refusal = services.duty_refusal(case, user)
+            if refusal is not None:
+                context["blocked"] = refusal.message
             else:
-                context["decision_form"] = forms.get("decision_form") or DecisionForm(case=case)
+                context["decision_form"] = forms.get("decision_form") or DecisionForm(case=case, user=user)
         elif stage["kind"] == StageKind.NOTICE:
             notice = services.current_notice(case)
             context["current_notice"] = notice
@@ -351,6 +362,23 @@ def case_page_context(request, case: Case, *, alert: str = "", **forms) -> dict:
     if case.kind == CaseKind.ELIMINATION and case.eligibility:
         context["eligibility"] = case.eligibility
     return context
+
+
+def participant_rows(record, confirmations) -> list[dict]:
+    """Who took part in a stage and whether each confirmed. Records written before participants were
+    accounts hold typed names: those are shown as they were typed."""
+    answers = {c.person_id: c for c in confirmations if c.record_id == record.pk}
+    rows = []
+    for entry in record.participants or []:
+        if not isinstance(entry, dict):
+            rows.append({"name": str(entry), "typed": True})
+            continue
+        answer = answers.get(entry.get("user"))
+        rows.append({"name": entry.get("name", ""), "is_actor": entry.get("user") == record.actor_id,
+                     "status": answer.status if answer else "", "status_label": answer.get_status_display()
+                     if answer else "", "answered_at": answer.answered_at if answer else None,
+                     "reason": answer.reason if answer else ""})
+    return rows
 
 
 def notice_waiting(user, case: Case):
@@ -406,7 +434,7 @@ class CaseDecideView(CaseActionView):
     def make_form(self, case):
         if not case.is_open or case.stage["kind"] != StageKind.DECISION:
             return None
-        return DecisionForm(self.request.POST, self.request.FILES, case=case)
+        return DecisionForm(self.request.POST, self.request.FILES, case=case, user=self.request.user)
 
     def map_field(self, error, form):
         names = {"details": "commitment_signed",
@@ -421,7 +449,46 @@ class CaseDecideView(CaseActionView):
                              decision=decision)
         words = {Decision.APPROVE: gettext("已通过，案件进入下一环节。"), Decision.REJECT: gettext("已决定不予通过，案件办结。"),
                  Decision.RETURN: gettext("已退回。")}
-        messages.success(self.request, words[decision.decision])
+        waiting = list(services.pending_confirmations(case))
+        if waiting:
+            messages.success(self.request, gettext("已提交，等待%(names)s用自己的账号确认参与，确认后进入下一环节。") % {
+                "names": "、".join(c.person.display_name for c in waiting)})
+        else:
+            messages.success(self.request, words[decision.decision])
+        return redirect("cases:case-detail", pk=case.pk)
+
+
+class ConfirmationAnswerView(CasePageMixin, View):
+    """A participant named on a stage confirms (one click) or declines with a reason, on the case page.
+    A refusal is shown on the case page with its message; nothing is written."""
+
+    http_method_names = ["post"]
+    answer = "confirm"
+
+    def post(self, request, pk):
+        confirmation = get_object_or_404(
+            Confirmation.objects.restrict(request.user, Perm.VIEW_CASES).select_related("record"), pk=pk)
+        case = self.get_case(confirmation.case_id)
+        form = ConfirmationForm(request.POST)
+        if not form.is_valid():
+            return self.page(case, status=400, confirmation_form=form)
+        data = form.cleaned_data
+        try:
+            if self.answer == "decline":
+                services.participation_decline(actor=request.user, confirmation=confirmation,
+                                               expected_version=data["version"], reason=data["reason"])
+            else:
+                services.participation_confirm(actor=request.user, confirmation=confirmation,
+                                               expected_version=data["version"])
+        except ServiceError as error:
+            if error.field:
+                form.add_service_error(error)
+                return self.page(case, status=error.status, confirmation_form=form)
+            return self.page(self.get_case(case.pk), status=error.status, alert=error.message)
+        if self.answer == "decline":
+            messages.success(request, gettext("已答复不确认，“%(s)s”退回重新办理。") % {"s": confirmation.record.stage_name})
+        else:
+            messages.success(request, gettext("已确认您参与了“%(s)s”。") % {"s": confirmation.record.stage_name})
         return redirect("cases:case-detail", pk=case.pk)
 
 
@@ -643,7 +710,19 @@ class ProcedureView(CountyMixin, TemplateView):
         except Exception as error:  # forms.ValidationError: shown next to the text area
             parsed_json, json_error = None, " ".join(getattr(error, "messages", [str(error)]))
         use_json = bool(stages_json.strip())
-        valid = form.is_valid() and (parsed_json is not None if use_json else formset.is_valid())
+        duty_formset = DutyFormSet(request.POST, prefix="duties")
+        duties_json = request.POST.get("duties_json", "")
+        try:
+            parsed_duties = json_field.clean(duties_json)
+            duties_error = ""
+        except Exception as error:  # forms.ValidationError: shown next to the text area
+            parsed_duties, duties_error = None, " ".join(getattr(error, "messages", [str(error)]))
+        use_duties_json = bool(duties_json.strip())
+        # A post without the rules table (an older form or a script) keeps the rules of the last version.
+        duties_posted = use_duties_json or f"{duty_formset.prefix}-TOTAL_FORMS" in request.POST
+        valid = (form.is_valid() and (parsed_json is not None if use_json else formset.is_valid())
+                 and (not duties_posted or (parsed_duties is not None if use_duties_json
+                                            else duty_formset.is_valid())))
         error_text = json_error
         if valid:
             data = form.cleaned_data
@@ -651,12 +730,15 @@ class ProcedureView(CountyMixin, TemplateView):
                 config = services.procedure_adopt(
                     actor=request.user, county=self.county, kind=kind,
                     stages=parsed_json if use_json else stage_rows(formset),
+                    duties=(parsed_duties if use_duties_json else duty_rows(duty_formset)) if duties_posted else None,
                     total_limit_days=data["total_limit_days"], notice_days=data["notice_days"],
                     objection_phone=data["objection_phone"], green_channel=data["green_channel"],
                     effective_from=data["effective_from"], note=data["note"])
             except ServiceError as error:
                 if error.field == "stages":
                     error_text = error.message
+                elif error.field == "duties":
+                    duties_error = error.message
                 else:
                     form.add_service_error(error)
                 status = error.status
@@ -666,8 +748,10 @@ class ProcedureView(CountyMixin, TemplateView):
                 return redirect(f"{reverse('cases:procedure')}?kind={kind}")
         else:
             status = 400
-        return self.render_to_response(self.get_context_data(form=form, formset=formset, stages_error=error_text,
-                                                             stages_json=stages_json), status=status)
+        return self.render_to_response(self.get_context_data(
+            form=form, formset=formset, stages_error=error_text, stages_json=stages_json,
+            duty_formset=duty_formset if duties_posted else None,
+            duties_error=duties_error, duties_json=duties_json), status=status)
 
     def get_context_data(self, **kwargs):
         today, county = timezone.localdate(), self.county
@@ -684,6 +768,8 @@ class ProcedureView(CountyMixin, TemplateView):
                                       "level_label": StageLevel(s["level"]).label,
                                       "perm_label": Perm(s["perm"]).label if s["perm"] in Perm.values else s["perm"]}
                                      for s in stages],
+                          "duties": [{**r, "label": duty_label(r)}
+                                     for r in (in_force.duties if in_force else default_duties())],
                           "total_limit_days": in_force.total_limit_days if in_force else DEFAULT_TOTAL_DAYS[kind],
                           "notice_days": in_force.notice_days if in_force else DEFAULT_NOTICE_DAYS[kind]})
         kind = self.kind()
@@ -695,9 +781,13 @@ class ProcedureView(CountyMixin, TemplateView):
             "green_channel": base.green_channel if base else True})
         formset = kwargs.get("formset") or StageFormSet(prefix="stages", initial=stages_initial(
             base.stages if base else DEFAULT_STAGES[kind]))
+        duty_formset = kwargs.get("duty_formset") or DutyFormSet(prefix="duties", initial=duties_initial(
+            base.duties if base else default_duties()))
         return {**super().get_context_data(), "county": county, "kinds": kinds, "kind": kind,
                 "kind_label": CaseKind(kind).label, "form": form, "formset": formset,
-                "stages_error": kwargs.get("stages_error", ""), "stages_json": kwargs.get("stages_json", "")}
+                "stages_error": kwargs.get("stages_error", ""), "stages_json": kwargs.get("stages_json", ""),
+                "duty_formset": duty_formset, "duties_error": kwargs.get("duties_error", ""),
+                "duties_json": kwargs.get("duties_json", ""), "duty_rules": DutyRule}
 
 
 class HolidaysView(CountyMixin, TemplateView):
