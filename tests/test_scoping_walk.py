@@ -145,7 +145,7 @@ def _procedure_world(admin, household, tag) -> set[str]:
         Case.objects.filter(pk=case.pk).update(stage_index=3)   # at the notice stage
         case.refresh_from_db()
         notice = case_services.notice_publish(actor=admin, cases=[case], objection_phone="0816-1")
-        proof = SimpleUploadedFile(f"{tag}异议.jpg", b"\xff\xd8")
+        proof = SimpleUploadedFile(f"{tag}异议.jpg", b"\xff\xd8\xff\xe0 photo")
         objection = case_services.objection_record(actor=admin, case=case, content=f"{tag}异议内容",
                                                    attachments=[proof])
         texts |= {notice.number, objection.content, objection.attachments.get().name}
@@ -157,7 +157,7 @@ def _procedure_world(admin, household, tag) -> set[str]:
                               starts_on=datetime.date(2026, 1, 6), category="employment", name=f"{tag}帮扶措施",
                               status="in_progress")
         evidence = measure_add_evidence(actor=admin, measure=measure, name=f"{tag}佐证",
-                                        file=SimpleUploadedFile("proof.jpg", b"\xff\xd8\xff"))
+                                        file=SimpleUploadedFile("proof.jpg", b"\xff\xd8\xff\xe0 photo"))
         texts |= {measure.name, measure.responsible_unit, evidence.name}
     return texts
 

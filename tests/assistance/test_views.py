@@ -34,7 +34,7 @@ def world(county_admin, village_cadre, places, catalogue):
     measure = services.measure_add(actor=village_cadre, household=household, catalogue_item=catalogue["workshop_job"],
                                    responsible_unit="镇人社所", starts_on=TODAY())
     services.measure_add_evidence(actor=village_cadre, measure=measure,
-                                  file=SimpleUploadedFile("照片.jpg", b"\xff\xd8jpeg"))
+                                  file=SimpleUploadedFile("照片.jpg", b"\xff\xd8\xff\xe0 jpeg"))
     workshop = services.workshop_add(actor=village_cadre, place=places["t1v1"], name="竹编车间", operator="竹业公司",
                                      opened_on=TODAY())
     employee = services.workshop_employee_add(actor=village_cadre, workshop=workshop, member=member, since=TODAY(),

@@ -111,13 +111,15 @@ def test_verification_needs_two_people_commitment_and_signed_form(case, helper, 
     assert not case.confirmations.exists()
 
 
-def test_oversized_attachment_leaves_nothing(case, helper, grid_worker):
-    big = SimpleUploadedFile("big.jpg", b"x" * (10 * 1024 * 1024 + 1))
+def test_oversized_attachment_leaves_nothing(case, helper, grid_worker, settings):
+    settings.FANGPIN_UPLOAD_MAX_MB = 1
+    big = SimpleUploadedFile("big.jpg", b"\xff\xd8\xff\xe0" + b"x" * (1024 * 1024))
     stage_input = verification_input(grid_worker)
     stage_input.attachments.append((AttachmentKind.PHOTO, big))
-    with pytest.raises(ValidationFailed):
+    with pytest.raises(ValidationFailed) as error:
         services.case_decide(actor=helper, case=case, expected_version=case.version, decision=stage_input,
                              today=MONDAY)
+    assert error.value.code == "file_too_large" and "big.jpg" in error.value.message
     case.refresh_from_db()
     assert case.records.count() == 0 and case.stage_index == 0 and not case.confirmations.exists()
 
@@ -191,7 +193,7 @@ def test_objection_sends_the_case_back_to_verification(case, walkers, helper):
     case, day = walk_to(case, "public_notice", walkers)
     notice = services.notice_publish(actor=walkers["public_notice"], cases=[case], today=day,
                                      objection_phone="0816-1234567")
-    proof = SimpleUploadedFile("举报材料.jpg", b"\xff\xd8 photo")
+    proof = SimpleUploadedFile("举报材料.jpg", b"\xff\xd8\xff\xe0 photo")
     with pytest.raises(ValidationFailed) as error:
         services.objection_record(actor=walkers["public_notice"], case=case, content="家中有车",
                                   received_on=notice.ends_on + datetime.timedelta(days=1),

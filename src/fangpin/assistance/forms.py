@@ -4,8 +4,9 @@ A person is picked either from a household named in the address (`?household=`),
 members, or by ID number within the user's area; a household by its number within the area."""
 
 from django import forms
-from django.utils.translation import gettext_lazy as _
+from django.utils.translation import gettext, gettext_lazy as _
 
+from fangpin.core import uploads
 from fangpin.core.errors import ServiceError
 from fangpin.core.roles import Perm
 from fangpin.core.views import style_widgets
@@ -217,9 +218,15 @@ class MeasureForm(Versioned, Form):
 
 
 class EvidenceForm(StyledFormMixin, forms.Form):
-    file = forms.FileField(label=_("佐证材料"), help_text=_("照片、签字表格、发放记录等，20MB以内"))
+    file = forms.FileField(label=_("佐证材料"), validators=[uploads.form_validator(uploads.DOCUMENTS)],
+                           widget=forms.ClearableFileInput(attrs={"accept": uploads.DOCUMENTS.accept}))
     name = forms.CharField(label=_("材料名称"), max_length=200, required=False,
                            help_text=_("选填，默认用文件名"))
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["file"].help_text = gettext("照片、签字表格、发放记录等，%(n)sMB以内") % {
+            "n": uploads.megabytes(uploads.max_upload_bytes())}
 
 
 # ---------------------------------------------------------------- workshops

@@ -13,6 +13,7 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from fangpin.core import uploads
 from fangpin.core.audit import log_change, snapshot
 from fangpin.core.errors import Conflict, PermissionDenied, ValidationFailed
 from fangpin.core.models import ChangeLog
@@ -47,9 +48,6 @@ from .selectors import current_monitoring, green_channel_case
 
 CENT = Decimal("0.01")
 MAX_MONEY = Decimal(10000000000)
-EVIDENCE_MAX_BYTES = 20 * 1024 * 1024
-EVIDENCE_EXTENSIONS = {".jpg", ".jpeg", ".png", ".gif", ".webp", ".heic", ".pdf", ".doc", ".docx", ".xls", ".xlsx",
-                       ".ofd", ".txt"}
 WELFARE_POST_MAX_MONTHS = 36
 
 
@@ -419,25 +417,21 @@ def measure_update(*, actor, measure: Measure, version=None, reason: str = "", *
     return measure
 
 
+@uploads.files_removed_on_rollback()
 @transaction.atomic
 def measure_add_evidence(*, actor, measure: Measure, file, name: str = "") -> MeasureEvidence:
-    """Attach a photo, signed form or payment record to a measure (kept under MEDIA assistance/)."""
+    """Attach a photo, signed form or payment record to a measure (kept under MEDIA assistance/). The
+    file is checked by its content (`fangpin.core.uploads.DOCUMENTS`) and its type kept with it."""
     ensure_in_area(actor, measure, Perm.MANAGE_MEASURES)
     if file is None:
         raise ValidationFailed("file_missing", _("请选择要上传的文件。"), field="file")
-    size = getattr(file, "size", None) or 0
-    if size <= 0:
-        raise ValidationFailed("file_empty", _("上传的文件是空的。"), field="file")
-    if size > EVIDENCE_MAX_BYTES:
-        raise ValidationFailed("file_too_large", _("文件不能超过%(n)dMB。") % {"n": EVIDENCE_MAX_BYTES // 1024 // 1024},
-                               field="file")
+    content_type = uploads.check_upload(file, uploads.DOCUMENTS)
     original = os.path.basename(getattr(file, "name", "") or "")
     extension = os.path.splitext(original)[1].lower()
-    if extension not in EVIDENCE_EXTENSIONS:
-        raise ValidationFailed("file_type", _("只能上传图片、PDF、Word、Excel、OFD或文本文件。"), field="file")
     name = _text(name or original, model=MeasureEvidence, field="name")
-    evidence = MeasureEvidence(measure=measure, name=name, size=size, uploaded_by=actor)
-    evidence.file.save(f"{timezone.now():%Y%m%d%H%M%S}{extension}", file, save=False)
+    evidence = MeasureEvidence(measure=measure, name=name, size=file.size, uploaded_by=actor)
+    uploads.store_upload(evidence, file, filename=f"{timezone.now():%Y%m%d%H%M%S}{extension}",
+                         content_type=content_type)
     evidence.save()
     log_change(evidence, ChangeLog.Action.CREATE, actor=actor)
     return evidence

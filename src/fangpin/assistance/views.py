@@ -9,7 +9,7 @@ from django.contrib import messages
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.paginator import Paginator
 from django.db.models import Q
-from django.http import FileResponse, Http404
+from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect
 from django.urls import reverse
 from django.utils import timezone
@@ -20,6 +20,7 @@ from django.views import View
 from django.views.generic import FormView, TemplateView
 
 from fangpin.cases.models import Monitoring
+from fangpin.core import uploads
 from fangpin.core.errors import ServiceError
 from fangpin.core.masking import mask_id_number
 from fangpin.core.roles import Perm
@@ -499,12 +500,7 @@ class EvidenceFileView(AreaScopedMixin, View):
     required_perm = Perm.VIEW_ASSISTANCE
 
     def get(self, request, pk):
-        evidence = get_object_or_404(self.get_queryset(), pk=pk)
-        try:
-            handle = evidence.file.open("rb")
-        except FileNotFoundError:
-            raise Http404 from None
-        return FileResponse(handle, as_attachment=False, filename=evidence.name)
+        return uploads.file_response(get_object_or_404(self.get_queryset(), pk=pk))
 
 
 class WithoutMeasureView(PermissionRequiredMixin, TemplateView):

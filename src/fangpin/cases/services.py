@@ -13,6 +13,7 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from fangpin.core import uploads
 from fangpin.core.audit import change_entry, log_change, snapshot
 from fangpin.core.errors import Conflict, PermissionDenied, ValidationFailed
 from fangpin.core.models import ChangeLog
@@ -34,7 +35,6 @@ from .procedure import (DEFAULT_NOTICE_DAYS, DEFAULT_STAGES, DEFAULT_TOTAL_DAYS,
                         validate_stages)
 from .workdays import WorkCalendar
 
-MAX_ATTACHMENT_BYTES = 10 * 1024 * 1024
 # Risks a green channel is for: clear disaster or accident cases (help first, paperwork after).
 GREEN_CHANNEL_RISKS = {RiskType.DISASTER, RiskType.ACCIDENT}
 # Decisions a person makes on a stage: the same person may not make them on two stages of one case.
@@ -176,19 +176,20 @@ def _record(case: Case, *, actor, decision: str, reason: str = "", return_to=Non
 
 def _attach(case: Case, files, *, actor, record=None, objection=None) -> list[Attachment]:
     """Save uploaded files as attachments. `files` holds (kind, uploaded file) pairs; all are checked
-    before the first one is written."""
+    (size, and type by content: `fangpin.core.uploads.DOCUMENTS`) before the first one is written.
+    Callers wrap themselves in `uploads.files_removed_on_rollback` so that a failed transition leaves
+    no file behind."""
     files = list(files or ())
+    content_types = []
     for kind, upload in files:
         if kind not in AttachmentKind.values:
             raise ValidationFailed("attachment_kind", _("未知的材料类型：%(k)s") % {"k": kind}, field="attachments")
-        if upload.size > MAX_ATTACHMENT_BYTES:
-            raise ValidationFailed("attachment_size", _("附件“%(n)s”超过10MB。") % {"n": upload.name},
-                                   field="attachments")
+        content_types.append(uploads.check_upload(upload, uploads.DOCUMENTS, field="attachments"))
     saved = []
-    for kind, upload in files:
+    for (kind, upload), content_type in zip(files, content_types):
         attachment = Attachment(case=case, record=record, objection=objection, kind=kind, name=upload.name[:200],
                                 size=upload.size, uploaded_by=actor)
-        attachment.file.save(upload.name, upload, save=False)
+        uploads.store_upload(attachment, upload, filename=upload.name, content_type=content_type)
         attachment.save()
         log_change(attachment, ChangeLog.Action.CREATE, actor=actor)
         saved.append(attachment)
@@ -390,6 +391,7 @@ def _participant_entry(user) -> dict:
     return {"user": user.pk, "name": user.display_name}
 
 
+@uploads.files_removed_on_rollback()
 @transaction.atomic
 def case_decide(*, actor, case: Case, expected_version: int, decision: StageInput, today=None) -> Case:
     """Decide the current stage: approve (on to the next stage once every other participant named has
@@ -652,6 +654,7 @@ def notice_publish(*, actor, cases, starts_on=None, objection_phone: str = "", t
     return notice
 
 
+@uploads.files_removed_on_rollback()
 @transaction.atomic
 def objection_record(*, actor, case: Case, content: str, received_on=None, objector_name: str = "",
                      objector_phone: str = "", attachments=(), today=None) -> Objection:

@@ -12,7 +12,7 @@ from django.contrib import messages
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.paginator import Paginator
 from django.db.models import Case as DbCase, F, IntegerField, Prefetch, Q, Value, When
-from django.http import FileResponse, Http404, HttpResponse
+from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -21,6 +21,7 @@ from django.utils.translation import ngettext, gettext
 from django.views import View
 from django.views.generic import FormView, TemplateView
 
+from fangpin.core import uploads
 from fangpin.core.audit import log_access
 from fangpin.core.errors import Conflict, ServiceError
 from fangpin.core.models import AccessLog
@@ -553,12 +554,7 @@ class AttachmentView(AreaScopedMixin, View):
     required_perm = Perm.VIEW_CASES
 
     def get(self, request, pk):
-        attachment = get_object_or_404(self.get_queryset(), pk=pk)
-        try:
-            handle = attachment.file.open("rb")
-        except (FileNotFoundError, ValueError):
-            raise Http404 from None
-        return FileResponse(handle, as_attachment=True, filename=attachment.name)
+        return uploads.file_response(get_object_or_404(self.get_queryset(), pk=pk))
 
 
 # ---------------------------------------------------------------- public notices

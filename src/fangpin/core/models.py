@@ -126,12 +126,15 @@ class CountyLock(models.Model):
 
 class StoredFile(models.Model):
     """An uploaded file kept under MEDIA_ROOT (photos, signed forms, evidence): its name as uploaded,
-    its size, who uploaded it and when. Subclasses redeclare `file` with their own `upload_to` and are
-    served only through views that check the area."""
+    its size, its type as read from the content when it was checked (`fangpin.core.uploads`), who
+    uploaded it and when. Subclasses redeclare `file` with their own `upload_to` and are served only
+    through views that check the area, by `fangpin.core.uploads.file_response`."""
 
     file = models.FileField(_("文件"))
     name = models.CharField(_("文件名"), max_length=200)
     size = models.PositiveIntegerField(_("大小（字节）"))
+    content_type = models.CharField(_("文件类型"), max_length=100, blank=True,
+                                    help_text=_("上传时从文件内容识别的类型；下载时按此类型发送"))
     uploaded_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+",
                                     verbose_name=_("上传人"))
     uploaded_at = models.DateTimeField(_("上传时间"), auto_now_add=True)

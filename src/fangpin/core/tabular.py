@@ -15,6 +15,10 @@ spaces, numbers where text was meant. This module cleans what can be cleaned wit
   whose digits were rounded away (Excel keeps 15 significant digits, and writes 5.1010119800517E+17)
   comes back as `InexactNumber`, and the caller reports it as "digits lost".
 
+An .xlsx is checked before it is opened (`fangpin.core.uploads.check_xlsx_archive`): a zip bomb, whose
+parts expand far beyond the file or whose sheet has more rows than Excel allows, is refused from the
+archive's own sizes and a streamed row count, without the sheet ever being held in memory.
+
 Reading is streamed: `Table.rows()` yields one row at a time, so a 350,000-row sheet is never held as
 Python objects all at once.
 """
@@ -33,6 +37,7 @@ from pathlib import Path
 from django.utils.translation import gettext as _
 
 from .errors import ValidationFailed
+from .uploads import check_xlsx_archive
 
 EXCEL_SUFFIXES = {".xlsx", ".xlsm"}
 CSV_SUFFIXES = {".csv"}
@@ -247,6 +252,8 @@ def _open_first_sheet(path: Path):
 
 
 def _read_xlsx(path: Path, markers: Sequence[str], exact_columns: Sequence[str]) -> Table:
+    # A zip bomb is refused from its declared sizes and row counts before calamine loads the sheet.
+    check_xlsx_archive(path)
     sheet = _open_first_sheet(path)
     start = sheet.start
     if start is None:

@@ -97,6 +97,7 @@ CONTENT_WORDS = {
     "text/html": gettext_lazy("网页（HTML）"),
     "image/svg+xml": gettext_lazy("SVG 矢量图（可含脚本）"),
     "application/x-dosexec": gettext_lazy("Windows 可执行程序"),
+    "application/vnd.microsoft.portable-executable": gettext_lazy("Windows 可执行程序"),
     "application/x-executable": gettext_lazy("可执行程序"),
     "application/x-sharedlib": gettext_lazy("可执行程序"),
     "application/zip": gettext_lazy("压缩包"),
@@ -149,17 +150,18 @@ def max_request_bytes() -> int:
     return int(float(settings.FANGPIN_UPLOAD_REQUEST_MAX_MB) * MB)
 
 
-def _megabytes(size: int) -> str:
+def megabytes(size: int) -> str:
+    """A byte count in MB for messages: 20, 0.5, 212.8."""
     return f"{size / MB:.1f}".removesuffix(".0")
 
 
 def too_large(name: str, size: int | None = None) -> ValidationFailed:
-    limit = _megabytes(max_upload_bytes())
+    limit = megabytes(max_upload_bytes())
     if size is None:
         message = _("文件“%(n)s”超过了上传上限%(limit)sMB。") % {"n": name, "limit": limit}
     else:
         message = _("文件“%(n)s”有%(size)sMB，超过了上传上限%(limit)sMB，未保存。请压缩或拆分后再上传。") % {
-            "n": name, "size": _megabytes(size), "limit": limit}
+            "n": name, "size": megabytes(size), "limit": limit}
     return ValidationFailed("file_too_large", message, field="file")
 
 
@@ -242,8 +244,8 @@ class RequestSizeLimitMiddleware:
         limit = max_request_bytes()
         if length > limit:
             message = _("提交的内容有%(size)sMB，超过了一次提交的上限%(limit)sMB，未保存任何内容。"
-                        "请返回上一页，压缩文件或分几次上传。") % {"size": _megabytes(length),
-                                                        "limit": _megabytes(limit)}
+                        "请返回上一页，压缩文件或分几次上传。") % {"size": megabytes(length),
+                                                        "limit": megabytes(limit)}
             if request.path.startswith("/api/"):
                 return JsonResponse({"code": "request_too_large", "message": message}, status=413)
             return HttpResponse(message, status=413, content_type="text/plain; charset=utf-8")
@@ -350,13 +352,13 @@ def _check_archive(archive: zipfile.ZipFile, name: str) -> None:
     if expanded > max_expanded:
         raise ValidationFailed("xlsx_too_large", _(
             "Excel 文件“%(n)s”解压后有%(size)sMB，超过了上限%(limit)sMB，未读取。请拆分后再上传，或另存为 CSV。") % {
-            "n": name, "size": _megabytes(expanded), "limit": _megabytes(max_expanded)}, field="file")
+            "n": name, "size": megabytes(expanded), "limit": megabytes(max_expanded)}, field="file")
     for info in infos:
         if info.file_size > RATIO_FLOOR_BYTES and info.file_size > max_ratio * max(info.compress_size, 1):
             raise ValidationFailed("xlsx_ratio", _(
                 "Excel 文件“%(n)s”的压缩比异常（%(part)s 由%(packed)sMB解压为%(size)sMB），"
                 "不像正常的表格，未读取。") % {"n": name, "part": info.filename,
-                                       "packed": _megabytes(info.compress_size), "size": _megabytes(info.file_size)},
+                                       "packed": megabytes(info.compress_size), "size": megabytes(info.file_size)},
                 field="file")
     for info in infos:
         if info.filename.startswith("xl/worksheets/") and info.filename.endswith(".xml"):

@@ -94,7 +94,7 @@ def test_many_errors_are_paginated_not_cut(client, officer, tmp_path):
 def test_wrong_file_type_is_refused_by_the_form(client, officer):
     client.force_login(officer)
     response = client.post(reverse("ledger-upload"), {"file": SimpleUploadedFile("a.xls", b"xx")})
-    assert response.status_code == 200 and "请上传 .xlsx 或 .csv 文件" in response.text
+    assert response.status_code == 200 and "文件“a.xls”的类型不能上传：只能上传.xlsx 或 .csv 文件" in response.text
     assert LedgerImport.objects.count() == 0
 
 
