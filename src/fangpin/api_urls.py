@@ -1,9 +1,10 @@
 from django.urls import include, path
-from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerView
+from drf_spectacular.views import SpectacularAPIView
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.routers import DefaultRouter
 
 from fangpin.cases.api import CaseViewSet, MonitoringViewSet, NoticeViewSet
+from fangpin.core.api_docs import SwaggerView, redoc_view
 from fangpin.regions.api import PlaceViewSet
 from fangpin.registry.api import HouseholdViewSet, IncomeViewSet, MemberViewSet
 
@@ -24,6 +25,6 @@ urlpatterns = [
     # Namespaced: the web pages use the same route names (household-list, member-end, ...).
     path("", include((router.urls, "api"))),
     path("schema/", SpectacularAPIView.as_view(**_signed_in), name="api-schema"),
-    path("docs/", SpectacularSwaggerView.as_view(url_name="api-schema", **_signed_in), name="api-docs"),
-    path("redoc/", SpectacularRedocView.as_view(url_name="api-schema", **_signed_in), name="api-redoc"),
+    path("docs/", SwaggerView.as_view(url_name="api-schema", **_signed_in), name="api-docs"),
+    path("redoc/", redoc_view(url_name="api-schema", **_signed_in), name="api-redoc"),
 ]
