@@ -125,3 +125,117 @@ def test_access_log_is_itself_area_scoped(api, registry, user_of):
     other = user_of(Role.VILLAGE_CADRE, "t2v1")
     assert AccessLog.objects.restrict(other).count() == 0
     assert AccessLog.objects.restrict(user_of(Role.TOWNSHIP_OFFICER)).count() == 1
+
+
+# ---------------------------------------------------------------- every personal field, every serializer
+
+
+def _api_serializers():
+    """Every serializer class the API's viewsets answer with or read, found from the router."""
+    from rest_framework import serializers as drf
+
+    from fangpin.api_urls import router
+
+    found = set()
+
+    def visit(serializer_class):
+        if serializer_class in found or not isinstance(serializer_class, type):
+            return
+        found.add(serializer_class)
+        for field in serializer_class().fields.values():
+            nested = getattr(field, "child", field)
+            if isinstance(nested, drf.BaseSerializer):
+                visit(type(nested))
+
+    for _prefix, viewset, _basename in router.registry:
+        for name in dir(viewset):
+            value = getattr(viewset, name, None)
+            if isinstance(value, type) and issubclass(value, drf.BaseSerializer):
+                visit(value)
+        if getattr(viewset, "serializer_class", None):
+            visit(viewset.serializer_class)
+        module = __import__(viewset.__module__, fromlist=["*"])
+        for value in vars(module).values():
+            if isinstance(value, type) and issubclass(value, drf.ModelSerializer) and value.__module__ == module.__name__:
+                visit(value)
+    return found
+
+
+def test_every_personal_model_field_is_masked_in_every_api_serializer():
+    """A field declared personal (IdNumberField, PhoneField) that a serializer shows must go through
+    MaskedField: found from the field declarations, not from a list of names."""
+    from fangpin.core.api import MaskedField
+    from fangpin.core.masking import personal_fields
+
+    checked = 0
+    for serializer_class in _api_serializers():
+        meta = getattr(serializer_class, "Meta", None)
+        if meta is None or not hasattr(meta, "model"):
+            continue
+        personal = personal_fields(meta.model)
+        for name, field in serializer_class().fields.items():
+            source = field.source if field.source not in (None, "*") else name
+            # Input serializers (writable fields) only parse what a client sends; what the API
+            # answers with is read-only, and there a personal field must be masked.
+            if source in personal and field.read_only:
+                checked += 1
+                assert isinstance(field, MaskedField), f"{serializer_class.__name__}.{name} shows {source} unmasked"
+    assert checked >= 2  # members' ID numbers and households' phones at least
+
+
+# ---------------------------------------------------------------- no existence oracle
+
+
+def _refusal(client, household, number):
+    response = client.post("/api/members/", {"household": household.pk, "name": "某人", "id_number": number,
+                                             "relation": "other"}, format="json")
+    assert response.status_code == 400
+    return response.json()
+
+
+def test_adding_a_person_registered_in_another_area_does_not_tell_where_or_whether(api, registry, county_admin,
+                                                                                   places):
+    from ..factories import make_household
+
+    client = api(Role.VILLAGE_CADRE)
+    own = registry["a1"]
+    in_other_township = registry["b1"].head
+    in_other_village = registry["a_sibling"].head
+    third = make_household(county_admin, places["t2v2"]).head
+    bodies = [_refusal(client, own, person.id_number) for person in (in_other_township, in_other_village, third)]
+    for body, person in zip(bodies, (in_other_township, in_other_village, third)):
+        assert body["code"] == "id_number_refused" and body["field"] == "id_number"
+        assert "农户" not in body["message"] and "辖区外" not in body["message"]
+        assert person.household.number not in body["message"]
+    # The same words whichever household elsewhere holds the person: the answer carries no place.
+    assert len({body["message"].replace(person.id_number, "#") for body, person in
+                zip(bodies, (in_other_township, in_other_village, third))}) == 1
+    # Inside the user's own area the clash is explained in full.
+    mine = _refusal(client, own, registry["a2"].head.id_number)
+    assert mine["code"] == "person_in_other_household" and registry["a2"].number in mine["message"]
+
+
+def test_filtering_members_by_a_foreign_id_number_finds_nothing(api, registry):
+    from ..factories import id_number
+
+    client = api(Role.VILLAGE_CADRE)
+    foreign = client.get(f"/api/members/?id_number={registry['b1'].head.id_number}").json()
+    unknown = client.get(f"/api/members/?id_number={id_number()}").json()
+    assert foreign == unknown and foreign["results"] == []
+    own = client.get(f"/api/members/?id_number={registry['a1'].head.id_number}").json()
+    assert [m["id"] for m in own["results"]] == [registry["a1"].head.pk]
+
+
+def test_a_staff_lead_for_a_person_registered_elsewhere_is_refused_without_saying_where(registry, user_of,
+                                                                                       places):
+    from fangpin.core.errors import ValidationFailed
+    from fangpin.monitoring import services as monitoring_services
+
+    cadre = user_of(Role.VILLAGE_CADRE, "t1v1")
+    person = registry["b1"].head
+    with pytest.raises(ValidationFailed) as caught:
+        monitoring_services.lead_raise_for_person(actor=cadre, channel="cadre_sweep", place=places["t1v1"],
+                                                  person_name=person.name, id_number=person.id_number,
+                                                  risk_types=["illness"], summary="因病")
+    assert caught.value.code == "id_number_refused"
+    assert registry["b1"].number not in caught.value.message and "农户" not in caught.value.message
