@@ -1,7 +1,9 @@
 """Cases for the demo county: the home village's procedure in every state, so that the inbox, the
 stepper, the notice, the working-day clock and the monitored list have something to show.
 
-Each case is walked through the real services by the demo logins (a different person per stage);
+Each case is walked through the real services by the demo logins (a different person per stage; the
+village cadre who opens a case decides only its village stages, never the township or county ones,
+and the helper's household verification is confirmed by the grid worker on their own account);
 cases that ended months ago are walked on their own dates and their records backdated to those days,
 so the timeline reads as it happened."""
 
@@ -37,7 +39,7 @@ PLAN = [
     ("公示中", 6, "public_notice"),
     ("公示中", 5, "public_notice"),
     ("村民主评议中", 3, "village_review"),
-    ("入户核实超期", 9, "verification"),
+    ("入户核实超期，待参与人确认", 9, "awaiting_confirmation"),
     ("刚发起", 0, "verification"),
 ]
 
@@ -85,16 +87,21 @@ def _walk(case: Case, stop: str, people: dict[str, User], day: datetime.date) ->
             services.case_announce(actor=people["officer"], case=case, expected_version=case.version, today=day,
                                    text="经县级审定，纳入防止返贫监测对象")
         elif stage["code"] == "verification":
-            services.case_decide(actor=people["helper"], case=case, expected_version=case.version, today=day,
-                                 decision=StageInput(
-                                     decision=Decision.APPROVE, reason="入户核实，情况属实",
-                                     participants=[people["helper"].first_name, people["grid"].first_name],
-                                     details={"commitment_signed": True, "data_authorised": True},
-                                     attachments=[(AttachmentKind.COMMITMENT, _signed_form(case.household))]))
+            case = services.case_decide(actor=people["helper"], case=case, expected_version=case.version, today=day,
+                                        decision=StageInput(
+                                            decision=Decision.APPROVE, reason="入户核实，情况属实",
+                                            participants=[people["grid"]],
+                                            details={"commitment_signed": True, "data_authorised": True},
+                                            attachments=[(AttachmentKind.COMMITMENT,
+                                                          _signed_form(case.household))]))
+            if stop == "awaiting_confirmation":
+                break
+            for confirmation in services.pending_confirmations(case):
+                services.participation_confirm(actor=confirmation.person, confirmation=confirmation,
+                                               expected_version=case.version, today=day)
         else:
             services.case_decide(actor=deciders[stage["code"]], case=case, expected_version=case.version, today=day,
-                                 decision=StageInput(decision=Decision.APPROVE, reason="同意",
-                                                     participants=[deciders[stage["code"]].first_name]))
+                                 decision=StageInput(decision=Decision.APPROVE, reason="同意"))
         case.refresh_from_db()
         day = min(day + datetime.timedelta(days=1), timezone.localdate())
     return case
@@ -113,6 +120,10 @@ def _backdate(case: Case, opened_on: datetime.date) -> None:
         else:
             decided_on = min(record.started_on + datetime.timedelta(days=1), today)
         record.__class__.objects.filter(pk=record.pk).update(decided_at=_at(decided_on))
+    for confirmation in case.confirmations.select_related("record"):
+        decided_at = confirmation.record.__class__.objects.get(pk=confirmation.record_id).decided_at
+        confirmation.__class__.objects.filter(pk=confirmation.pk).update(
+            requested_at=decided_at, answered_at=decided_at if confirmation.answered_at else None)
     for notice in case.notices.all():
         notice.__class__.objects.filter(pk=notice.pk).update(published_at=_at(notice.starts_on))
     if case.closed_at and records:
