@@ -1,9 +1,12 @@
-"""Sign-in safety: throttling after repeated failures, idle sessions expiring, the change-log request id."""
+"""Sign-in safety: throttling after repeated failures (per user name and address, per user name, per address),
+the demo accounts' shared password, idle sessions expiring, the change-log request id."""
+
+import io
 
 import pytest
 from django.urls import reverse
 
-from fangpin.core.models import ChangeLog
+from fangpin.core.models import ChangeLog, User
 from fangpin.core.roles import Role
 
 from ..factories import make_household, make_user
@@ -114,3 +117,70 @@ def test_behind_a_proxy_the_address_is_the_one_the_proxy_added(rf):
     request = rf.get("/", HTTP_X_FORWARDED_FOR="1.2.3.4, 203.0.113.7", REMOTE_ADDR="127.0.0.1")
     assert client_address_behind_proxy(request) == "203.0.113.7"
     assert client_address_behind_proxy(rf.get("/", REMOTE_ADDR="10.0.0.5")) == "10.0.0.5"
+
+
+# ---------------------------------------------------------------- the demo accounts' shared password
+
+def demo_account(places, username="demo_cadre"):
+    """An account made the way the demo makes them: the shared password's hash, no validation."""
+    from django.contrib.auth.hashers import make_password
+
+    from fangpin.demo.users import DEMO_PASSWORD
+
+    return User.objects.create(username=username, password=make_password(DEMO_PASSWORD), role=Role.VILLAGE_CADRE,
+                               place=places["t1v1"])
+
+
+def mark_demo_database(county):
+    """What the demo generator records when it builds a county."""
+    ChangeLog.objects.create(source="demo", action=ChangeLog.Action.CREATE, object_type="regions.place",
+                             object_id=county.pk, object_repr=str(county), area_code=county.code, after={})
+
+
+def test_demo_password_is_refused_outside_a_demo_database(client, places):
+    from fangpin.demo.users import DEMO_PASSWORD
+
+    account = demo_account(places)
+    response = attempt(client, account.username, DEMO_PASSWORD)
+    assert response.status_code == 200 and "_auth_user_id" not in client.session
+    page = response.content.decode()
+    assert "演示账号的公开密码只能在演示系统中使用" in page
+    assert "demo-notice" not in client.get(reverse("login")).content.decode()
+
+
+def test_demo_password_signs_in_to_a_demo_database_whose_login_page_says_it_is_shared(client, places):
+    from fangpin.demo.users import DEMO_PASSWORD
+
+    mark_demo_database(places["county"])
+    account = demo_account(places)
+    page = client.get(reverse("login")).content.decode()
+    assert 'id="demo-notice"' in page and "共用一个公开的密码" in page and DEMO_PASSWORD in page
+    assert attempt(client, account.username, DEMO_PASSWORD).status_code == 302
+    assert client.session["_auth_user_id"] == str(account.pk)
+
+
+def test_no_account_can_be_given_the_demo_password(places):
+    from django.contrib.auth.password_validation import validate_password
+    from django.core.exceptions import ValidationError
+    from django.core.management import CommandError, call_command
+
+    from fangpin.demo.users import DEMO_PASSWORD
+
+    with pytest.raises(ValidationError) as refused:
+        validate_password(DEMO_PASSWORD)
+    assert refused.value.error_list[0].code == "demo_password"
+    with pytest.raises(CommandError, match="演示系统公开的密码"):
+        call_command("createuser", "newcadre", role=Role.VILLAGE_CADRE, place=places["t1v1"].code,
+                     password=DEMO_PASSWORD)
+    assert not User.objects.filter(username="newcadre").exists()
+
+
+def test_createuser_hashes_each_password_with_its_own_salt(places):
+    from django.core.management import call_command
+
+    for username in ("first", "second"):
+        call_command("createuser", username, role=Role.VILLAGE_CADRE, place=places["t1v1"].code,
+                     password="Same-pass-2026", stdout=io.StringIO())
+    first, second = User.objects.get(username="first"), User.objects.get(username="second")
+    assert first.password != second.password
+    assert first.check_password("Same-pass-2026") and second.check_password("Same-pass-2026")

@@ -9,6 +9,7 @@ from decimal import Decimal
 import pytest
 from django.contrib.auth import authenticate
 from django.contrib.auth.password_validation import validate_password
+from django.core.exceptions import ValidationError
 from django.db import connection, transaction
 from django.test import RequestFactory
 
@@ -19,7 +20,7 @@ from fangpin.demo.calibration import measure
 from fangpin.demo.economy import INCOME_YEARS
 from fangpin.demo.generator import MEMBERS, ODDITIES, CountyGenerator, generate_county
 from fangpin.demo.people import DATA_AS_OF
-from fangpin.demo.users import DEMO_PASSWORD, create_demo_users
+from fangpin.demo.users import DEMO_PASSWORD, create_demo_users, is_demo_database
 from fangpin.demo.writers import FastWriter
 from fangpin.regions.models import Level, Place
 from fangpin.registry.idnumber import parse_id_number
@@ -211,7 +212,9 @@ def test_demo_users_one_per_role_and_every_household_has_helper(county):
     assert all(login.place_name.startswith(county.name) for login in logins)
     assert by_name["admin"].role_label == str(Role.COUNTY_ADMIN.label)
 
-    validate_password(DEMO_PASSWORD)
+    with pytest.raises(ValidationError):  # published: no real account may be given it
+        validate_password(DEMO_PASSWORD)
+    assert is_demo_database()  # where the demo password signs in
     request = RequestFactory().post("/login/")
     for login in logins:
         user = authenticate(request, username=login.username, password=DEMO_PASSWORD)

@@ -3,7 +3,9 @@ helpers (帮扶责任人) per village, so that every active household has one, a
 per village group.
 
 Every demo account shares `DEMO_PASSWORD`; it is hashed once and the hash reused, so thousands of
-field-staff accounts cost no more than one.
+field-staff accounts cost no more than one. That is for trying the system only: the password signs in only
+in a database the demo built (`is_demo_database`), no other account can be given it, and the demo's
+printed logins and the sign-in page say so (see fangpin.core.auth).
 """
 
 import dataclasses
@@ -15,7 +17,7 @@ from django.db import transaction
 from django.db.models import Count
 from django.db.models.functions import Mod
 
-from fangpin.core.models import User
+from fangpin.core.models import ChangeLog, User
 from fangpin.core.roles import Role
 from fangpin.regions.models import Level, Place
 from fangpin.registry.choices import HouseholdStatus
@@ -26,6 +28,13 @@ from . import names
 DEMO_PASSWORD = "Qinglan-2026"
 HOUSEHOLDS_PER_HELPER = 10
 HELPERS_PER_VILLAGE = (2, 8)
+
+
+def is_demo_database() -> bool:
+    """Whether `fangpin demo` built this database: the generator records each demo county it builds in the
+    change log with source "demo"; nothing else writes that source."""
+    return ChangeLog.objects.filter(source="demo", object_type=Place._meta.label_lower,
+                                    action=ChangeLog.Action.CREATE).exists()
 
 
 @dataclasses.dataclass(frozen=True)

@@ -39,7 +39,10 @@ class Command(BaseCommand):
         planted = "，".join(f"{o['label']} {o['count']}户" for o in built["oddities"].values() if o["count"])
         if planted:
             self.stdout.write(f"故意埋设的数据问题（供数据质量核查）：{planted}")
-        self.stdout.write(f"演示账号（密码均为 {DEMO_PASSWORD}）/ demo logins (password {DEMO_PASSWORD}):")
+        self.stdout.write(
+            f"演示账号共用一个公开的密码 {DEMO_PASSWORD}，仅供试用；这个密码只能登录演示库，正式账号不能使用它"
+            f" / all demo logins share one published password, {DEMO_PASSWORD}: for trying the system only;"
+            f" it signs in to a demo database only and no real account may use it:")
         for login in logins:
             self.stdout.write(f"  {login.username:<22} {login.role_label:<10} {login.place_name}")
         standard = adopt_default_thresholds(county)
