@@ -1,4 +1,5 @@
-"""The `fangpin` command: demo, init, serve, createuser, import, export and every Django command."""
+"""The `fangpin` command: demo, init, serve, createuser, import, imports, export, backup, restore and every
+Django command."""
 
 import os
 import sys

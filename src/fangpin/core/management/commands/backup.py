@@ -18,8 +18,8 @@ class Command(BaseCommand):
     def add_arguments(self, parser):
         parser.add_argument("out", help="归档文件路径（不能已存在）/ archive to write (must not exist)")
         parser.add_argument("--portable", action="store_true",
-                            help="用 Django 的导出代替 SQLite 备份或 pg_dump，可恢复到另一种数据库 / a Django-level "
-                                 "dump instead of the SQLite copy or pg_dump, restorable into the other database kind")
+                            help="用 Django 的导出代替 SQLite 备份或 pg_dump / a Django-level "
+                                 "dump instead of the SQLite copy or pg_dump")
 
     def handle(self, *args, out, portable=False, **options):
         from fangpin.registry.ledger.export import cli_account
