@@ -1,7 +1,8 @@
 """One household from a lead to a monitored household and back out of monitoring, in the browser.
 
 A village cadre starts the identification from an accepted lead; the helper verifies on a phone with
-the signed commitment; a county officer compares the data; the cadre holds the village review and
+the signed commitment and names the grid worker, who signs in on their own phone and confirms taking
+part; a county officer compares the data; the cadre holds the village review and
 publishes the notice (the daily round closes it when its five days have passed); a township officer
 reviews; the county admin confirms; the county officer publishes the announcement. The cadre adds a
 measure from the recommendations. Six months on, with wages back above the line, the elimination
@@ -46,9 +47,10 @@ def county():
         "township": make_user(Role.TOWNSHIP_OFFICER, places["t1"], "township"),
         "cadre": make_user(Role.VILLAGE_CADRE, places["t1v1"], "cadre"),
         "helper": make_user(Role.HELPER, places["t1v1"], "helper"),
+        "grid": make_user(Role.GRID_WORKER, places["t1v1"], "grid"),
     }
     for username, name in (("admin", "郑县长"), ("officer", "钱干事"), ("township", "孙镇长"), ("cadre", "李书记"),
-                           ("helper", "周帮扶")):
+                           ("helper", "周帮扶"), ("grid", "吴网格")):
         people[username].first_name = name
         people[username].save()
     admin = people["admin"]
@@ -108,17 +110,31 @@ def choose(page, selector):
 
 
 def decide(page, reason, participants=None, commitment_file=None):
-    """Approve the current stage on the open case page."""
+    """Approve the current stage on the open case page; `participants` are ticked by name among the
+    accounts offered, and the page then waits for them to confirm."""
     choose(page, "#decision-form input[name=decision][value=approve]")
     page.fill("#decision-form [name=reason]", reason)
-    if participants:
-        page.fill("#decision-form [name=participants]", "\n".join(participants))
+    for name in participants or ():
+        page.locator("#decision-form label", has_text=name).click()
     if commitment_file:
         choose(page, "#decision-form [name=commitment_signed]")
         choose(page, "#decision-form [name=data_authorised]")
         page.set_input_files("#decision-form [name=commitment_file]", commitment_file)
     page.click("#decide-button")
-    expect(page.locator(".alert-success")).to_contain_text("已通过")
+    expect(page.locator(".alert-success")).to_contain_text("等待" if participants else "已通过")
+
+
+def confirm_participation(browse, username, case, shot_name=None):
+    """The participant signs in on their phone, finds the request in the case inbox and confirms."""
+    page = browse(username, phone=True)
+    page.goto(f"{browse.url}/cases/")
+    page.locator("#to-confirm a").first.click()
+    expect(page.locator("#confirm-participation")).to_contain_text("请确认您参与了入户核实")
+    if shot_name:
+        browse.shot(page, shot_name)
+    page.click("#confirm-button")
+    expect(page.locator(".alert-success")).to_contain_text("已确认您参与了")
+    return page
 
 
 def walk_stage(browse, username, case, reason, **kwargs):
@@ -172,13 +188,19 @@ def test_lead_to_monitored_to_risk_eliminated(county, browse, tmp_path):
     expect(helper.locator("#decision-form")).to_contain_text("至少2人")
     assert case.records.count() == 0
     browse.shot(helper, "03-verification-phone")
-    decide(helper, "入户核实：户主住院，自付医疗费属实", participants=["周帮扶", "李书记"],
+    decide(helper, "入户核实：户主住院，自付医疗费属实", participants=["吴网格"],
            commitment_file=str(signed_form))
+    expect(helper.locator("#awaiting-confirmation")).to_contain_text("吴网格")
+    case.refresh_from_db()
+    assert case.stage["code"] == "verification"   # done only once the grid worker confirms
+    confirm_participation(browse, "grid", case, "03b-confirm-participation-phone")
+    case.refresh_from_db()
+    assert case.stage["code"] == "data_comparison"
 
     # 3-4. Data comparison at the county, village review by the cadre, who may not verify again.
     walk_stage(browse, "officer", case, "比对医保数据：自付31,260元，属实")
     cadre.goto(f"{browse.url}/cases/{case.pk}/")
-    decide(cadre, "村民主评议：参会23人，一致同意", participants=["李书记", "村民代表王某", "村民代表赵某"])
+    decide(cadre, "村民主评议：参会23人（村民代表王某、赵某等），一致同意")
     browse.shot(cadre, "04-case-at-notice")
 
     # 5. The notice: page, PDF, then its period runs out.
@@ -201,6 +223,8 @@ def test_lead_to_monitored_to_risk_eliminated(county, browse, tmp_path):
     assert case.status == CaseStatus.CONFIRMED and lead.status == LeadStatus.IDENTIFIED
     assert sorted({r.actor.username for r in case.records.exclude(actor=None)}) == [
         "admin", "cadre", "helper", "officer", "township"]
+    verification = case.records.get(stage_code="verification")
+    assert [(c.person.username, c.status) for c in verification.confirmations.all()] == [("grid", "confirmed")]
 
     # 9. A measure from the recommendations; the household page shows the status and the timeline.
     cadre.goto(f"{browse.url}/assistance/households/{household.pk}/plan/")
@@ -237,9 +261,10 @@ def test_lead_to_monitored_to_risk_eliminated(county, browse, tmp_path):
     elimination = Case.objects.get(household=household, kind="elimination")
 
     # 11. The elimination case through its stages.
-    walk_stage(browse, "helper", elimination, "入户核实：务工收入稳定", participants=["周帮扶", "李书记"])
+    walk_stage(browse, "helper", elimination, "入户核实：务工收入稳定", participants=["吴网格"])
+    confirm_participation(browse, "grid", elimination)
     cadre.goto(f"{browse.url}/cases/{elimination.pk}/")
-    decide(cadre, "村民主评议：同意消除风险", participants=["李书记", "村民代表王某"])
+    decide(cadre, "村民主评议：同意消除风险")
     publish_and_run_out_the_notice(browse, elimination)
     walk_stage(browse, "township", elimination, "乡镇审核通过")
     walk_stage(browse, "admin", elimination, "县级审定：帮扶消除")
