@@ -6,6 +6,7 @@ before writing (a refusal writes nothing), runs in one transaction and logs the 
 
 import datetime
 import os
+import uuid
 from decimal import Decimal, InvalidOperation
 
 from django.db import transaction
@@ -430,7 +431,7 @@ def measure_add_evidence(*, actor, measure: Measure, file, name: str = "") -> Me
     extension = os.path.splitext(original)[1].lower()
     name = _text(name or original, model=MeasureEvidence, field="name")
     evidence = MeasureEvidence(measure=measure, name=name, size=file.size, uploaded_by=actor)
-    uploads.store_upload(evidence, file, filename=f"{timezone.now():%Y%m%d%H%M%S}{extension}",
+    uploads.store_upload(evidence, file, filename=f"{timezone.now():%Y%m%d%H%M%S}-{uuid.uuid4().hex[:8]}{extension}",
                          content_type=content_type)
     evidence.save()
     log_change(evidence, ChangeLog.Action.CREATE, actor=actor)

@@ -7,6 +7,7 @@ import django_filters
 from django import forms
 from django.utils.translation import gettext, gettext_lazy as _
 
+from fangpin.core import uploads
 from fangpin.core.roles import Perm
 from fangpin.core.views import style_widgets
 from fangpin.monitoring.choices import MAX_RISK_TYPES, DisasterSubtype, RiskType
@@ -31,8 +32,9 @@ class MultipleFileField(forms.FileField):
     """Several files in one input; an empty input is an empty list."""
 
     def __init__(self, *args, **kwargs):
-        kwargs.setdefault("widget", MultipleFileInput(attrs={"multiple": True}))
+        kwargs.setdefault("widget", MultipleFileInput(attrs={"multiple": True, "accept": uploads.DOCUMENTS.accept}))
         kwargs.setdefault("required", False)
+        kwargs.setdefault("validators", [uploads.form_validator(uploads.DOCUMENTS)])
         super().__init__(*args, **kwargs)
 
     def clean(self, data, initial=None):
@@ -106,7 +108,8 @@ class DecisionForm(StyledForm):
         help_text=_("选择一同入户的人员账号；所选人员须用自己的账号确认参与后，本环节才算办结"))
     commitment_signed = forms.BooleanField(label=_("农户已签署承诺书"), required=False)
     data_authorised = forms.BooleanField(label=_("已签署数据授权书"), required=False)
-    commitment_file = forms.FileField(label=_("承诺授权书（签字件照片或扫描件）"), required=False)
+    commitment_file = forms.FileField(label=_("承诺授权书（签字件照片或扫描件）"), required=False,
+                                      validators=[uploads.form_validator(uploads.DOCUMENTS)])
     files = MultipleFileField(label=_("其他材料（可多选）"))
     file_kind = forms.ChoiceField(label=_("材料类型"), required=False, initial=AttachmentKind.PHOTO,
                                   choices=[c for c in AttachmentKind.choices if c[0] != AttachmentKind.OBJECTION])

@@ -422,12 +422,25 @@ def files_removed_on_rollback():
 
 
 def store_upload(row, upload, *, filename: str, content_type: str) -> None:
-    """Write `upload` as the file of a StoredFile row (not saved yet) and record its checked type."""
+    """Write `upload` as the file of a StoredFile row (not saved yet) and record its checked type.
+
+    Callers pick names no concurrent request can pick at the same time (a locked case's folder, a
+    random part in the name): a write that fails part-way (disk full) leaves a partial file that the
+    storage does not remove, and it is removed here by that name."""
+    field, storage = row.file.field, row.file.storage
+    name = storage.get_available_name(field.generate_filename(row, filename), max_length=field.max_length)
+    try:
+        saved = storage.save(name, upload, max_length=field.max_length)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            if storage.exists(name):
+                storage.delete(name)
+        raise
+    setattr(row, field.attname, saved)
     row.content_type = content_type
-    row.file.save(filename, upload, save=False)
     written = _written.get()
     if written is not None:
-        written.append((row.file.storage, row.file.name))
+        written.append((storage, saved))
 
 
 # ---------------------------------------------------------------- serving

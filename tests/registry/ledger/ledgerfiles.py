@@ -81,3 +81,49 @@ def write_xlsx(path: Path, rows: list[dict], *, header=HEADER, titles=()) -> Pat
 
 def write_ledger(path: Path, rows: list[dict], **kwargs) -> Path:
     return (write_xlsx if Path(path).suffix == ".xlsx" else write_csv)(Path(path), rows, **kwargs)
+
+
+BOMB_CONTENT_TYPES = (
+    '<?xml version="1.0" encoding="UTF-8"?>'
+    '<Types xmlns="http://schemas.openxmlformats.org/package/2006/content-types">'
+    '<Default Extension="rels" ContentType="application/vnd.openxmlformats-package.relationships+xml"/>'
+    '<Default Extension="xml" ContentType="application/xml"/>'
+    '<Override PartName="/xl/workbook.xml" '
+    'ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet.main+xml"/>'
+    '<Override PartName="/xl/worksheets/sheet1.xml" '
+    'ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.worksheet+xml"/></Types>')
+BOMB_PARTS = {
+    "_rels/.rels": '<?xml version="1.0"?><Relationships xmlns="http://schemas.openxmlformats.org/package/2006/'
+                   'relationships"><Relationship Id="rId1" Type="http://schemas.openxmlformats.org/officeDocument/'
+                   '2006/relationships/officeDocument" Target="xl/workbook.xml"/></Relationships>',
+    "xl/workbook.xml": '<?xml version="1.0"?><workbook xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/'
+                       'main" xmlns:r="http://schemas.openxmlformats.org/officeDocument/2006/relationships"><sheets>'
+                       '<sheet name="s" sheetId="1" r:id="rId1"/></sheets></workbook>',
+    "xl/_rels/workbook.xml.rels": '<?xml version="1.0"?><Relationships xmlns="http://schemas.openxmlformats.org/'
+                                  'package/2006/relationships"><Relationship Id="rId1" Type="http://schemas.'
+                                  'openxmlformats.org/officeDocument/2006/relationships/worksheet" '
+                                  'Target="worksheets/sheet1.xml"/></Relationships>',
+}
+
+
+def write_xlsx_bomb(path: Path, rows: int, *, dimension: bool = True) -> Path:
+    """A valid .xlsx whose one sheet is `rows` identical rows under the ledger's marker columns: it
+    compresses about 340 times (300,000 rows: ~50 KB on disk, ~17 MB of XML)."""
+    import zipfile
+
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED, compresslevel=9) as archive:
+        archive.writestr("[Content_Types].xml", BOMB_CONTENT_TYPES)
+        for name, text in BOMB_PARTS.items():
+            archive.writestr(name, text)
+        with archive.open("xl/worksheets/sheet1.xml", "w", force_zip64=True) as sheet:
+            sheet.write(b'<?xml version="1.0"?><worksheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/'
+                        b'2006/main">')
+            if dimension:
+                sheet.write(f'<dimension ref="A1:C{rows + 1}"/>'.encode())
+            sheet.write('<sheetData><row><c t="inlineStr"><is><t>户编号</t></is></c><c t="inlineStr"><is><t>姓名'
+                        '</t></is></c><c t="inlineStr"><is><t>证件号码</t></is></c></row>'.encode())
+            block = b"<row><c><v>1</v></c><c><v>1</v></c><c><v>1</v></c></row>" * 1000
+            for _ in range(rows // 1000):
+                sheet.write(block)
+            sheet.write(b"</sheetData></worksheet>")
+    return path

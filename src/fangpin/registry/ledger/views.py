@@ -1,5 +1,6 @@
 """Ledger pages: upload → preview (counts, every error, warnings) → merge; error sheet; export."""
 
+import contextlib
 import os
 import tempfile
 import uuid
@@ -20,6 +21,7 @@ from django.utils.translation import gettext_lazy
 from django.views import View
 from django.views.generic import DetailView, FormView
 
+from fangpin.core import uploads
 from fangpin.core.audit import log_access, personal_data_unmask
 from fangpin.core.errors import ServiceError
 from fangpin.core.masking import ID_NUMBER, PHONE, mask, mask_text, may_unmask, personal_kind
@@ -45,9 +47,12 @@ class UploadForm(forms.Form):
                            widget=forms.ClearableFileInput(attrs={"accept": ".xlsx,.csv", "class": "form-control"}))
 
     def clean_file(self):
+        """Size, type by content and, for .xlsx, the expanded size and rows: all before it is stored."""
         upload = self.cleaned_data["file"]
-        if Path(upload.name).suffix.lower() not in (".xlsx", ".csv"):
-            raise forms.ValidationError(_("请上传 .xlsx 或 .csv 文件。"))
+        try:
+            uploads.check_upload(upload, uploads.LEDGER)
+        except ServiceError as exc:
+            raise forms.ValidationError(exc.message, code=exc.code) from None
         return upload
 
 
@@ -61,6 +66,15 @@ def _store_upload(upload) -> Path:
         for chunk in upload.chunks():
             handle.write(chunk)
     return path
+
+
+def _discard_unstaged(path: Path) -> None:
+    """Delete a stored upload that no import refers to (staging refused it), and its folder."""
+    if LedgerImport.objects.filter(file_path=str(path.resolve())).exists():
+        return
+    path.unlink(missing_ok=True)
+    with contextlib.suppress(OSError):
+        path.parent.rmdir()
 
 
 class LedgerUploadView(PermissionRequiredMixin, FormView):
@@ -80,6 +94,7 @@ class LedgerUploadView(PermissionRequiredMixin, FormView):
         try:
             staged = ledger_stage(path, actor=self.request.user, original_name=upload.name)
         except ServiceError as exc:
+            _discard_unstaged(path)
             form.add_error("file", exc.message)
             return self.form_invalid(form)
         return redirect("ledger-preview", pk=staged.pk)
