@@ -22,7 +22,8 @@ from django.utils import timezone
 
 from .models import CountyLock
 
-__all__ = ["county_lock", "county_locks", "county_lock_try", "county_prefix", "county_transaction", "lock_holder", "holder_is_gone"]
+__all__ = ["county_lock", "county_locks", "county_lock_try", "county_prefix", "county_transaction", "lock_holder",
+           "holder_is_gone"]
 
 
 class LockOutsideTransaction(RuntimeError):

@@ -349,3 +349,19 @@ def test_other_areas_user_cannot_look_at_or_end_an_import(tmp_path, client, coun
     client.force_login(outsider)
     assert client.get(reverse("ledger-preview", args=[staged.pk])).status_code == 404
     assert LedgerImport.objects.get(pk=staged.pk).status == LedgerImport.Status.MERGING
+
+
+@pytest.mark.django_db
+def test_command_line_says_when_the_file_was_already_merged(tmp_path, places):
+    import io
+
+    from django.core.management import call_command
+
+    path = write_ledger(tmp_path / "ledger.csv", new_rows())
+    out = io.StringIO()
+    call_command("import", "ledger", str(path), stdout=out, stderr=io.StringIO())
+    first = LedgerImport.objects.get()
+    out = io.StringIO()
+    call_command("import", "ledger", str(path), stdout=out, stderr=io.StringIO())
+    assert f"相同的文件已由导入 #{first.pk}" in out.getvalue() and "未作任何修改" in out.getvalue()
+    assert registry_log().count() == 3 + 8 + 3
