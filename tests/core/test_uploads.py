@@ -201,7 +201,7 @@ def test_an_ordinary_ledger_passes(tmp_path):
     path = write_xlsx(tmp_path / "ledger.xlsx", household("1001") + household("1002"))
     uploads.check_xlsx_archive(path)
     upload = SimpleUploadedFile("ledger.xlsx", path.read_bytes())
-    assert uploads.check_upload(upload, uploads.LEDGER) == uploads.XLSX_TYPE
+    assert uploads.check_upload(upload, uploads.TABLES) == uploads.XLSX_TYPE
 
 
 # ---------------------------------------------------------------- serving

@@ -116,13 +116,13 @@ def _content_words(sniffed: str) -> str:
     if sniffed in IMAGE_TYPES:
         return str(_IMAGE.label)
     if sniffed.startswith("text/"):
-        return _("文本（%(t)s）") % {"t": sniffed}
+        return _("文本")
     return _("其他格式（%(t)s）") % {"t": sniffed}
 
 
 @dataclass(frozen=True)
 class UploadPolicy:
-    """The files one use accepts (evidence, case attachments, ledgers) and how the page names them."""
+    """The files one use accepts (evidence and case attachments; table imports) and how the page names them."""
 
     extensions: tuple[str, ...]
     description: str
@@ -136,7 +136,7 @@ class UploadPolicy:
 DOCUMENTS = UploadPolicy((".jpg", ".jpeg", ".png", ".gif", ".webp", ".heic", ".pdf", ".doc", ".docx", ".xls",
                           ".xlsx", ".ofd", ".txt"),
                          gettext_lazy("图片、PDF、Word、Excel、OFD或文本文件"))
-LEDGER = UploadPolicy((".xlsx", ".csv"), gettext_lazy(".xlsx 或 .csv 文件"))
+TABLES = UploadPolicy((".xlsx", ".csv"), gettext_lazy(".xlsx 或 .csv 文件"))  # ledgers, pushed lists
 
 
 # ---------------------------------------------------------------- limits

@@ -112,7 +112,9 @@ def test_a_list_without_the_header_or_of_the_wrong_type(county_admin):
     response = upload(county_admin, csv_file([["1", "2"]], header=["身份证", "名字"]))
     assert "找不到表头行" in response.content.decode() and not Lead.objects.exists()
     response = upload(county_admin, SimpleUploadedFile("list.txt", b"hello"))
-    assert "请上传 .xlsx 或 .csv 文件" in response.content.decode()
+    assert "文件“list.txt”的类型不能上传：只能上传.xlsx 或 .csv 文件。" in response.content.decode()
+    response = upload(county_admin, SimpleUploadedFile("list.xlsx", b"hello"))  # a text file renamed
+    assert "文件“list.xlsx”的扩展名是.xlsx，内容却是文本，不是Excel 表格" in response.content.decode()
     response = upload(county_admin, csv_file([]))
     assert "名单里没有数据行" in response.content.decode()
     response = upload(county_admin, csv_file([[id_number(), "甲", "510101001001", "因病", "x"]]), source="")

@@ -1,11 +1,10 @@
 """Forms of the intake pages. They parse and give each field its clear message; the services in
 services.py check again and write."""
 
-from pathlib import Path
-
 from django import forms
 from django.utils.translation import gettext, gettext_lazy as _
 
+from fangpin.core import uploads
 from fangpin.core.errors import ValidationFailed
 from fangpin.regions.models import Level, Place
 from fangpin.registry.forms import StyledForm
@@ -230,9 +229,12 @@ class PushedListForm(StyledForm):
                              widget=forms.TextInput(attrs={"placeholder": _("例如：市乡村振兴局")}))
 
     def clean_file(self):
+        """Size, type by content and, for .xlsx, the expanded size and rows (`fangpin.core.uploads`)."""
         upload = self.cleaned_data["file"]
-        if Path(upload.name).suffix.lower() not in (".xlsx", ".csv"):
-            raise forms.ValidationError(gettext("请上传 .xlsx 或 .csv 文件。"))
+        try:
+            uploads.check_upload(upload, uploads.TABLES)
+        except ValidationFailed as error:
+            raise forms.ValidationError(error.message, code=error.code) from None
         return upload
 
 

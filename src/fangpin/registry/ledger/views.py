@@ -50,7 +50,7 @@ class UploadForm(forms.Form):
         """Size, type by content and, for .xlsx, the expanded size and rows: all before it is stored."""
         upload = self.cleaned_data["file"]
         try:
-            uploads.check_upload(upload, uploads.LEDGER)
+            uploads.check_upload(upload, uploads.TABLES)
         except ServiceError as exc:
             raise forms.ValidationError(exc.message, code=exc.code) from None
         return upload

@@ -14,8 +14,11 @@ class Command(BaseCommand):
     def handle(self, *args, host, port, threads, **options):
         from waitress import serve
 
+        from fangpin.core import uploads
         from fangpin.wsgi import application
 
         call_command("migrate", interactive=False, verbosity=0)
         self.stdout.write(f"fangpin: http://{host}:{port}/  (data dir {settings.DATA_DIR}; Ctrl+C to stop)")
-        serve(application, host=host, port=port, threads=threads, ident="fangpin")
+        # Waitress buffers a request body before the application sees it: refuse oversized ones unread.
+        serve(application, host=host, port=port, threads=threads, ident="fangpin",
+              max_request_body_size=uploads.max_request_bytes())
