@@ -589,3 +589,19 @@ def test_household_timeline_tag(rf, open_case, village_cadre):
         Context({"household": open_case.household, "user": village_cadre, "request": request}))
     assert open_case.number in html and "入户核实" in html
     assert reverse("cases:case-open") not in html  # an identification case is already open
+
+
+def test_opener_is_told_the_rule_on_the_case_page(client, home, township_officer, places):
+    case = services.case_open_identification(actor=township_officer, household=home, category="marginal",
+                                             risk_types=[RiskType.INCOME])
+    Case.objects.filter(pk=case.pk).update(stage_index=4)   # straight to the township review for this check
+    case = fresh(case)
+    login(client, township_officer)
+    page = client.get(reverse("cases:case-detail", args=[case.pk])).content.decode()
+    assert "township1是本案件的发起人" in page and "案件发起人不能办理乡镇级审核环节" in page
+    assert "decision-form" not in page
+    refused = decide(client, case, decision="approve", reason="同意")
+    assert refused.status_code == 403 and "township1是本案件的发起人" in refused.content.decode()
+    assert not case.records.exists() and fresh(case).version == case.version
+    login(client, make_user(Role.TOWNSHIP_OFFICER, places["t1"], "township_b"))
+    assert "decision-form" in client.get(reverse("cases:case-detail", args=[case.pk])).content.decode()
