@@ -19,7 +19,7 @@ from rest_framework.views import exception_handler as drf_exception_handler
 from rest_framework.views import set_rollback
 
 from .audit import log_access
-from .errors import ServiceError, ValidationFailed
+from .errors import MissingPermission, ServiceError, ValidationFailed
 from .masking import mask_id_number, mask_phone
 from .models import AccessLog
 from .roles import Perm
@@ -29,6 +29,8 @@ from .roles import Perm
 
 def exception_handler(exc, context):
     """Service errors keep their code and status; DRF's own errors get the same body shape."""
+    if isinstance(exc, NamedPermissionDenied):
+        exc = exc.error
     if isinstance(exc, ServiceError):
         set_rollback()
         return Response(exc.as_dict(), status=exc.status)
@@ -110,8 +112,21 @@ class HasNamedPermission(permissions.BasePermission):
         perm = view.get_required_perm() if hasattr(view, "get_required_perm") else getattr(view, "required_perm", "")
         if not perm:
             return False
-        request.user.require(perm)
+        try:
+            request.user.require(perm)
+        except MissingPermission as error:
+            raise NamedPermissionDenied(error) from None
         return True
+
+
+class NamedPermissionDenied(exceptions.PermissionDenied):
+    """A missing named permission as DRF's own refusal, so that DRF code probing permissions (the
+    browsable API deciding which forms to offer) treats it as "no" rather than crashing; the answer
+    keeps the service error's body (code, message, the permission in details)."""
+
+    def __init__(self, error: MissingPermission):
+        self.error = error
+        super().__init__(error.message, error.code)
 
 
 # ---------------------------------------------------------------- personal data

@@ -24,6 +24,7 @@ from fangpin.core.api import (
     unmask_parameter,
 )
 from fangpin.core.errors import ServiceError, ValidationFailed
+from fangpin.core.masking import mask, personal_fields
 from fangpin.core.models import User
 from fangpin.core.roles import Perm, Role
 from fangpin.regions.models import Place
@@ -150,6 +151,18 @@ class StaffField(serializers.PrimaryKeyRelatedField):
             Q(place__code__startswith=user.area_prefix) | Q(place_id__in=above))
 
 
+class MaskedRepresentation:
+    """For input serializers: the only place they show a stored row is the browsable API's edit
+    form, and there the row's personal fields (as the model declares them) are masked too."""
+
+    def to_representation(self, instance):
+        data = super().to_representation(instance)
+        for name, kind in personal_fields(self.Meta.model).items():
+            if data.get(name):
+                data[name] = mask(kind, data[name])
+        return data
+
+
 def _optional(fields) -> dict:
     """Every input field optional: a PATCH sends what changed; the service says what is missing."""
     return {name: {"required": False} for name in fields}
@@ -161,7 +174,7 @@ class VersionedInput(serializers.Serializer):
     reason = serializers.CharField(required=False, allow_blank=True, max_length=200, label=_("修改原因"))
 
 
-class HouseholdUpdateSerializer(VersionedInput, serializers.ModelSerializer):
+class HouseholdUpdateSerializer(MaskedRepresentation, VersionedInput, serializers.ModelSerializer):
     place = ScopedPrimaryKeyRelatedField(Place, Perm.EDIT_REGISTRY, required=False, label=_("所在村组"))
     helper = StaffField(Role.HELPER, required=False, allow_null=True, label=_("帮扶责任人"))
     grid_worker = StaffField(Role.GRID_WORKER, required=False, allow_null=True, label=_("网格员"))
@@ -173,7 +186,7 @@ class HouseholdUpdateSerializer(VersionedInput, serializers.ModelSerializer):
         validators = []
 
 
-class MemberFieldsInput(serializers.ModelSerializer):
+class MemberFieldsInput(MaskedRepresentation, serializers.ModelSerializer):
     class Meta:
         model = Member
         fields = sorted(services.MEMBER_FIELDS)
