@@ -190,7 +190,7 @@ def ledger_recover(ledger_import: LedgerImport, *, actor) -> LedgerImport:
                 return current  # a merge of the county runs: it may be this one, on another host
             before = _merge_state(current)
             current.status = LedgerImport.Status.FAILED
-            current.status_reason = _("导入于%(when)s开始后中断（导入进程已退出），未写入任何数据。请重新上传文件后导入。") % {
+            current.status_reason = _("导入于%(when)s开始后中断（导入进程已不在运行），未写入任何数据。请重新上传文件后导入。") % {
                 "when": _when(current.merge_started_at)}
             current.save(update_fields=["status", "status_reason"])
             _log_import(current, ChangeLog.Action.UPDATE, actor=actor, before=before, after=_merge_state(current),
