@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import datetime
 import hashlib
+import logging
 from contextlib import suppress
 from pathlib import Path
 
@@ -27,6 +28,9 @@ from .merge import write_plan
 from .models import LedgerImport
 from .plan import MergePlan, build_plan
 from .reader import LedgerFile, read_ledger
+
+logger = logging.getLogger(__name__)
+
 
 def file_sha256(path: Path) -> str:
     digest = hashlib.sha256()
@@ -284,9 +288,13 @@ def _merge_locked(ledger_import: LedgerImport, started, *, actor, progress) -> L
             ledger_import.merged_at = timezone.now()
             ledger_import.save()
     except IntegrityError as exc:
+        # The database's message can quote the clashing key (an ID number): it goes to the server
+        # log; the page and the command line get the constraint's name.
+        logger.warning("ledger import #%s: merge conflict: %s", ledger_import.pk, exc)
+        constraint = getattr(getattr(exc.__cause__, "diag", None), "constraint_name", None) or ""
         raise _Failed(_("导入时发生数据冲突，未导入任何数据。"), [
-            {"row": None, "column": "", "value": "", "code": "merge_conflict",
-             "reason": _("导入时与他人同时修改的数据冲突，未导入任何数据：%(e)s") % {"e": exc}}]) from None
+            {"row": None, "column": "", "value": constraint, "code": "merge_conflict",
+             "reason": _("写入时与他人刚登记的数据冲突（同一户编号或同一人），未导入任何数据；请重新上传文件校验后导入。")}]) from None
     return ledger_import
 
 
