@@ -143,6 +143,29 @@ def test_same_update_file_merged_twice_at_once(tmp_path, county_admin, places, a
 
 @needs_postgresql
 @pytest.mark.django_db(transaction=True)
+def test_two_people_merge_the_same_file_on_the_web_at_once(tmp_path, county_admin, places):
+    from django.test import Client
+
+    officer = make_user(Role.COUNTY_OFFICER, places["county"], "officer_race")
+    first, second = stage_copies(tmp_path, new_rows(), county_admin)
+
+    def post(user, pk):
+        def target():
+            client = Client(raise_request_exception=False)
+            client.force_login(user)
+            response = client.post(reverse("ledger-merge", args=[pk]), follow=True)
+            return response.status_code, response.text
+        return target
+
+    outcomes = run_together(post(county_admin, first.pk), post(officer, second.pk))
+    assert [status for status, _text in outcomes] == [200, 200], outcomes
+    texts = " ".join(text for _status, text in outcomes)
+    assert "已导入：新增农户3户" in texts and "未作任何修改" in texts
+    assert Household.objects.count() == 3
+
+
+@needs_postgresql
+@pytest.mark.django_db(transaction=True)
 @pytest.mark.parametrize("attempt", range(3))
 def test_one_import_merged_twice_at_once(tmp_path, county_admin, places, attempt):
     (staged,) = stage_copies(tmp_path, new_rows(), county_admin, count=1)
