@@ -155,18 +155,14 @@ def megabytes(size: int) -> str:
     return f"{size / MB:.1f}".removesuffix(".0")
 
 
-def too_large(name: str, size: int | None = None) -> ValidationFailed:
-    limit = megabytes(max_upload_bytes())
-    if size is None:
-        message = _("文件“%(n)s”超过了上传上限%(limit)sMB。") % {"n": name, "limit": limit}
-    else:
-        message = _("文件“%(n)s”有%(size)sMB，超过了上传上限%(limit)sMB，未保存。请压缩或拆分后再上传。") % {
-            "n": name, "size": megabytes(size), "limit": limit}
-    return ValidationFailed("file_too_large", message, field="file")
+def too_large(name: str, size: int, *, field: str = "file") -> ValidationFailed:
+    message = _("文件“%(n)s”有%(size)sMB，超过了上传上限%(limit)sMB，未保存。请压缩或拆分后再上传。") % {
+        "n": name, "size": megabytes(size), "limit": megabytes(max_upload_bytes())}
+    return ValidationFailed("file_too_large", message, field=field)
 
 
 class RefusedUpload(UploadedFile):
-    """A file that passed the size limit while it was being received. Nothing of it was kept: only
+    """A file that went over the size limit while it was being received. Nothing of it was kept: only
     its name and size remain, so that the form can say which file was too large. Reading it raises
     the same error, so that no code path can store it by mistake."""
 
@@ -276,9 +272,7 @@ def check_upload(upload, policy: UploadPolicy, *, field: str = "file") -> str:
     name = os.path.basename(getattr(upload, "name", "") or "")
     size = getattr(upload, "size", None) or 0
     if isinstance(upload, RefusedUpload) or size > max_upload_bytes():
-        error = too_large(name, size)
-        error.field = field
-        raise error
+        raise too_large(name, size, field=field)
     if size <= 0:
         raise ValidationFailed("file_empty", _("文件“%(n)s”是空的。") % {"n": name}, field=field)
     extension = os.path.splitext(name)[1].lower()
@@ -300,7 +294,11 @@ def check_upload(upload, policy: UploadPolicy, *, field: str = "file") -> str:
                     raise ValidationFailed("file_content_mismatch", _(
                         "文件“%(n)s”是压缩包，不是%(kind)s，未保存。") % {"n": name, "kind": kind.label}, field=field)
                 if extension == ".xlsx":
-                    _check_archive(archive, name)
+                    try:
+                        _check_archive(archive, name)
+                    except ValidationFailed as error:
+                        error.field = field
+                        raise
         except zipfile.BadZipFile:
             raise ValidationFailed("file_damaged", _("文件“%(n)s”已损坏，无法作为%(kind)s打开。") % {
                 "n": name, "kind": kind.label}, field=field) from None
