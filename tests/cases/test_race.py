@@ -48,7 +48,7 @@ def test_second_officer_waits_for_the_lock_then_gets_a_conflict(case, helper, pl
     def first():
         with transaction.atomic():   # hold the row lock a while after deciding
             services.case_decide(actor=helper, case=case, expected_version=seen_version,
-                                 decision=verification_input(), today=MONDAY)
+                                 decision=verification_input(grid), today=MONDAY)
             first_decided.set()
             time.sleep(0.5)
         return "decided"
@@ -58,7 +58,7 @@ def test_second_officer_waits_for_the_lock_then_gets_a_conflict(case, helper, pl
         started = time.monotonic()
         try:
             services.case_decide(actor=grid, case=case, expected_version=seen_version,
-                                 decision=verification_input(), today=MONDAY)
+                                 decision=verification_input(helper), today=MONDAY)
         finally:
             second.waited = time.monotonic() - started
         return "decided"
@@ -69,7 +69,9 @@ def test_second_officer_waits_for_the_lock_then_gets_a_conflict(case, helper, pl
     assert "helper_a" in outcomes[1].message and "入户核实" in outcomes[1].message
     assert second.waited >= 0.3   # it really waited for the first transaction's lock
     fresh = Case.objects.get(pk=case.pk)
-    assert fresh.records.count() == 1 and fresh.stage["code"] == "data_comparison"
+    # One submission, waiting for the grid worker it named to confirm.
+    assert fresh.records.count() == 1 and fresh.stage["code"] == "verification"
+    assert [c.person_id for c in fresh.confirmations.all()] == [grid.pk]
     assert fresh.version == seen_version + 1
 
 
@@ -79,15 +81,48 @@ def test_simultaneous_decisions_make_exactly_one_transition(case, helper, places
     seen_version = case.version
     barrier = threading.Barrier(2)
 
-    def decide(actor):
+    def decide(actor, partner):
         def target():
             barrier.wait(10)
             services.case_decide(actor=actor, case=case, expected_version=seen_version,
-                                 decision=verification_input(), today=MONDAY)
+                                 decision=verification_input(partner), today=MONDAY)
             return "decided"
         return target
 
-    outcomes = _run_in_threads(decide(helper), decide(grid))
+    outcomes = _run_in_threads(decide(helper, grid), decide(grid, helper))
     assert sorted(type(o).__name__ for o in outcomes) == ["Conflict", "str"]
     fresh = Case.objects.get(pk=case.pk)
-    assert fresh.records.count() == 1 and fresh.stage_index == 1 and fresh.version == seen_version + 1
+    assert fresh.records.count() == 1 and fresh.confirmations.count() == 1 and fresh.version == seen_version + 1
+    # The one who lost names nobody; the one named confirms and the case moves on once.
+    confirmation = fresh.confirmations.get()
+    services.participation_confirm(actor=confirmation.person, confirmation=confirmation,
+                                   expected_version=fresh.version, today=MONDAY)
+    assert Case.objects.get(pk=case.pk).stage_index == 1
+
+
+@pytest.mark.parametrize("attempt", range(3))
+def test_two_participants_confirming_at_once_move_the_case_on_once(case, helper, village_cadre, county_admin,
+                                                                    places, attempt):
+    from fangpin.cases.procedure import DEFAULT_STAGES
+
+    grid = make_user(Role.GRID_WORKER, places["t1v1"], f"grid_both_{attempt}")
+    Case.objects.filter(pk=case.pk).update(stages=[dict(s, min_people=3) if s["code"] == "verification" else s
+                                                   for s in DEFAULT_STAGES["identification"]])
+    case = Case.objects.get(pk=case.pk)
+    case = services.case_decide(actor=helper, case=case, expected_version=case.version,
+                                decision=verification_input(grid, village_cadre), today=MONDAY)
+    barrier = threading.Barrier(2)
+
+    def confirm(confirmation):
+        def target():
+            barrier.wait(10)
+            services.participation_confirm(actor=confirmation.person, confirmation=confirmation,
+                                           expected_version=case.version, today=MONDAY)
+            return "confirmed"
+        return target
+
+    outcomes = _run_in_threads(*(confirm(c) for c in case.confirmations.order_by("pk")))
+    assert outcomes == ["confirmed", "confirmed"]
+    fresh = Case.objects.get(pk=case.pk)
+    assert fresh.stage["code"] == "data_comparison" and fresh.version == case.version + 1
+    assert {c.status for c in fresh.confirmations.all()} == {"confirmed"}

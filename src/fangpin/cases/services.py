@@ -482,7 +482,7 @@ def _answerable(actor, confirmation: Confirmation, expected_version: int) -> tup
         raise PermissionDenied("out_of_area", _("本案件的农户不在%(who)s的辖区内，%(who)s不能确认参与。")
                                % {"who": actor.display_name})
     actor.require(Perm.VIEW_CASES)
-    confirmation = (Confirmation.objects.select_for_update().select_related("record__actor", "person")
+    confirmation = (Confirmation.objects.select_for_update(of=("self",)).select_related("record__actor", "person")
                     .get(pk=confirmation.pk))
     record = confirmation.record
     if confirmation.person_id != actor.pk:
