@@ -79,3 +79,20 @@ def test_the_form_field_checks_each_file():
     with pytest.raises(forms.ValidationError) as error:
         field.clean([SimpleUploadedFile("a.pdf", b"%PDF-1.4\n"), SimpleUploadedFile("b.txt", b"<html></html>")])
     assert "b.txt" in error.value.messages[0] and "网页（HTML）" in error.value.messages[0]
+
+
+def test_decision_page_names_a_file_refused_while_it_arrived(client, case, helper, grid_worker, settings):
+    settings.FANGPIN_UPLOAD_MAX_MB = 1
+    client.force_login(helper)
+    response = client.post(reverse("cases:case-decide", args=[case.pk]), {
+        "version": case.version, "decision": "approve", "reason": "入户核实属实", "participants": [grid_worker.pk],
+        "commitment_signed": "on", "data_authorised": "on",
+        "commitment_file": SimpleUploadedFile("承诺授权书.jpg", b"\xff\xd8\xff\xe0" + bytes(2 * 1024 * 1024)),
+        "files": [SimpleUploadedFile("现场.jpg", b"MZ\x90\x00" + bytes(200))]})
+    page = response.content.decode()
+    assert response.status_code in (200, 400)
+    assert "文件“承诺授权书.jpg”有2MB，超过了上传上限1MB，未保存。" in page
+    assert "文件“现场.jpg”的扩展名是.jpg" in page
+    assert not Attachment.objects.exists() and stored_files(settings) == []
+    case.refresh_from_db()
+    assert case.records.count() == 0
