@@ -87,6 +87,16 @@ def test_spraying_many_user_names_from_one_address_is_throttled(client, settings
     assert attempt(client, victim.username, PASSWORD, address="10.1.1.2").status_code == 302
 
 
+def test_signing_in_to_ones_own_account_does_not_clear_the_addresss_failures(client, settings, places):
+    settings.FANGPIN_LOGIN_FAILURE_LIMITS = {**settings.FANGPIN_LOGIN_FAILURE_LIMITS, "ip_address": 12}
+    own = make_user(Role.VILLAGE_CADRE, places["t1v2"], "own_account")
+    for i in range(11):
+        assert not refused(attempt(client, f"guess{i:02d}", "Spring-2026", address="10.1.1.1"))
+    assert attempt(client, own.username, PASSWORD, address="10.1.1.1").status_code == 302
+    client.logout()
+    assert refused(attempt(client, "guess99", "Spring-2026", address="10.1.1.1"))
+
+
 def test_default_limit_per_address_is_twenty(client, places):
     answers = [attempt(client, f"guess{i:02d}", "Spring-2026", address="10.2.2.2") for i in range(20)]
     assert not any(refused(r) for r in answers[:19])

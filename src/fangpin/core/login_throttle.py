@@ -39,6 +39,17 @@ class LoginThrottleHandler(AxesDatabaseHandler):
             worst = max(worst, failures + base_limit - own_limit)
         return worst
 
+    def reset_user_attempts(self, request, credentials=None) -> int:
+        """After a successful sign-in, forget that user name's failures only. axes would also clear every
+        failure counted against the address, so that signing in to one's own account would wipe the
+        failures of user names sprayed from the same address."""
+        parameters = get_lockout_parameters(request, credentials)
+        count = 0
+        for parameter, attempts in zip(parameters, self.filter_user_attempts(request, credentials), strict=True):
+            if "username" in ([parameter] if isinstance(parameter, str) else parameter):
+                count += attempts.delete()[0]
+        return count
+
 
 def client_address_behind_proxy(request) -> str | None:
     """The client's address when a TLS proxy (FANGPIN_PROXY_SSL_HEADER) stands in front: the last entry of
