@@ -12,10 +12,11 @@ FANGPIN_SSL_REDIRECT  "1" redirects plain-HTTP requests to HTTPS (only with FANG
 FANGPIN_PROXY_SSL_HEADER  request header the TLS proxy sets to "https", e.g. HTTP_X_FORWARDED_PROTO; set it
                    only behind a proxy that overwrites that header. The client address for login throttling
                    is then the last X-Forwarded-For entry (the one the proxy added).
-FANGPIN_UPLOAD_MAX_MB  largest file one may upload, in MB (default 20); a larger one is refused while it
-                   arrives and nothing of it is kept
-FANGPIN_UPLOAD_REQUEST_MAX_MB  largest request body, in MB (default 5 × FANGPIN_UPLOAD_MAX_MB), answered 413
-                   before it is read
+FANGPIN_UPLOAD_MAX_MB  largest file one may upload (photos, attachments, evidence), in MB (default 20); a
+                   larger one is refused while it arrives and nothing of it is kept
+FANGPIN_IMPORT_UPLOAD_MAX_MB  the same for table imports (ledger, pushed list), in MB (default 100)
+FANGPIN_UPLOAD_REQUEST_MAX_MB  largest request body, in MB (default the larger of 5 × FANGPIN_UPLOAD_MAX_MB and
+                   FANGPIN_IMPORT_UPLOAD_MAX_MB, plus 1), answered 413 before it is read
 FANGPIN_XLSX_MAX_EXPANDED_MB, FANGPIN_XLSX_MAX_RATIO, FANGPIN_XLSX_MAX_ROWS  an .xlsx is refused before it is
                    opened when its parts expand beyond this size in MB (default 2048), any part expands more
                    than this many times (default 100), or a sheet has more rows (default 1,048,576, Excel's own)
@@ -222,7 +223,9 @@ FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 DATA_UPLOAD_MAX_MEMORY_SIZE = 50 * 1024 * 1024
 # Uploads: the size limit is enforced while a file arrives (fangpin.core.uploads).
 FANGPIN_UPLOAD_MAX_MB = float(os.environ.get("FANGPIN_UPLOAD_MAX_MB", "20"))
-FANGPIN_UPLOAD_REQUEST_MAX_MB = float(os.environ.get("FANGPIN_UPLOAD_REQUEST_MAX_MB", 5 * FANGPIN_UPLOAD_MAX_MB))
+FANGPIN_IMPORT_UPLOAD_MAX_MB = float(os.environ.get("FANGPIN_IMPORT_UPLOAD_MAX_MB", "100"))
+FANGPIN_UPLOAD_REQUEST_MAX_MB = float(os.environ.get(
+    "FANGPIN_UPLOAD_REQUEST_MAX_MB", max(5 * FANGPIN_UPLOAD_MAX_MB, FANGPIN_IMPORT_UPLOAD_MAX_MB) + 1))
 FILE_UPLOAD_HANDLERS = [
     "fangpin.core.uploads.SizeLimitUploadHandler",
     "django.core.files.uploadhandler.MemoryFileUploadHandler",

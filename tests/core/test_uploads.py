@@ -96,12 +96,12 @@ def test_size_limit_is_the_setting(settings):
     assert error.value.code == "file_too_large" and "big.txt" in error.value.message
 
 
-def multipart_request(settings, tmp_path, size: int, name: str = "big.pdf"):
+def multipart_request(settings, tmp_path, size: int, name: str = "big.pdf", path: str = "/x/"):
     """A POST parsed by the configured upload handlers, with uploads spooled to a temp dir of our own."""
     settings.FILE_UPLOAD_TEMP_DIR = str(tmp_path)
     settings.FILE_UPLOAD_MAX_MEMORY_SIZE = 1024  # force the temporary-file handler
     upload = SimpleUploadedFile(name, b"%PDF-1.4\n" + b"0" * (size - 9))
-    return RequestFactory().post("/x/", {"note": "备注", "file": upload, "small": SimpleUploadedFile("a.txt", b"hi")})
+    return RequestFactory().post(path, {"note": "备注", "file": upload, "small": SimpleUploadedFile("a.txt", b"hi")})
 
 
 def test_a_file_over_the_limit_is_dropped_while_it_arrives(settings, tmp_path):
@@ -128,6 +128,20 @@ def test_a_file_under_the_limit_arrives_whole(settings, tmp_path):
     upload = request.FILES["file"]
     assert not isinstance(upload, uploads.RefusedUpload) and upload.size == 700_000
     assert uploads.check_upload(upload, uploads.DOCUMENTS) == "application/pdf"
+
+
+def test_table_imports_have_their_own_limit(settings, tmp_path):
+    settings.FANGPIN_UPLOAD_MAX_MB = 0.5
+    settings.FANGPIN_IMPORT_UPLOAD_MAX_MB = 1
+    ledger = multipart_request(settings, tmp_path, 700_000, "台账.csv", path=reverse("ledger-upload")).FILES["file"]
+    assert not isinstance(ledger, uploads.RefusedUpload) and ledger.size == 700_000
+    ledger = multipart_request(settings, tmp_path, 1_100_000, "台账.csv", path=reverse("ledger-upload")).FILES["file"]
+    assert isinstance(ledger, uploads.RefusedUpload) and ledger.limit == 1024 * 1024
+    with pytest.raises(ValidationFailed) as error:
+        uploads.check_upload(ledger, uploads.TABLES)
+    assert "超过了上传上限1MB" in error.value.message
+    photo = multipart_request(settings, tmp_path, 700_000, "照片.jpg").FILES["file"]
+    assert isinstance(photo, uploads.RefusedUpload) and photo.limit == 512 * 1024
 
 
 def test_a_request_over_the_request_limit_is_answered_before_it_is_read(client, settings, db):

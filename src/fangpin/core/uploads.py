@@ -31,6 +31,7 @@ from django.conf import settings
 from django.core.files.uploadedfile import UploadedFile
 from django.core.files.uploadhandler import FileUploadHandler
 from django.http import FileResponse, Http404, HttpResponse, JsonResponse
+from django.urls import Resolver404, resolve
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
@@ -122,28 +123,47 @@ def _content_words(sniffed: str) -> str:
 
 @dataclass(frozen=True)
 class UploadPolicy:
-    """The files one use accepts (evidence and case attachments; table imports) and how the page names them."""
+    """The files one use accepts (evidence and case attachments; table imports), how the page names
+    them, and the setting that holds their size limit in MB. A view that takes such files names the
+    policy as `upload_policy`, so that the limit applies while the file arrives."""
 
     extensions: tuple[str, ...]
     description: str
+    limit_setting: str = "FANGPIN_UPLOAD_MAX_MB"
 
     @property
     def accept(self) -> str:
         """For the file input's `accept` attribute."""
         return ",".join(self.extensions)
 
+    @property
+    def max_bytes(self) -> int:
+        return int(float(getattr(settings, self.limit_setting)) * MB)
+
 
 DOCUMENTS = UploadPolicy((".jpg", ".jpeg", ".png", ".gif", ".webp", ".heic", ".pdf", ".doc", ".docx", ".xls",
                           ".xlsx", ".ofd", ".txt"),
                          gettext_lazy("图片、PDF、Word、Excel、OFD或文本文件"))
-TABLES = UploadPolicy((".xlsx", ".csv"), gettext_lazy(".xlsx 或 .csv 文件"))  # ledgers, pushed lists
+# Ledgers and pushed lists: a whole county's ledger is larger than any photo (350,000 members: 52 MB).
+TABLES = UploadPolicy((".xlsx", ".csv"), gettext_lazy(".xlsx 或 .csv 文件"), "FANGPIN_IMPORT_UPLOAD_MAX_MB")
 
 
 # ---------------------------------------------------------------- limits
 
 
 def max_upload_bytes() -> int:
-    return int(float(settings.FANGPIN_UPLOAD_MAX_MB) * MB)
+    """The limit of files taken by views that name no other policy."""
+    return DOCUMENTS.max_bytes
+
+
+def limit_for_request(request) -> int:
+    """The size limit of files sent to the view this request goes to."""
+    try:
+        match = resolve(request.path_info)
+    except Resolver404:
+        return max_upload_bytes()
+    policy = getattr(getattr(match.func, "view_class", None), "upload_policy", None)
+    return policy.max_bytes if policy is not None else max_upload_bytes()
 
 
 def max_request_bytes() -> int:
@@ -155,9 +175,9 @@ def megabytes(size: int) -> str:
     return f"{size / MB:.1f}".removesuffix(".0")
 
 
-def too_large(name: str, size: int, *, field: str = "file") -> ValidationFailed:
+def too_large(name: str, size: int, limit: int, *, field: str = "file") -> ValidationFailed:
     message = _("文件“%(n)s”有%(size)sMB，超过了上传上限%(limit)sMB，未保存。请压缩或拆分后再上传。") % {
-        "n": name, "size": megabytes(size), "limit": megabytes(max_upload_bytes())}
+        "n": name, "size": megabytes(size), "limit": megabytes(limit)}
     return ValidationFailed("file_too_large", message, field=field)
 
 
@@ -166,12 +186,13 @@ class RefusedUpload(UploadedFile):
     its name and size remain, so that the form can say which file was too large. Reading it raises
     the same error, so that no code path can store it by mistake."""
 
-    def __init__(self, name: str, size: int, content_type: str | None, field_name: str | None):
+    def __init__(self, name: str, size: int, limit: int, content_type: str | None, field_name: str | None):
         super().__init__(file=None, name=name, content_type=content_type, size=size)
+        self.limit = limit
         self.field_name = field_name
 
     def _refuse(self, *args, **kwargs):
-        raise too_large(self.name, self.size)
+        raise too_large(self.name, self.size, self.limit)
 
     open = read = chunks = readline = readlines = seek = _refuse
 
@@ -189,13 +210,17 @@ class RefusedUpload(UploadedFile):
 
 
 class SizeLimitUploadHandler(FileUploadHandler):
-    """Counts each file's bytes as they arrive; past FANGPIN_UPLOAD_MAX_MB it passes no more data on,
-    closes (and so deletes) what the other handlers kept of the file, and hands the form a
-    `RefusedUpload` instead. Must come first in FILE_UPLOAD_HANDLERS."""
+    """Counts each file's bytes as they arrive; past the limit of the view's `upload_policy`
+    (FANGPIN_UPLOAD_MAX_MB when it names none) it passes no more data on, closes (and so deletes) what
+    the other handlers kept of the file, and hands the form a `RefusedUpload` instead. Must come
+    first in FILE_UPLOAD_HANDLERS."""
+
+    limit: int | None = None
 
     def new_file(self, field_name, file_name, content_type, content_length, charset=None, content_type_extra=None):
         super().new_file(field_name, file_name, content_type, content_length, charset, content_type_extra)
-        self.limit = max_upload_bytes()
+        if self.limit is None:
+            self.limit = limit_for_request(self.request)
         self.refused = False
 
     def receive_data_chunk(self, raw_data, start):
@@ -222,7 +247,7 @@ class SizeLimitUploadHandler(FileUploadHandler):
     def file_complete(self, file_size):
         if not self.refused:
             return None
-        return RefusedUpload(self.file_name, file_size, self.content_type, self.field_name)
+        return RefusedUpload(self.file_name, file_size, self.limit, self.content_type, self.field_name)
 
 
 class RequestSizeLimitMiddleware:
@@ -271,8 +296,10 @@ def check_upload(upload, policy: UploadPolicy, *, field: str = "file") -> str:
     expand beyond the limits."""
     name = os.path.basename(getattr(upload, "name", "") or "")
     size = getattr(upload, "size", None) or 0
-    if isinstance(upload, RefusedUpload) or size > max_upload_bytes():
-        raise too_large(name, size, field=field)
+    if isinstance(upload, RefusedUpload):
+        raise too_large(name, size, upload.limit, field=field)
+    if size > policy.max_bytes:
+        raise too_large(name, size, policy.max_bytes, field=field)
     if size <= 0:
         raise ValidationFailed("file_empty", _("文件“%(n)s”是空的。") % {"n": name}, field=field)
     extension = os.path.splitext(name)[1].lower()

@@ -44,7 +44,7 @@ def post(client, name: str, content: bytes):
 
 
 def test_a_large_random_file_is_refused_while_it_arrives(client, officer, settings, tmp_path):
-    settings.FANGPIN_UPLOAD_MAX_MB = 1
+    settings.FANGPIN_IMPORT_UPLOAD_MAX_MB = 1
     settings.FILE_UPLOAD_MAX_MEMORY_SIZE = 64 * 1024
     page = post(client, "台账.xlsx", os.urandom(3 * 1024 * 1024))
     assert "文件“台账.xlsx”有3MB，超过了上传上限1MB，未保存。" in page

@@ -24,6 +24,7 @@ from django.utils.translation import gettext, gettext_lazy as _
 from django.views import View
 from django.views.generic import DetailView, FormView, TemplateView
 
+from fangpin.core import uploads
 from fangpin.core.audit import log_access
 from fangpin.core.errors import ServiceError
 from fangpin.core.masking import mask_id_number, mask_phone
@@ -452,6 +453,7 @@ class CountyUploaderMixin(PermissionRequiredMixin):
 
 class PushedListUploadView(CountyUploaderMixin, FormView):
     form_class = PushedListForm
+    upload_policy = uploads.TABLES
     template_name = "monitoring/intake/pushed_upload.html"
 
     def form_valid(self, form):

@@ -80,6 +80,7 @@ def _discard_unstaged(path: Path) -> None:
 class LedgerUploadView(PermissionRequiredMixin, FormView):
     required_perm = Perm.IMPORT_LEDGER
     form_class = UploadForm
+    upload_policy = uploads.TABLES
     template_name = "registry/ledger/upload.html"
 
     def get_context_data(self, **kwargs):
