@@ -6,6 +6,9 @@ from django.conf import settings
 from django.db import migrations, models
 
 
+# Existing procedure versions and cases receive the default rules (one decision per person, which they
+# already enforced, and the opener kept off township and county stages): the rules apply to cases
+# already running, which is the point of the fix.
 class Migration(migrations.Migration):
 
     dependencies = [
