@@ -3,6 +3,7 @@ importing the settings module afresh in a subprocess), the security headers and 
 on every page, argon2 for passwords."""
 
 import json
+import re
 import os
 import subprocess
 import sys
@@ -16,6 +17,7 @@ from ..factories import make_household
 
 SETTINGS_DUMP = """
 import json
+import re
 from fangpin import settings as s
 from django.conf import settings
 settings.configure(**{k: getattr(s, k) for k in dir(s) if k.isupper()})
@@ -188,3 +190,29 @@ def test_api_docs_need_no_inline_script(client, county_admin):
     found = policy(redoc)
     assert found["script-src"] == "'self'" and found["style-src-elem"] == "'self' 'unsafe-inline'"
     assert found["worker-src"] == "'self' blob:"
+
+
+def test_no_template_carries_inline_script_style_or_event_handlers():
+    """What the policy would refuse in the browser, caught in the templates themselves: `<script>` without
+    `src` (json_script's `type="application/json"` is data and fine), `<style>` elements, `on...=` event
+    attributes, `javascript:` links, htmx's `hx-on` (runs code through eval)."""
+    from pathlib import Path
+
+    import fangpin
+
+    root = Path(fangpin.__file__).parent / "templates"
+    pdf_only = {"cases/notice_pdf.html"}  # rendered by WeasyPrint into a PDF, never sent to a browser
+    inline_script = re.compile(r"<script(?![^>]*\bsrc=)(?![^>]*application/json)[^>]*>", re.I)
+    handler = re.compile(r"""\son[a-z]+\s*=\s*["']""", re.I)
+    found = []
+    for path in sorted(root.rglob("*.html")):
+        name = path.relative_to(root).as_posix()
+        if name in pdf_only:
+            continue
+        text = re.sub(r"{% comment %}.*?{% endcomment %}|{#.*?#}", "", path.read_text(), flags=re.S)
+        for what, pattern in (("inline script", inline_script), ("event attribute", handler),
+                              ("style element", re.compile(r"<style\b", re.I)),
+                              ("javascript: link", re.compile(r"javascript:", re.I)),
+                              ("hx-on", re.compile(r"\bhx-on\b|\bhx-on:", re.I))):
+            found += [f"{name}: {what}: {m.group(0)}" for m in pattern.finditer(text)]
+    assert found == []
