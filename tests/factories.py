@@ -29,6 +29,17 @@ def make_places() -> dict[str, Place]:
     return places
 
 
+def make_second_county(places: dict[str, Place]) -> dict[str, Place]:
+    """A neighbouring county 510102 with one township, village and group, added to `places` as c2,
+    c2t1, c2t1v1 and c2t1v1g1."""
+    county = Place.objects.create(code="510102000000", name="邻县", level=Level.COUNTY)
+    township = Place.objects.create(code="510102001000", name="邻县第1镇", level=Level.TOWNSHIP, parent=county)
+    village = Place.objects.create(code="510102001001", name="邻县第1镇1村", level=Level.VILLAGE, parent=township)
+    group = Place.objects.create(code=f"{village.code}001", name="一组", level=Level.GROUP, parent=village)
+    places.update({"c2": county, "c2t1": township, "c2t1v1": village, "c2t1v1g1": group})
+    return places
+
+
 def make_user(role: str, place: Place, username: str | None = None) -> User:
     username = username or f"{role}_{place.code}"
     return User.objects.create_user(username=username, password="Test-pass-2026", role=role, place=place,
