@@ -151,6 +151,15 @@ def test_county_admin_pages(county, browse):
     page.click("[data-print-page]")
     assert page.evaluate("window.printed") is True
 
+    # Pages whose styles moved from inline <style> blocks to static sheets: the sheets apply.
+    visit(page, browse.url + reverse("cases:case-list"))
+    expect(page.locator("h1")).to_be_visible()
+    visit(page, browse.url + reverse("lead-inbox"))
+    expect(page.locator("h1")).to_be_visible()
+    stylesheets = page.evaluate("() => [...document.styleSheets].map((s) => s.href || 'inline')")
+    assert any(href.endswith("/fangpin/intake/staff.css") for href in stylesheets), stylesheets
+    assert "inline" not in stylesheets
+
     visit(page, browse.url + reverse("api-docs"))
     expect(page.locator(".swagger-ui .info .title")).to_contain_text("fangpin API", timeout=30_000)
     expect(page.locator(".opblock").first).to_be_visible()
