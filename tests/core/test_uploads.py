@@ -206,7 +206,7 @@ def test_a_member_that_expands_beyond_its_declared_size_is_refused(tmp_path, set
     path.write_bytes(bytes(data))
     with pytest.raises(ValidationFailed) as error:
         uploads.check_xlsx_archive(path)
-    assert error.value.code == "file_damaged"
+    assert error.value.code == "file_unreadable"
 
 
 def test_an_ordinary_ledger_passes(tmp_path):

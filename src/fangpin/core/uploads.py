@@ -327,7 +327,7 @@ def check_upload(upload, policy: UploadPolicy, *, field: str = "file") -> str:
                         error.field = field
                         raise
         except zipfile.BadZipFile:
-            raise ValidationFailed("file_damaged", _("文件“%(n)s”已损坏，无法作为%(kind)s打开。") % {
+            raise ValidationFailed("file_unreadable", _("文件“%(n)s”已损坏，无法作为%(kind)s打开。") % {
                 "n": name, "kind": kind.label}, field=field) from None
         finally:
             upload.seek(0)
@@ -364,7 +364,7 @@ def check_xlsx_archive(path, name: str | None = None) -> None:
         with zipfile.ZipFile(path) as archive:
             _check_archive(archive, name)
     except zipfile.BadZipFile:
-        raise ValidationFailed("file_damaged", _("文件“%(n)s”已损坏，无法作为 Excel 表格打开。") % {"n": name},
+        raise ValidationFailed("file_unreadable", _("文件“%(n)s”已损坏，无法作为 Excel 表格打开。") % {"n": name},
                                field="file") from None
 
 
