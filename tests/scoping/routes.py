@@ -62,19 +62,19 @@ DESCRIBES_ONLY = {
 class Budget:
     """How much of the world one route is walked with: rows per model inside and outside the user's
     area, values per kind of query and filters per filter set (None: all), whether every API format
-    and every query variant of a foreign row is tried."""
+    and every variant of a request (unmasked, as HTMX, aimed by household, place or search) is tried
+    or one of them."""
 
     own_rows: int | None = 3
     foreign_rows: int | None = None
     query_values: int | None = None
     filters: int | None = None
     every_format: bool = True
-    foreign_variants: bool = True
+    every_variant: bool = True
 
 
 EXHAUSTIVE = Budget()
-SAMPLED = Budget(own_rows=1, foreign_rows=1, query_values=1, filters=4, every_format=False,
-                 foreign_variants=False)
+SAMPLED = Budget(own_rows=1, foreign_rows=1, query_values=1, filters=4, every_format=False, every_variant=False)
 
 
 def sample(values: list, size: int | None, seed: int = 0) -> list:
@@ -292,15 +292,17 @@ def form_inputs(route: Route, pools: Pools) -> list[dict]:
 
 def queries_for(route: Route, pools: Pools, foreign_row: bool = False) -> list[tuple[str, dict]]:
     """Query strings and headers to request a route with."""
+    every = pools.budget.every_variant
     variants = [("", {}), ("unmask=1", {})]
-    if route.short_name in DESCRIBES_ONLY or foreign_row and not pools.budget.foreign_variants:
+    if route.short_name in DESCRIBES_ONLY or foreign_row and not every:
         return variants[:1]
     if route.params:
-        return variants
+        return variants if every else pools.values(variants, route.name, "variant")
     variants.append(("", {"HTTP_HX_REQUEST": "true"}))
-    common = [urlencode({"household": pk}) for pk in pools.foreign_rows(Household, route.name, "household")]
-    common += [urlencode({"place": code}) for code in pools.values(pools.foreign_codes, route.name, "place")]
-    common += [urlencode({"q": text}) for text in pools.values(pools.foreign_texts, route.name, "q")]
+    aimed = [[urlencode({"household": pk}) for pk in pools.foreign_rows(Household, route.name, "household")],
+             [urlencode({"place": code}) for code in pools.values(pools.foreign_codes, route.name, "place")],
+             [urlencode({"q": text}) for text in pools.values(pools.foreign_texts, route.name, "q")]]
+    common = [query for kind in (aimed if every else pools.values(aimed, route.name, "aimed")) for query in kind]
     filtersets = {getattr(route.view_class, "filterset_class", None)}
     if getattr(route.view_class, "model", None) is Household:
         filtersets.add(HouseholdFilter)
@@ -373,6 +375,15 @@ class Walk:
         return response
 
 
+def accepts_post(route: Route) -> bool:
+    """Whether the route's view handles POST at all (others answer 405 without reading anything)."""
+    actions = getattr(route.callback, "actions", None)
+    if actions is not None:
+        return "post" in actions
+    view_class = route.view_class
+    return view_class is None or hasattr(view_class, "post") and "post" in view_class.http_method_names
+
+
 def walk_everything(client: Client, markers: set, pools: Pools) -> Walk:
     walk = Walk(client, forms_of(markers), pools)
     for route in all_routes():
@@ -393,7 +404,7 @@ def walk_everything(client: Client, markers: set, pools: Pools) -> Walk:
             walk.walked.add(route.name)
             for query, headers in queries_for(route, pools, foreign_row):
                 walk.look(route, "get", url, query, headers, foreign_row=foreign_row)
-            if foreign_row:
+            if foreign_row and (pools.budget.every_variant or accepts_post(route)):
                 walk.look(route, "post", url, foreign_row=True)
             elif not route.params and route.short_name not in PUBLIC:
                 for data in form_inputs(route, pools):

@@ -124,7 +124,8 @@ def _county_rows(world: World, county, admin, tag: str) -> None:
     item = _registers().catalogue_item_add(actor=admin, county=county, category="employment",
                                            name=f"{tag}目录措施", description=f"{tag}政策说明")
     ScreeningRun.objects.create(county=county, period="2026-01", engine="db", thresholds=thresholds,
-                                started_by=admin, counts={"illness": 1})
+                                started_by=admin, finished_at=timezone.now(),
+                                counts={"medical_spending_high": {"version": 1, "new": 1, "merged": 0, "total": 1}})
     source = Path(tempfile.mkdtemp(prefix="walk-ledger-")) / "ledger.csv"
     source.write_text("户编号\n", encoding="utf-8")
     LedgerImport.objects.create(
