@@ -136,3 +136,13 @@ def test_change_entries_store_personal_values_by_attname(county_admin, places):
     household = make_household(county_admin, places["t1v1"], phone="13812345678")
     entry = change_entry(household, "create", actor=county_admin)
     assert set(personal_fields(type(household))) <= set(entry.after)
+
+
+def test_a_missing_reason_comes_back_in_place_for_htmx(client, objection, county_admin):
+    entry = ChangeLog.objects.get(object_type="cases.objection", object_id=objection.pk)
+    client.force_login(county_admin)
+    response = client.post(reverse("change-unmask", args=[entry.pk]), {"field": "objector_phone", "side": "after"},
+                           HTTP_HX_REQUEST="true")
+    text = response.content.decode()
+    assert response.status_code == 200 and "请填写查看完整信息的原因" in text and "136****1234" in text
+    assert OBJECTOR_PHONE not in text and not AccessLog.objects.exists()

@@ -18,6 +18,8 @@ from django.utils.translation import gettext, gettext_lazy as _
 from django.views import View
 from django.views.generic import ListView, TemplateView
 
+from fangpin.regions.models import Place
+
 from .audit import log_access, personal_data_unmask
 from .errors import MissingPermission
 from .masking import ID_NUMBER, PHONE, UNMASK_PERMS, mask, personal_kind, personal_models
@@ -159,9 +161,10 @@ class ChangeValueUnmaskView(AreaScopedMixin, View):
             raise Http404
         form = UnmaskReasonForm(request.POST)
         if not form.is_valid():
+            # htmx swaps only successful answers: the form comes back in place with the error then.
             return render(request, "core/_unmask_form.html", {
                 "error": form.errors["reason"][0], "url": request.path, "field": attname, "side": side,
-                "masked": mask(kind, value)}, status=400)
+                "masked": mask(kind, value)}, status=200 if request.htmx else 400)
         try:
             shown = personal_data_unmask(
                 actor=request.user, kind=kind, value=str(value), area_code=entry.area_code,
@@ -290,8 +293,8 @@ class AccessLogFilter(django_filters.FilterSet):
     def filter_household(self, queryset, name, value):
         """Rows about a household of the user's area, named by its number: readings of its members
         and phone on pages, in histories and through the API."""
-        from fangpin.registry.models import Household, Member
-
+        # Looked up by label: the registry builds on core, so core does not import it.
+        Household, Member = apps.get_model("registry", "Household"), apps.get_model("registry", "Member")
         value = value.strip()
         households = Household.objects.restrict(self.user, Perm.VIEW_REGISTRY)
         ids = list(households.filter(number=value).values_list("pk", flat=True))
@@ -307,9 +310,7 @@ class AccessLogFilter(django_filters.FilterSet):
 def describe_access(entries) -> None:
     """Give each access-log row what a person reads: the place's name, the household's number,
     what was read (ID number, phone, an export) and why."""
-    from fangpin.regions.models import Place
-    from fangpin.registry.models import Household
-
+    Household = apps.get_model("registry", "Household")  # by label: the registry builds on core
     entries = list(entries)
     codes = {e.area_code for e in entries}
     place_names = dict(Place.objects.filter(code__in=codes).values_list("code", "name"))
