@@ -104,3 +104,16 @@ def test_inactive_or_roleless_users_hold_nothing():
     assert User(username="new", role="", is_active=True).permissions == frozenset()
     assert shown_id_number(User(username="gone", role=Role.COUNTY_ADMIN, is_active=False), ID, unmasked=True) \
         == mask_id_number(ID)
+
+
+def test_generic_pages_mask_every_field_declared_personal():
+    """`display_value` renders fields on generic pages (household facts, registers): a field that
+    declares itself personal is masked there without being named anywhere."""
+    from fangpin.core.masking import personal_models
+    from fangpin.core.views import display_value
+
+    for model, fields in personal_models().items():
+        for attname, kind in fields.items():
+            field = model._meta.get_field(attname)
+            full = ID if kind == "id_number" else "13812345678"
+            assert display_value(field, full) == (mask_id_number(full) if kind == "id_number" else mask_phone(full))

@@ -253,9 +253,13 @@ def _shown(field, value, names) -> str:
 
 
 def display_value(field, value) -> str:
-    """A stored value as a person reads it: choice labels, yes/no, names, a dash for nothing."""
+    """A stored value as a person reads it: choice labels, yes/no, names, a dash for nothing, and
+    personal data masked (a page shows it in full only through a logged unmask)."""
     if value in (None, ""):
         return EMPTY
+    kind = personal_kind(field)
+    if kind:
+        return mask(kind, value)
     if isinstance(value, bool):
         return gettext("是") if value else gettext("否")
     if isinstance(value, models.Model):
