@@ -6,7 +6,8 @@ import datetime
 import pytest
 
 from fangpin.cases import services
-from fangpin.cases.workdays import WorkCalendar
+from fangpin.cases.workdays import county_calendar
+from fangpin.core.calendar import WorkCalendar
 
 D = datetime.date
 
@@ -59,13 +60,13 @@ def test_county_holiday_table_covers_missing_year(places, county_admin):
     for day in (D(2027, 1, 1),):
         services.holiday_set(actor=county_admin, county=county, date=day, is_workday=False, name="元旦")
     services.holiday_set(actor=county_admin, county=county, date=D(2027, 1, 9), is_workday=True, name="调休上班")
-    calendar = WorkCalendar(county)
+    calendar = county_calendar(county)
     assert calendar.add(D(2026, 12, 31), 1) == D(2027, 1, 4)   # 1 January is a holiday now
     assert calendar.add(D(2027, 1, 8), 1) == D(2027, 1, 9)     # adjusted working Saturday
     assert "本县节假日表" in calendar.warnings[0]
     # Correcting a day keeps one row and logs the change.
     services.holiday_set(actor=county_admin, county=county, date=D(2027, 1, 9), is_workday=False, name="")
-    assert not WorkCalendar(county).is_workday(D(2027, 1, 9))
+    assert not county_calendar(county).is_workday(D(2027, 1, 9))
 
 
 def test_holiday_table_needs_permission(places, village_cadre):

@@ -135,7 +135,7 @@ def demo_account(places, username="demo_cadre"):
     """An account made the way the demo makes them: the shared password's hash, no validation."""
     from django.contrib.auth.hashers import make_password
 
-    from fangpin.demo.users import DEMO_PASSWORD
+    from fangpin.core.auth import DEMO_PASSWORD
 
     return User.objects.create(username=username, password=make_password(DEMO_PASSWORD), role=Role.VILLAGE_CADRE,
                                place=places["t1v1"])
@@ -148,7 +148,7 @@ def mark_demo_database(county):
 
 
 def test_demo_password_is_refused_outside_a_demo_database(client, places):
-    from fangpin.demo.users import DEMO_PASSWORD
+    from fangpin.core.auth import DEMO_PASSWORD
 
     account = demo_account(places)
     response = attempt(client, account.username, DEMO_PASSWORD)
@@ -159,7 +159,7 @@ def test_demo_password_is_refused_outside_a_demo_database(client, places):
 
 
 def test_demo_password_signs_in_to_a_demo_database_whose_login_page_says_it_is_shared(client, places):
-    from fangpin.demo.users import DEMO_PASSWORD
+    from fangpin.core.auth import DEMO_PASSWORD
 
     mark_demo_database(places["county"])
     account = demo_account(places)
@@ -174,7 +174,7 @@ def test_no_account_can_be_given_the_demo_password(places):
     from django.core.exceptions import ValidationError
     from django.core.management import CommandError, call_command
 
-    from fangpin.demo.users import DEMO_PASSWORD
+    from fangpin.core.auth import DEMO_PASSWORD
 
     with pytest.raises(ValidationError) as refused:
         validate_password(DEMO_PASSWORD)

@@ -13,6 +13,7 @@ from django.core.exceptions import ValidationError
 from django.db import connection, transaction
 from django.test import RequestFactory
 
+from fangpin.core.auth import DEMO_PASSWORD, is_demo_database
 from fangpin.core.models import ChangeLog, User
 from fangpin.core.roles import Role
 from fangpin.demo import generator
@@ -20,7 +21,7 @@ from fangpin.demo.calibration import measure
 from fangpin.demo.economy import INCOME_YEARS
 from fangpin.demo.generator import MEMBERS, ODDITIES, CountyGenerator, generate_county
 from fangpin.demo.people import DATA_AS_OF
-from fangpin.demo.users import DEMO_PASSWORD, create_demo_users, is_demo_database
+from fangpin.demo.users import create_demo_users
 from fangpin.demo.writers import FastWriter
 from fangpin.regions.models import Level, Place
 from fangpin.registry.idnumber import parse_id_number

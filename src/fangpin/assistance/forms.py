@@ -8,11 +8,11 @@ from django.utils.translation import gettext, gettext_lazy as _
 
 from fangpin.core import uploads
 from fangpin.core.errors import ServiceError
+from fangpin.core.forms import StyledFormMixin
 from fangpin.core.roles import Perm
 from fangpin.core.views import style_widgets
 from fangpin.monitoring.choices import RiskType
 from fangpin.regions.models import Level, Place
-from fangpin.registry.forms import StyledFormMixin
 from fangpin.registry.idnumber import parse_id_number
 from fangpin.registry.models import Household, Member
 

@@ -6,7 +6,6 @@ workshop closes. Every write goes through services.py, which keeps the change lo
 import datetime
 from decimal import Decimal
 
-from dateutil.relativedelta import relativedelta
 from django.conf import settings
 from django.db import models
 from django.db.models import Exists, OuterRef, Q, Sum
@@ -14,45 +13,19 @@ from django.db.models.functions import Coalesce
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from fangpin.cases.models import Monitoring
 from fangpin.core.models import HouseholdScoped, StoredFile
-from fangpin.core.scoping import AreaManager, AreaQuerySet
+from fangpin.core.money import MONEY_DIGITS, ZERO, money
+from fangpin.core.periods import add_months
+from fangpin.core.scoping import AreaManager, AreaQuerySet, UpwardAreaManager, UpwardAreaQuerySet
 
-from .choices import ChoiceStatus, MeasureCategory, MeasureStatus
-
-MONEY = {"max_digits": 12, "decimal_places": 2}
-ZERO = Decimal("0.00")
-
-
-def money(verbose_name, **kwargs):
-    return models.DecimalField(verbose_name, **MONEY, **kwargs)
-
-
-def add_months(day: datetime.date, months: int) -> datetime.date:
-    return day + relativedelta(months=months)
+from .choices import IN_PLACE_STATUSES, TAKING_CAPACITY, ChoiceStatus, MeasureCategory, MeasureStatus
 
 
 # A workshop may hang the 扶贫车间 sign when at least this many of its current employees come from
 # monitored or exited households. Provinces set their own figure; a deployment overrides it in settings.
 def workshop_sign_min_employees() -> int:
     return int(getattr(settings, "FANGPIN_WORKSHOP_SIGN_MIN_EMPLOYEES", 10))
-
-
-class UpwardAreaQuerySet(AreaQuerySet):
-    """Rows that belong to a place and serve everything under it (a county catalogue, a township
-    training course, a county project): a user sees the rows in their area and those of the places
-    above them."""
-
-    def restrict(self, user, perm: str | None = None):
-        own = super().restrict(user, perm)
-        if not own.query.is_empty() and user.place_id:
-            above = [place.code for place in user.place.ancestors()]
-            if above:
-                return self.filter(Q(**{f"{self.model.area_field}__startswith": user.area_prefix})
-                                   | Q(**{f"{self.model.area_field}__in": above}))
-        return own
-
-
-UpwardAreaManager = models.Manager.from_queryset(UpwardAreaQuerySet)
 
 
 class Tracked(models.Model):
@@ -132,8 +105,6 @@ class MeasureCatalogueItem(Tracked):
 
 class MeasureQuerySet(AreaQuerySet):
     def in_place(self, on: datetime.date):
-        from .choices import IN_PLACE_STATUSES
-
         return self.filter(status__in=IN_PLACE_STATUSES, starts_on__lte=on)
 
 
@@ -207,8 +178,6 @@ class MeasureEvidence(StoredFile):
 
 def supported_household_q(prefix: str = "", on: datetime.date | None = None) -> Q:
     """Households that count for the 扶贫车间 sign: exited households and currently monitored ones."""
-    from fangpin.cases.models import Monitoring
-
     monitored = Monitoring.objects.filter(household=OuterRef(f"{prefix}household"), status="monitored")
     return Q(**{f"{prefix}household__household_type": "exited"}) | Q(Exists(monitored))
 
@@ -372,7 +341,7 @@ MICRO_CREDIT_MAX_MONTHS = 36
 class MicroCreditQuerySet(AreaQuerySet):
     def with_repaid(self):
         return self.annotate(repaid_total=Coalesce(Sum("repayments__amount"), ZERO,
-                                                   output_field=models.DecimalField(**MONEY)))
+                                                   output_field=models.DecimalField(**MONEY_DIGITS)))
 
 
 class MicroCredit(HouseholdOwned):
@@ -466,8 +435,6 @@ class ProjectCategory(models.TextChoices):
 
 class ProjectQuerySet(UpwardAreaQuerySet):
     def with_taken(self):
-        from .choices import TAKING_CAPACITY
-
         return self.annotate(taken=models.Count("choices", filter=Q(choices__status__in=TAKING_CAPACITY)))
 
 
@@ -495,8 +462,6 @@ class IndustryProject(PlaceOwned):
     def taken_count(self) -> int:
         value = getattr(self, "taken", None)
         if value is None:
-            from .choices import TAKING_CAPACITY
-
             value = self.choices.filter(status__in=TAKING_CAPACITY).count()
         return value
 

@@ -7,6 +7,7 @@ from dateutil.relativedelta import relativedelta
 from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.utils import timezone
 
+from fangpin.cases.models import Case, Monitoring
 from fangpin.registry.choices import ABLE_TO_WORK
 
 from .choices import IN_PLACE_STATUSES, MeasureStatus
@@ -29,15 +30,11 @@ def household_has_labour(household, on: datetime.date | None = None) -> bool:
 
 def current_monitoring(household):
     """The household's current monitoring period (cases.Monitoring with status monitored), or None."""
-    from fangpin.cases.models import Monitoring
-
     return Monitoring.objects.filter(household=household, status="monitored").order_by("-identified_on").first()
 
 
 def green_channel_case(household):
     """An open identification case that took the green channel (assist first, paperwork after)."""
-    from fangpin.cases.models import Case
-
     return Case.objects.filter(household=household, kind="identification", status="open",
                                green_channel=True).first()
 

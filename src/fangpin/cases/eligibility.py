@@ -11,9 +11,10 @@ import datetime
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from fangpin.core.areas import county_of
 from fangpin.core.errors import ValidationFailed
+from fangpin.core.periods import add_months
 from fangpin.monitoring.services import thresholds_in_force
-from fangpin.monitoring.standards.selectors import county_of
 from fangpin.registry.choices import HouseGrade, MedicalInsurance, Schooling
 from fangpin.registry.models import Income
 
@@ -43,17 +44,6 @@ class EliminationCheck:
     def as_json(self) -> dict:
         return {"passed": self.passed, "no_labour": self.no_labour,
                 "criteria": [dataclasses.asdict(c) for c in self.criteria]}
-
-
-def add_months(day: datetime.date, months: int) -> datetime.date:
-    month_index = day.month - 1 + months
-    year, month = day.year + month_index // 12, month_index % 12 + 1
-    for last_day in (day.day, 30, 29, 28):
-        try:
-            return datetime.date(year, month, min(day.day, last_day))
-        except ValueError:
-            continue
-    raise AssertionError("unreachable")
 
 
 def last_completed_quarters(today: datetime.date, count: int = 2) -> list[tuple[int, int]]:

@@ -8,18 +8,19 @@ from django import forms
 from django.utils.translation import gettext, gettext_lazy as _
 
 from fangpin.core import uploads
+from fangpin.core.forms import StyledForm
 from fangpin.core.roles import Perm
 from fangpin.core.views import style_widgets
 from fangpin.monitoring.choices import MAX_RISK_TYPES, DisasterSubtype, RiskType
 from fangpin.regions.models import Place
 from fangpin.registry.filters import area_place_choices
-from fangpin.registry.forms import StyledForm
 from fangpin.registry.idnumber import normalise_text
 
 from .choices import (AttachmentKind, CaseKind, CaseStatus, Decision, DutyRule, EliminationMethod,
                       MonitoredCategory, MonitoringStatus, StageKind, StageLevel)
 from .models import Case, Monitoring
 from .procedure import CASE_PERMS, DEFAULT_STAGES, stage_label
+from .services import StageInput, participant_candidates
 
 DATE_INPUT = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
 
@@ -131,8 +132,6 @@ class DecisionForm(StyledForm):
         min_people = int(stage.get("min_people", 1) or 1)
         self.min_people = min_people
         if min_people > 1:
-            from .services import participant_candidates
-
             candidates = participant_candidates(case)
             if user is not None:
                 candidates = candidates.exclude(pk=user.pk)
@@ -166,8 +165,6 @@ class DecisionForm(StyledForm):
         return data
 
     def stage_input(self):
-        from .services import StageInput
-
         data = self.cleaned_data
         details = {}
         attachments = []

@@ -14,14 +14,15 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from fangpin.core import uploads
+from fangpin.core.areas import county_of
 from fangpin.core.audit import change_entry, log_change, snapshot
+from fangpin.core.calendar import WorkCalendar
 from fangpin.core.errors import Conflict, PermissionDenied, ValidationFailed
-from fangpin.core.models import ChangeLog
-from fangpin.core.roles import Perm
+from fangpin.core.models import ChangeLog, User
+from fangpin.core.roles import ROLE_PERMISSIONS, Perm
 from fangpin.core.scoping import ensure_in_area
 from fangpin.monitoring.choices import MAX_RISK_TYPES, DisasterSubtype, LeadStatus, RiskType
 from fangpin.monitoring.models import Lead, MonthlyListLine
-from fangpin.monitoring.standards.selectors import county_of
 from fangpin.regions.models import Level
 from fangpin.registry.choices import HouseholdStatus
 
@@ -33,7 +34,7 @@ from .models import (Attachment, Case, Confirmation, Holiday, Monitoring, Object
 from .procedure import (DEFAULT_NOTICE_DAYS, DEFAULT_STAGES, DEFAULT_TOTAL_DAYS, NOTICE_DAYS_RANGE,
                         default_duties, one_decision_per_person, opener_excluded_levels, validate_duties,
                         validate_stages)
-from .workdays import WorkCalendar
+from .workdays import county_calendar
 
 # Risks a green channel is for: clear disaster or accident cases (help first, paperwork after).
 GREEN_CHANNEL_RISKS = {RiskType.DISASTER, RiskType.ACCIDENT}
@@ -129,7 +130,7 @@ def _today(today=None) -> datetime.date:
 
 def _calendar(case_or_household) -> WorkCalendar:
     household = getattr(case_or_household, "household", case_or_household)
-    return WorkCalendar(county_of(household.place))
+    return county_calendar(county_of(household.place))
 
 
 def _lock(case: Case, actor=None, perm: str | None = None, expected_version: int | None = None) -> Case:
@@ -330,9 +331,6 @@ def duty_refusal(case: Case, user) -> PermissionDenied | None:
 def participant_candidates(case: Case, stage: dict | None = None):
     """Accounts that may take part in a stage of the case: active users holding the stage's permission
     whose area covers the household's place (its group, village, township or county)."""
-    from fangpin.core.models import User
-    from fangpin.core.roles import ROLE_PERMISSIONS
-
     stage = stage or case.stage
     place = case.household.place
     roles = [role for role, perms in ROLE_PERMISSIONS.items() if stage["perm"] in perms]
@@ -355,8 +353,6 @@ def confirmations_waiting_for(user):
 def _other_participants(case: Case, stage: dict, actor, given) -> list:
     """The accounts named besides the person deciding, checked: accounts rather than typed names, each
     one allowed to act on this stage in the household's place."""
-    from fangpin.core.models import User
-
     ids, typed = [], []
     for item in given or []:
         if hasattr(item, "pk"):

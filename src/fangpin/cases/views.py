@@ -22,14 +22,15 @@ from django.views import View
 from django.views.generic import FormView, TemplateView
 
 from fangpin.core import uploads
+from fangpin.core.areas import county_of
 from fangpin.core.audit import log_access
+from fangpin.core.calendar import WorkCalendar
 from fangpin.core.errors import Conflict, ServiceError
 from fangpin.core.models import AccessLog
 from fangpin.core.roles import Perm
 from fangpin.core.views import AreaScopedMixin, PermissionRequiredMixin
 from fangpin.monitoring.choices import DisasterSubtype, RiskType
 from fangpin.monitoring.models import Lead, MonthlyListLine
-from fangpin.monitoring.standards.selectors import county_of
 from fangpin.regions.models import Level
 from fangpin.registry.choices import Relation
 from fangpin.registry.models import Household, Member
@@ -46,7 +47,7 @@ from .models import Attachment, Case, Confirmation, Holiday, Monitoring, Procedu
 from .pdf import notice_context, render_notice_pdf
 from .procedure import (DEFAULT_NOTICE_DAYS, DEFAULT_STAGES, DEFAULT_TOTAL_DAYS, default_duties, duty_label,
                         stage_label)
-from .workdays import WorkCalendar
+from .workdays import county_calendar
 
 PAGE_SIZE = 25
 
@@ -68,8 +69,8 @@ def stage_q(queryset, predicate) -> Q:
 
 def user_calendar(user) -> WorkCalendar:
     if not getattr(user, "place_id", None):
-        return WorkCalendar()
-    return WorkCalendar(county_of(user.place))
+        return county_calendar()
+    return county_calendar(county_of(user.place))
 
 
 def days_left(calendar: WorkCalendar, today: datetime.date, due: datetime.date) -> int:
@@ -296,7 +297,7 @@ class CasePageMixin(AreaScopedMixin):
 
 def case_page_context(request, case: Case, *, alert: str = "", **forms) -> dict:
     user, today = request.user, timezone.localdate()
-    calendar = WorkCalendar(county_of(case.household.place))
+    calendar = county_calendar(county_of(case.household.place))
     records = list(case.records.select_related("actor").prefetch_related("attachments").order_by("decided_at", "pk"))
     confirmations = list(case.confirmations.select_related("person").order_by("pk"))
     for record in records:
@@ -826,7 +827,7 @@ class HolidaysView(CountyMixin, TemplateView):
             year = today.year
         holidays = Holiday.objects.restrict(self.request.user, Perm.MANAGE_PROCEDURE).filter(county=self.county)
         years = sorted({day.year for day in holidays.dates("date", "year")} | {today.year, today.year + 1})
-        calendar = WorkCalendar(self.county)
+        calendar = county_calendar(self.county)
         for check_year in (today.year, today.year + 1):
             day = datetime.date(check_year, 1, 1)
             while day in calendar.overrides and day.year == check_year:

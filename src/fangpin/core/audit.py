@@ -10,7 +10,10 @@ from django.utils.translation import gettext as _
 from .context import current_request_id, current_source
 from .errors import ValidationFailed
 from .masking import UNMASK_PERMS
-from .models import AccessLog, ChangeLog
+from .models import AccessLog, ChangeLog, User
+
+# The account that command-line work (exports, backups) is logged under.
+CLI_ACCOUNT = "fangpin-cli"
 
 
 def _json_value(value):
@@ -85,3 +88,13 @@ def personal_data_unmask(*, actor, kind: str, value, area_code: str, target: str
         log_access(actor=actor, kind=log_kind, area_code=area_code, target=target,
                    detail={**(detail or {}), "kind": kind, "reason": reason[:200], "unmasked": True})
     return value
+
+
+def cli_account() -> User:
+    """The account that command-line exports are logged under: inactive, no role, cannot sign in."""
+    user, created = User.objects.get_or_create(
+        username=CLI_ACCOUNT, defaults={"is_active": False, "first_name": _("命令行")})
+    if created:
+        user.set_unusable_password()
+        user.save(update_fields=["password"])
+    return user

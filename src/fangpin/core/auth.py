@@ -1,6 +1,6 @@
 """Sign-in and password rules around the demo accounts.
 
-Every demo account shares one published password (`fangpin.demo.users.DEMO_PASSWORD`), hashed once for
+Every demo account shares one published password (`DEMO_PASSWORD`, used by `fangpin.demo.users`), hashed once for
 all of them, so that a demo county with hundreds of field staff builds in seconds. That is acceptable only
 for trying the system, so:
 
@@ -18,18 +18,26 @@ from django.utils.functional import cached_property
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from fangpin.regions.models import Place
 
-def _demo():
-    from fangpin.demo import users
+from .models import ChangeLog
 
-    return users
+
+DEMO_PASSWORD = "Qinglan-2026"
+
+
+def is_demo_database() -> bool:
+    """Whether `fangpin demo` built this database: the generator records each demo county it builds in the
+    change log with source "demo"; nothing else writes that source."""
+    return ChangeLog.objects.filter(source="demo", object_type=Place._meta.label_lower,
+                                    action=ChangeLog.Action.CREATE).exists()
 
 
 class NotDemoPasswordValidator:
     """Refuses the demo accounts' published password for any account."""
 
     def validate(self, password, user=None):
-        if password == _demo().DEMO_PASSWORD:
+        if password == DEMO_PASSWORD:
             raise ValidationError(_("这是演示系统公开的密码，任何人都知道，不能用作账号密码。请另设一个密码。"),
                                   code="demo_password")
 
@@ -48,11 +56,10 @@ class SignInForm(AuthenticationForm):
     @cached_property
     def demo(self):
         """The demo password when this database was built by `fangpin demo`, else None."""
-        users = _demo()
-        return users.DEMO_PASSWORD if users.is_demo_database() else None
+        return DEMO_PASSWORD if is_demo_database() else None
 
     def clean(self):
         password = self.cleaned_data.get("password")
-        if password == _demo().DEMO_PASSWORD and self.demo is None:
+        if password == DEMO_PASSWORD and self.demo is None:
             raise ValidationError(self.error_messages["demo_password"], code="demo_password")
         return super().clean()

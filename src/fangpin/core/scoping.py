@@ -6,6 +6,7 @@ statistical codes nest by prefix (county 6 digits, township 9, village 12, group
 """
 
 from django.db import models
+from django.db.models import Q
 
 from .errors import PermissionDenied
 
@@ -25,6 +26,24 @@ class AreaQuerySet(models.QuerySet):
 
 
 AreaManager = models.Manager.from_queryset(AreaQuerySet)
+
+
+class UpwardAreaQuerySet(AreaQuerySet):
+    """Rows that belong to a place and serve everything under it (a county catalogue, a township
+    training course, a county project): a user sees the rows in their area and those of the places
+    above them."""
+
+    def restrict(self, user, perm: str | None = None):
+        own = super().restrict(user, perm)
+        if not own.query.is_empty() and user.place_id:
+            above = [place.code for place in user.place.ancestors()]
+            if above:
+                return self.filter(Q(**{f"{self.model.area_field}__startswith": user.area_prefix})
+                                   | Q(**{f"{self.model.area_field}__in": above}))
+        return own
+
+
+UpwardAreaManager = models.Manager.from_queryset(UpwardAreaQuerySet)
 
 
 def ensure_in_area(user, obj, perm: str) -> None:

@@ -14,8 +14,12 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import transaction
 from django.utils import timezone
 
+from fangpin.assistance.recommend import recommend_measures
+from fangpin.assistance.selectors import household_has_labour
+from fangpin.assistance.services import catalogue_ensure_default, measure_add
 from fangpin.cases import services
 from fangpin.cases.choices import AttachmentKind, CaseKind, Decision
+from fangpin.cases.eligibility import check_elimination, last_completed_quarters
 from fangpin.cases.models import Case
 from fangpin.cases.procedure import DEFAULT_NOTICE_DAYS, DEFAULT_STAGES, DEFAULT_TOTAL_DAYS
 from fangpin.cases.services import StageInput
@@ -26,6 +30,7 @@ from fangpin.monitoring.services import lead_accept
 from fangpin.regions.models import Place
 from fangpin.registry.choices import HouseholdStatus
 from fangpin.registry.models import Household
+from fangpin.registry.services import income_set, member_update
 
 OBJECTION_PHONE = "0943-6123123"
 
@@ -173,12 +178,6 @@ def _plan_measures(county: Place, people: dict[str, User], confirmed: list[Case]
     week after confirmation. One household confirmed over 200 days ago is then ready for risk elimination:
     everyone insured and two quarters of wages above the line on file (work found again). A household
     without labour is never eliminated, so the candidate is the earliest confirmed one with labour."""
-    from fangpin.assistance.recommend import recommend_measures
-    from fangpin.assistance.selectors import household_has_labour
-    from fangpin.assistance.services import catalogue_ensure_default, measure_add
-    from fangpin.cases.eligibility import check_elimination, last_completed_quarters
-    from fangpin.registry.services import income_set, member_update
-
     catalogue_ensure_default(county, actor=people["admin"])
     for case in confirmed:
         monitoring = case.monitoring_opened

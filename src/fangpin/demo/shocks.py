@@ -31,7 +31,7 @@ from django.db.models import F
 
 from fangpin.core.models import ChangeLog
 from fangpin.monitoring.choices import DisasterSubtype
-from fangpin.monitoring.screening.parameters import parse_period
+from fangpin.core.periods import parse_period
 from fangpin.regions.models import Level, Place
 from fangpin.registry.choices import Health, HouseholdStatus, Schooling
 from fangpin.registry.models import Household, Income, Member

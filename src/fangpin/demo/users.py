@@ -17,7 +17,8 @@ from django.db import transaction
 from django.db.models import Count
 from django.db.models.functions import Mod
 
-from fangpin.core.models import ChangeLog, User
+from fangpin.core.auth import DEMO_PASSWORD
+from fangpin.core.models import User
 from fangpin.core.roles import Role
 from fangpin.regions.models import Level, Place
 from fangpin.registry.choices import HouseholdStatus
@@ -25,16 +26,8 @@ from fangpin.registry.models import Household
 
 from . import names
 
-DEMO_PASSWORD = "Qinglan-2026"
 HOUSEHOLDS_PER_HELPER = 10
 HELPERS_PER_VILLAGE = (2, 8)
-
-
-def is_demo_database() -> bool:
-    """Whether `fangpin demo` built this database: the generator records each demo county it builds in the
-    change log with source "demo"; nothing else writes that source."""
-    return ChangeLog.objects.filter(source="demo", object_type=Place._meta.label_lower,
-                                    action=ChangeLog.Action.CREATE).exists()
 
 
 @dataclasses.dataclass(frozen=True)

@@ -6,13 +6,10 @@ from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
 from fangpin.core.masking import IdNumberField, PhoneField
+from fangpin.core.money import money
 from fangpin.core.scoping import AreaManager, AreaQuerySet
 
 from .choices import Channel, DisasterSubtype, LeadStatus, LineMethod, RiskTier, StabilityTier
-
-
-def money(verbose_name, **kwargs):
-    return models.DecimalField(verbose_name, max_digits=12, decimal_places=2, **kwargs)
 
 
 def ratio(verbose_name, **kwargs):

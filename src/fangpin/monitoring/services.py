@@ -15,6 +15,9 @@ from fangpin.core.models import ChangeLog
 from fangpin.core.roles import Perm
 from fangpin.core.scoping import ensure_in_area
 from fangpin.regions.models import Level, Place
+from fangpin.registry.idnumber import parse_id_number
+from fangpin.registry.models import Member
+from fangpin.registry.services import household_open_provisional, id_number_refused
 
 from .choices import MAX_RISK_TYPES, OPEN_LEAD_STATUSES, Channel, DisasterSubtype, LeadStatus, LineMethod, RiskType
 from .models import Lead, Thresholds
@@ -231,10 +234,6 @@ def lead_raise_for_person(*, actor, channel: str, place: Place, person_name: str
     """A lead that names a person rather than a household (self-declarations, tips, pushed lists).
     The person's active household gets the lead; someone not in the registry gets a provisional
     household, opened for verification."""
-    from fangpin.registry.idnumber import parse_id_number
-    from fangpin.registry.models import Member
-    from fangpin.registry.services import household_open_provisional, id_number_refused
-
     resident = parse_id_number(id_number)
     member = Member.objects.filter(id_number=resident.number, ended_on__isnull=True).select_related(
         "household__place").first()

@@ -6,6 +6,7 @@ from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
 from fangpin.core.masking import IdNumberField, PhoneField
+from fangpin.core.money import ZERO, money
 from fangpin.core.scoping import AreaManager, AreaQuerySet
 
 from .choices import (
@@ -23,13 +24,6 @@ from .choices import (
     Sex,
     WorkPlace,
 )
-
-ZERO = Decimal("0.00")
-
-
-def money(verbose_name, **kwargs):
-    return models.DecimalField(verbose_name, max_digits=12, decimal_places=2, default=ZERO, **kwargs)
-
 
 class Household(models.Model):
     """A rural household (户) as the national forms hold it. Its size is the number of active
@@ -209,15 +203,15 @@ class Income(models.Model):
     year = models.PositiveSmallIntegerField(_("年度"))
     quarter = models.PositiveSmallIntegerField(_("季度"), null=True, blank=True,
                                                choices=[(q, q) for q in (1, 2, 3, 4)])
-    wage_income = money(_("工资性收入"))
-    operating_income = money(_("生产经营性收入"))
-    property_income = money(_("财产性收入"))
-    transfer_income = money(_("转移性收入"))
-    operating_costs = money(_("生产经营性支出"))
-    medical_spending = money(_("医疗自付支出"))
-    education_spending = money(_("教育支出"))
-    disaster_loss = money(_("灾害损失"))
-    insurance_payout = money(_("理赔收入"))
+    wage_income = money(_("工资性收入"), default=ZERO)
+    operating_income = money(_("生产经营性收入"), default=ZERO)
+    property_income = money(_("财产性收入"), default=ZERO)
+    transfer_income = money(_("转移性收入"), default=ZERO)
+    operating_costs = money(_("生产经营性支出"), default=ZERO)
+    medical_spending = money(_("医疗自付支出"), default=ZERO)
+    education_spending = money(_("教育支出"), default=ZERO)
+    disaster_loss = money(_("灾害损失"), default=ZERO)
+    insurance_payout = money(_("理赔收入"), default=ZERO)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
     version = models.PositiveIntegerField(default=1)

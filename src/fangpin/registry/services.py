@@ -8,6 +8,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from fangpin.core.areas import county_of
 from fangpin.core.audit import log_change, snapshot
 from fangpin.core.errors import Conflict, ValidationFailed
 from fangpin.core.models import ChangeLog
@@ -215,7 +216,7 @@ def household_create(*, actor, place: Place, number: str, head: dict, members: l
     _unknown(fields, HOUSEHOLD_FIELDS - {"place"})
     fields = validate_household_fields({**fields, "place": place})
     _check_assignees(fields, place=place)
-    county = _county_of(place)
+    county = county_of(place)
     if Household.objects.filter(county=county, number=number).exists():
         raise ValidationFailed("household_number_taken", _("户编号%(n)s已存在。") % {"n": number}, field="number")
     household = Household.objects.create(county=county, number=number, **fields)
@@ -320,13 +321,6 @@ def household_merge(*, actor, source: Household, target: Household, on: datetime
     return target
 
 
-def _county_of(place: Place) -> Place:
-    county = place
-    while county.level != Level.COUNTY:
-        county = county.parent
-    return county
-
-
 PROVISIONAL_NUMBER_PREFIX = "9"
 
 
@@ -341,7 +335,7 @@ def household_open_provisional(*, actor, place: Place, head_name: str, id_number
     if place.level not in (Level.VILLAGE, Level.GROUP):
         raise ValidationFailed("place_level", _("农户必须属于村或村民小组。"), field="place")
     head = validate_member_fields({"name": head_name, "id_number": id_number})
-    county = _county_of(place)
+    county = county_of(place)
     # Provisional numbers are 9 0000 and a sequence: a shape county household numbers do not take.
     taken = Household.objects.filter(county=county, number__startswith=PROVISIONAL_NUMBER_PREFIX + "0000")
     last = taken.order_by("-number").values_list("number", flat=True).first()

@@ -5,13 +5,14 @@ from pathlib import Path
 import pytest
 from django.utils import timezone
 
+from fangpin.core.audit import CLI_ACCOUNT
 from fangpin.core.errors import MissingPermission, PermissionDenied
 from fangpin.core.models import AccessLog, ChangeLog
 from fangpin.core.roles import Role
 from fangpin.core.tabular import read_table
 from fangpin.registry import services
 from fangpin.registry.ledger.columns import MARKERS
-from fangpin.registry.ledger.export import CLI_ACCOUNT, EXPORT_HEADER, export_ledger
+from fangpin.registry.ledger.export import EXPORT_HEADER, export_ledger
 from fangpin.registry.ledger.services import ledger_merge, ledger_stage
 from fangpin.registry.models import Household, Member
 

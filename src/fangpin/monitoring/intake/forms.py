@@ -6,8 +6,8 @@ from django.utils.translation import gettext, gettext_lazy as _
 
 from fangpin.core import uploads
 from fangpin.core.errors import ValidationFailed
+from fangpin.core.forms import StyledForm
 from fangpin.regions.models import Level, Place
-from fangpin.registry.forms import StyledForm
 from fangpin.registry.idnumber import parse_id_number
 
 from ..choices import OPEN_LEAD_STATUSES, Channel, DisasterSubtype, RiskType

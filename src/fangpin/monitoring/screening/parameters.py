@@ -2,24 +2,10 @@
 turned into the integers the rules compare with (fen, basis points of 1/10000, YYYYMMDD days)."""
 
 import datetime
-import re
 from dataclasses import dataclass
 from decimal import Decimal
 
-from django.utils.translation import gettext as _
-
-from fangpin.core.errors import ValidationFailed
-
-PERIOD_PATTERN = re.compile(r"^(\d{4})-(\d{2})$")
-
-
-def parse_period(period: str) -> datetime.date:
-    """The first day of a "YYYY-MM" month."""
-    match = PERIOD_PATTERN.match(str(period or "").strip())
-    if match is None or not 1 <= int(match.group(2)) <= 12 or int(match.group(1)) < 2000:
-        raise ValidationFailed("period_format", _("月份格式应为YYYY-MM，例如2026-03：%(p)s") % {"p": period},
-                               field="period")
-    return datetime.date(int(match.group(1)), int(match.group(2)), 1)
+from fangpin.core.periods import parse_period
 
 
 def to_fen(amount: Decimal | None) -> int | None:

@@ -12,6 +12,7 @@ from django.utils.translation import gettext as _
 from fangpin.core.audit import log_change
 from fangpin.core.errors import ValidationFailed
 from fangpin.core.models import ChangeLog
+from fangpin.core.periods import parse_period
 from fangpin.core.roles import Perm
 from fangpin.core.scoping import ensure_in_area
 from fangpin.monitoring.models import ScreeningRun
@@ -20,7 +21,7 @@ from fangpin.regions.models import Level, Place
 
 from .engines import check_engine, evaluate_rules, open_engine
 from .leads import Candidate, raise_screening_leads
-from .parameters import Parameters, parse_period
+from .parameters import Parameters
 from .rules import RULES, Rule, lead_figures, lead_summary
 from .tiers import profile, tiers_recompute
 

@@ -21,6 +21,7 @@ from django.utils.translation import gettext as _
 from fangpin.core.audit import change_entry, log_change, snapshot
 from fangpin.core.errors import ValidationFailed
 from fangpin.core.models import ChangeLog
+from fangpin.core.periods import parse_period
 from fangpin.core.roles import Perm
 from fangpin.core.scoping import ensure_in_area
 from fangpin.regions.models import Level, Place
@@ -29,7 +30,6 @@ from fangpin.registry.choices import HouseholdStatus
 from .. import services as monitoring_services
 from ..choices import OPEN_LEAD_STATUSES, Channel, LeadStatus, RiskTier, RiskType
 from ..models import HouseholdTier, Lead, MonthlyList, MonthlyListLine, Thresholds
-from ..screening.parameters import parse_period
 from ..screening.rules import RULES_BY_CODE
 from . import calibration, ranking
 

@@ -14,6 +14,7 @@ from django.utils.translation import gettext
 from django.views import View
 from django.views.generic import FormView, TemplateView
 
+from fangpin.core.areas import user_county
 from fangpin.core.errors import ServiceError
 from fangpin.core.roles import Perm
 from fangpin.core.views import AreaScopedMixin, PermissionRequiredMixin
@@ -22,7 +23,6 @@ from .. import services as monitoring_services
 from ..models import MonthlyList, MonthlyListLine, Thresholds
 from . import calibration, services
 from .forms import METHOD_PARAMETERS, PARAMETER_LABELS, CalibrationForm, CandidateAdoptForm, LineActForm, PeriodForm, ThresholdsForm
-from .selectors import user_county
 
 CENT = Decimal("0.01")
 

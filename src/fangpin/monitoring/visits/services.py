@@ -2,15 +2,16 @@
 these functions."""
 
 import datetime
-import re
 
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from fangpin.core.areas import county_of
 from fangpin.core.audit import change_entry, log_change, snapshot
 from fangpin.core.errors import ValidationFailed
 from fangpin.core.models import ChangeLog
+from fangpin.core.periods import parse_period
 from fangpin.core.roles import Perm
 from fangpin.core.scoping import ensure_in_area
 from fangpin.regions.models import Level, Place
@@ -26,7 +27,6 @@ from .sweeps import group_conditions
 
 LATE_ENTRY_DAYS = 90  # a visit can be entered up to this long after it happened (offline phones)
 MAX_INTERVAL_DAYS = 366
-PERIOD = re.compile(r"^(\d{4})-(0[1-9]|1[0-2])$")
 
 
 # ---------------------------------------------------------------- visits
@@ -171,13 +171,6 @@ def visit_policy_adopt(*, actor, county: Place, effective_from: datetime.date, w
 # ---------------------------------------------------------------- cadre sweeps
 
 
-def parse_period(period: str) -> datetime.date:
-    match = PERIOD.match((period or "").strip())
-    if not match:
-        raise ValidationFailed("period_format", _("月份格式应为YYYY-MM，例如2026-05。"), field="period")
-    return datetime.date(int(match[1]), int(match[2]), 1)
-
-
 @transaction.atomic
 def sweep_checklist_generate(*, actor, village: Place, period: str) -> SweepChecklist:
     """Build (or bring up to date) the village's checklist of the eight must-visit groups for a
@@ -189,10 +182,7 @@ def sweep_checklist_generate(*, actor, village: Place, period: str) -> SweepChec
     month = parse_period(period)
     if month > timezone.localdate().replace(day=1):
         raise ValidationFailed("period_future", _("不能生成以后月份的排查清单。"), field="period")
-    county = village
-    while county.level != Level.COUNTY:
-        county = county.parent
-    thresholds = Thresholds.objects.in_force(county, month)
+    thresholds = Thresholds.objects.in_force(county_of(village), month)
 
     checklist, created = SweepChecklist.objects.select_for_update().get_or_create(
         village=village, period=month.strftime("%Y-%m"), defaults={"created_by": actor})

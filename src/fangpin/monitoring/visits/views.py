@@ -14,7 +14,9 @@ from django.utils.translation import gettext as _
 from django.views import View
 from django.views.generic import DetailView, TemplateView
 
+from fangpin.core.areas import county_of
 from fangpin.core.errors import ServiceError
+from fangpin.core.periods import parse_period
 from fangpin.core.roles import Perm
 from fangpin.core.views import AreaScopedMixin, PermissionRequiredMixin
 from fangpin.regions.models import Level, Place
@@ -27,12 +29,6 @@ from . import card as cards, queries, schedule, services
 from .forms import VisitCardForm, VisitPolicyForm
 
 PAGE_SIZE = 30
-
-
-def county_of(place: Place) -> Place:
-    while place.level != Level.COUNTY and place.parent_id:
-        place = place.parent
-    return place
 
 
 class TodoView(PermissionRequiredMixin, TemplateView):
@@ -196,7 +192,7 @@ class SweepListView(PermissionRequiredMixin, TemplateView):
     def get_context_data(self, **kwargs):
         period = self.request.GET.get("period") or timezone.localdate().strftime("%Y-%m")
         try:
-            services.parse_period(period)
+            parse_period(period)
         except ServiceError:
             period = timezone.localdate().strftime("%Y-%m")
         rows = queries.sweep_progress(self.request.user, period)

@@ -15,9 +15,9 @@ from pathlib import Path
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
-from fangpin.core.audit import log_access
+from fangpin.core.audit import cli_account, log_access
 from fangpin.core.errors import PermissionDenied, ValidationFailed
-from fangpin.core.models import AccessLog, User
+from fangpin.core.models import AccessLog
 from fangpin.core.roles import Perm
 from fangpin.regions.models import Level, Place
 
@@ -40,7 +40,6 @@ from .columns import COLUMNS, MONEY_FIELDS, export_label
 from .plan import PlaceIndex
 
 CHUNK = 1000
-CLI_ACCOUNT = "fangpin-cli"
 EXPORT_HEADER = [c.label for c in COLUMNS]
 MEMBER_CHOICES = {
     "relation": Relation, "education": Education, "schooling": Schooling, "health": Health,
@@ -59,16 +58,6 @@ class ExportResult:
     path: Path
     households: int
     members: int
-
-
-def cli_account() -> User:
-    """The account that command-line exports are logged under: inactive, no role, cannot sign in."""
-    user, created = User.objects.get_or_create(
-        username=CLI_ACCOUNT, defaults={"is_active": False, "first_name": _("命令行")})
-    if created:
-        user.set_unusable_password()
-        user.save(update_fields=["password"])
-    return user
 
 
 def _yes_no(value) -> str:

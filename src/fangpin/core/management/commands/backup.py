@@ -4,7 +4,7 @@ from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
 
-from fangpin.core.audit import log_access
+from fangpin.core.audit import cli_account, log_access
 from fangpin.core.backup import backup
 from fangpin.core.errors import ServiceError
 from fangpin.core.models import AccessLog
@@ -22,8 +22,6 @@ class Command(BaseCommand):
                                  "dump instead of the SQLite copy or pg_dump")
 
     def handle(self, *args, out, portable=False, **options):
-        from fangpin.registry.ledger.export import cli_account
-
         out = Path(out)
         if out.exists():
             raise CommandError(f"文件已存在，不会覆盖 / exists, not overwritten: {out}")

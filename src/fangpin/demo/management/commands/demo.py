@@ -5,12 +5,13 @@ from django.core.management import call_command
 from django.core.management.base import BaseCommand
 from django.db import connection
 
+from fangpin.core.auth import DEMO_PASSWORD
 from fangpin.core.models import ChangeLog
 from fangpin.demo.assistance import seed_registers
 from fangpin.demo.cases import simulate_cases
 from fangpin.demo.generator import generate_county
 from fangpin.demo.monitoring import adopt_default_thresholds, draft_monthly_list, simulate_months
-from fangpin.demo.users import DEMO_PASSWORD, create_demo_users
+from fangpin.demo.users import create_demo_users
 
 
 class Command(BaseCommand):

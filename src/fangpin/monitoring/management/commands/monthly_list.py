@@ -4,10 +4,10 @@ The run acts as the system (no signed-in person), as the scheduled screening doe
 
 from django.core.management.base import BaseCommand, CommandError
 
+from fangpin.core.areas import county_of
 from fangpin.core.errors import ServiceError
 from fangpin.monitoring.models import MonthlyList
 from fangpin.monitoring.standards import services
-from fangpin.monitoring.standards.selectors import county_of
 from fangpin.regions.models import Level, Place
 
 

@@ -3,7 +3,8 @@
 from django.core.management.base import BaseCommand, CommandError
 
 from fangpin.core.errors import ServiceError
-from fangpin.registry.ledger.export import CLI_ACCOUNT, export_ledger
+from fangpin.core.audit import CLI_ACCOUNT
+from fangpin.registry.ledger.export import export_ledger
 
 from ._common import find_actor, progress_bar
 
