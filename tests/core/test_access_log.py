@@ -49,6 +49,8 @@ def test_the_page_lists_readings_with_names_local_times_and_reasons(client, coun
     assert "cadre_a" in page and "第1镇1村" in page  # names beside accounts and codes
     assert readings["near"].number in page and readings["far"].number in page
     assert "证件号码" in page and "电话号码" in page and "回访核实" in page and "户成员台账" in page
+    member = readings["near"].members.first()
+    assert f"家庭成员 {member.name}" in page and "registry.member:" not in page  # words, not codes
     assert reverse("access-log") in client.get(reverse("household-list")).content.decode()  # in the menu
 
 

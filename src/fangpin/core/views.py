@@ -334,6 +334,18 @@ def describe_access(entries) -> None:
             entry.what = "、".join(filter(None, [str(detail.get("title") or gettext("导出文件")), entry.what]))
         entry.reason = detail.get("reason", "")
         entry.rows = detail.get("rows")
+        entry.target_words = _target_words(entry.target)
+
+
+def _target_words(target: str) -> str:
+    """"registry.member:12 张三" as people read it: "家庭成员 张三"; other targets (an API address,
+    a file's title) as they are."""
+    label, separator, rest = target.partition(":")
+    model = _model(label) if separator and "." in label and "/" not in label else None
+    if model is None:
+        return target
+    _pk, _space, name = rest.partition(" ")
+    return f"{model._meta.verbose_name} {name}".strip()
 
 
 class AccessLogView(AreaScopedMixin, ListView):
@@ -390,7 +402,7 @@ def write_access_sheet(entries, out) -> None:
     for index, entry in enumerate(entries, start=1):
         sheet.write_row(index, 0, [
             timezone.localtime(entry.time).strftime("%Y-%m-%d %H:%M"), entry.actor.display_name,
-            entry.actor.username, entry.get_kind_display(), entry.place_name, entry.area_code, entry.target,
+            entry.actor.username, entry.get_kind_display(), entry.place_name, entry.area_code, entry.target_words,
             entry.household_number, entry.what, entry.reason, "" if entry.rows is None else entry.rows,
             entry.request_id])
     workbook.close()
