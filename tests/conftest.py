@@ -43,3 +43,11 @@ def county_officer(places):
 @pytest.fixture(autouse=True)
 def fast_password_hashing(settings):
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.fixture
+def run_jobs(settings, django_capture_on_commit_callbacks):
+    """`with run_jobs(): client.post(...)` runs the background jobs the request queued as soon as it
+    commits, in the test's process (the worker itself is tested in tests/core/test_jobs.py)."""
+    settings.TASKS = {"default": {"BACKEND": "django_tasks.backends.immediate.ImmediateBackend"}}
+    return lambda: django_capture_on_commit_callbacks(execute=True)

@@ -1,5 +1,5 @@
-"""The `fangpin` command: demo, init, serve, createuser, import, imports, export, backup, restore and every
-Django command."""
+"""The `fangpin` command: demo, init, serve, worker, createuser, import, imports, export, backup, restore and
+every Django command."""
 
 import os
 import sys

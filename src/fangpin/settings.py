@@ -63,6 +63,8 @@ INSTALLED_APPS = [
     "django_htmx",
     "bootstrap",
     "axes",
+    "django_tasks",
+    "django_tasks_db",
     "fangpin.core",
     "fangpin.regions",
     "fangpin.registry",
@@ -262,6 +264,12 @@ SPECTACULAR_SETTINGS = {
         "EliminationMethodEnum": "fangpin.cases.choices.EliminationMethod",
     },
 }
+
+# Background jobs (screening, ledger merges, large exports, monthly lists): queued in the database
+# and run by the worker that `fangpin serve` starts beside the web server (or `fangpin worker`).
+TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
+# Where finished export jobs keep their files until they are downloaded or cleaned up.
+JOB_FILES_DIR = DATA_DIR / "jobs"
 
 LOGGING = {
     "version": 1,

@@ -21,7 +21,7 @@ from django.test import Client
 from django.utils import timezone
 
 from fangpin.core.masking import mask_id_number, mask_phone
-from fangpin.core.models import AccessLog
+from fangpin.core.models import AccessLog, Job
 from fangpin.core.roles import Role
 from fangpin.core.tabular import cell_error
 from fangpin.registry import services
@@ -134,6 +134,10 @@ def _county_rows(world: World, county, admin, tag: str) -> None:
         errors=[cell_error(2, "户编号", f"{tag}错误户编号", f"{tag}错误说明", "household_number_format")])
     world.mark(county, thresholds.note, procedure.note, holiday.name, item.name, item.description,
                f"{tag}台账", f"{tag}错误户编号", f"{tag}错误说明", serving=True)
+    for kind, status, words in ((Job.Kind.SCREENING, Job.Status.DONE, {"summary": f"{tag}筛查任务结果"}),
+                                (Job.Kind.LEDGER_MERGE, Job.Status.FAILED, {"error": f"{tag}导入任务失败原因"})):
+        Job.objects.create(kind=kind, status=status, area_code=county.code, created_by=admin, **words)
+        world.mark(county, *words.values())
 
 
 def _village_rows(world: World, vi: int, key: str, sequence) -> None:

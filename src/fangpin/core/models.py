@@ -164,3 +164,56 @@ class HouseholdScoped(models.Model):
     @property
     def household_ref_id(self):
         return self.household_id
+
+
+class Job(models.Model):
+    """A piece of long work run by the background worker (screening, a ledger merge, a large export,
+    the monthly list): who asked for it, for which area, how far it has got and how it ended. The
+    page of a job shows this row; `fangpin.core.jobs` writes it."""
+
+    class Kind(models.TextChoices):
+        SCREENING = "screening", _("系统筛查")
+        LEDGER_MERGE = "ledger_merge", _("户成员台账导入")
+        LEDGER_EXPORT = "ledger_export", _("户成员台账导出")
+        MONTHLY_LIST_BUILD = "monthly_list_build", _("生成月度预警名单")
+        MONTHLY_LIST_SEND = "monthly_list_send", _("下发月度预警名单")
+
+    class Status(models.TextChoices):
+        QUEUED = "queued", _("排队中")
+        RUNNING = "running", _("进行中")
+        DONE = "done", _("完成")
+        FAILED = "failed", _("失败")
+
+    kind = models.CharField(_("任务"), max_length=32, choices=Kind.choices)
+    status = models.CharField(_("状态"), max_length=8, choices=Status.choices, default=Status.QUEUED)
+    progress = models.PositiveSmallIntegerField(_("进度（%）"), default=0)
+    area_code = models.CharField(_("区划代码"), max_length=15, db_index=True)
+    params = models.JSONField(_("参数"), default=dict)
+    summary = models.CharField(_("结果"), max_length=500, blank=True)
+    result = models.JSONField(_("结果数据"), default=dict)
+    error_code = models.CharField(_("错误代码"), max_length=64, blank=True)
+    error = models.CharField(_("失败原因"), max_length=500, blank=True)
+    file_path = models.CharField(_("结果文件"), max_length=500, blank=True)
+    file_name = models.CharField(_("文件名"), max_length=200, blank=True)
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("提交人"), on_delete=models.PROTECT,
+                                   related_name="+")
+    request_id = models.CharField(_("请求编号"), max_length=64, blank=True)
+    task_id = models.CharField(_("队列任务编号"), max_length=64, blank=True)
+    created_at = models.DateTimeField(_("提交时间"), auto_now_add=True, db_index=True)
+    started_at = models.DateTimeField(_("开始时间"), null=True)
+    finished_at = models.DateTimeField(_("结束时间"), null=True)
+
+    area_field = "area_code"
+    objects = AreaManager()
+
+    class Meta:
+        verbose_name = _("后台任务")
+        verbose_name_plural = _("后台任务")
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} #{self.pk}"
+
+    @property
+    def is_finished(self) -> bool:
+        return self.status in (self.Status.DONE, self.Status.FAILED)

@@ -7,7 +7,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from fangpin.core.errors import MissingPermission, PermissionDenied, ValidationFailed
-from fangpin.core.models import ChangeLog
+from fangpin.core.models import ChangeLog, Job
 from fangpin.monitoring import services as monitoring_services
 from fangpin.monitoring.choices import Channel, LeadStatus, RiskTier, RiskType
 from fangpin.monitoring.models import HouseholdTier, Lead, MonthlyList, MonthlyListLine
@@ -189,10 +189,14 @@ def test_county_progress_and_overdue(sent, township_officer):
 
 
 def test_pages_for_county_and_townships(client, county, county_admin, township_officer, other_township_officer,
-                                        village_cadre):
+                                        village_cadre, run_jobs):
     client.force_login(county_admin)
-    response = client.post(reverse("monthly-lists"), {"period": PERIOD, "action": "build"})
+    with run_jobs():
+        response = client.post(reverse("monthly-lists"), {"period": PERIOD, "action": "build"})
     assert response.status_code == 302
+    build = Job.objects.get()
+    assert (build.kind, build.status, build.created_by) == (Job.Kind.MONTHLY_LIST_BUILD, Job.Status.DONE, county_admin)
+    assert "已生成" in build.summary
     t1_list = MonthlyList.objects.get(township__name="第1镇")
     page = client.get(reverse("monthly-lists"), {"period": PERIOD}).content.decode()
     assert "第1镇" in page and "第2镇" in page and "未下发" in page
@@ -204,8 +208,10 @@ def test_pages_for_county_and_townships(client, county, county_admin, township_o
     assert client.post(reverse("monthly-list-send", args=[t1_list.pk])).status_code == 403
 
     client.force_login(county_admin)
-    client.post(reverse("monthly-lists"), {"period": PERIOD, "action": "send"})
+    with run_jobs():
+        client.post(reverse("monthly-lists"), {"period": PERIOD, "action": "send"})
     assert not MonthlyList.objects.filter(sent_at__isnull=True).exists()
+    assert Job.objects.get(kind=Job.Kind.MONTHLY_LIST_SEND).summary == f"已向2个乡镇下发{PERIOD}月度预警名单。"
 
     client.force_login(township_officer)
     rows = client.get(reverse("monthly-lists"), {"period": PERIOD}).context["rows"]

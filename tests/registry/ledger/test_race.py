@@ -11,17 +11,19 @@ import sys
 import threading
 
 import pytest
+from django.core.management import call_command
 from django.db import connection, connections, transaction
 from django.urls import reverse
 from django.utils import timezone
 
 from fangpin.core.errors import Conflict, ValidationFailed
 from fangpin.core.locks import county_lock, lock_holder
-from fangpin.core.models import ChangeLog
+from fangpin.core.models import ChangeLog, Job
 from fangpin.core.roles import Role
 from fangpin.registry.ledger import services as ledger_services
 from fangpin.registry.ledger.models import LedgerImport
-from fangpin.registry.ledger.services import MERGE_LOCK, ledger_merge, ledger_recover, ledger_stage
+from fangpin.registry.ledger.services import (MERGE_LOCK, ledger_imports_list, ledger_merge, ledger_recover,
+                                              ledger_stage)
 from fangpin.registry.models import Household, Income, Member
 
 from ...factories import make_household, make_user
@@ -159,8 +161,12 @@ def test_two_people_merge_the_same_file_on_the_web_at_once(tmp_path, county_admi
 
     outcomes = run_together(post(county_admin, first.pk), post(officer, second.pk))
     assert [status for status, _text in outcomes] == [200, 200], outcomes
-    texts = " ".join(text for _status, text in outcomes)
+    # Both merges were queued; the worker runs them one after the other.
+    assert Job.objects.filter(status=Job.Status.QUEUED).count() == 2 and Household.objects.count() == 0
+    call_command("worker", "--batch", "--no-startup-delay", verbosity=0)
+    texts = " ".join(Job.objects.values_list("summary", flat=True))
     assert "已导入：新增农户3户" in texts and "未作任何修改" in texts
+    assert set(Job.objects.values_list("status", flat=True)) == {Job.Status.DONE}
     assert Household.objects.count() == 3
 
 
@@ -265,13 +271,17 @@ def test_same_update_file_merged_after_the_first(tmp_path, county_admin, places)
 
 
 @pytest.mark.django_db
-def test_noop_merge_says_so_on_the_page_and_in_the_command_line(tmp_path, client, county_admin, places):
+def test_noop_merge_says_so_on_the_page_and_in_the_command_line(tmp_path, client, county_admin, places,
+                                                                run_jobs):
     first, second = stage_copies(tmp_path, new_rows(), county_admin)
     ledger_merge(first, actor=county_admin)
     client.force_login(county_admin)
-    response = client.post(reverse("ledger-merge", args=[second.pk]), follow=True)
+    with run_jobs():
+        response = client.post(reverse("ledger-merge", args=[second.pk]), follow=True)
     assert response.status_code == 200
-    assert f"相同的文件已由导入 #{first.pk}" in response.text
+    job = Job.objects.get()
+    assert f"相同的文件已由导入 #{first.pk}" in job.summary
+    assert f"相同的文件已由导入 #{first.pk}" in client.get(reverse("job-detail", args=[job.pk])).text
     assert "未作任何修改" in client.get(reverse("ledger-preview", args=[second.pk])).text
 
 
@@ -315,11 +325,16 @@ def killed_mid_merge(staged: LedgerImport, *, holder: str, started_ago=datetime.
 
 
 @pytest.mark.django_db
-def test_killed_merge_is_ended_by_the_next_look_at_its_page(tmp_path, client, county_admin, places):
+def test_killed_merge_is_ended_when_asked_not_by_reading_its_page(tmp_path, client, county_admin, places):
     (staged,) = stage_copies(tmp_path, new_rows(), county_admin, count=1)
     killed_mid_merge(staged, holder=f"{socket.gethostname()}:{dead_pid()}")
     client.force_login(county_admin)
+    # Reading the page writes nothing: it shows the merge as running and offers the check.
     page = client.get(reverse("ledger-preview", args=[staged.pk]))
+    assert page.status_code == 200 and "正在进行" in page.text and reverse("ledger-recover", args=[staged.pk]) in page.text
+    assert LedgerImport.objects.get(pk=staged.pk).status == LedgerImport.Status.MERGING
+    assert not ChangeLog.objects.exists()
+    page = client.post(reverse("ledger-recover", args=[staged.pk]), follow=True)
     assert page.status_code == 200
     assert "导入失败" in page.text and "中断" in page.text
     staged.refresh_from_db()
@@ -338,7 +353,9 @@ def test_killed_merge_is_ended_by_another_merge_or_the_import_list(tmp_path, cli
     first, second = stage_copies(tmp_path, new_rows(), county_admin)
     killed_mid_merge(first, holder=f"{socket.gethostname()}:{dead_pid()}")
     client.force_login(county_admin)
-    assert "导入失败" in client.get(reverse("ledger-upload")).text
+    assert "导入失败" not in client.get(reverse("ledger-upload")).text  # reading the page writes nothing
+    assert LedgerImport.objects.get(pk=first.pk).status == LedgerImport.Status.MERGING
+    ledger_imports_list(actor=county_admin)  # the import list (`fangpin imports`) ends it
     assert LedgerImport.objects.get(pk=first.pk).status == LedgerImport.Status.FAILED
     killed_mid_merge(first, holder=f"{socket.gethostname()}:{dead_pid()}")
     with pytest.raises(ValidationFailed):
@@ -373,6 +390,7 @@ def test_other_areas_user_cannot_look_at_or_end_an_import(tmp_path, client, coun
     outsider = make_user(Role.COUNTY_OFFICER, places["t2"], "t2_officer")
     client.force_login(outsider)
     assert client.get(reverse("ledger-preview", args=[staged.pk])).status_code == 404
+    assert client.post(reverse("ledger-recover", args=[staged.pk])).status_code == 404
     assert LedgerImport.objects.get(pk=staged.pk).status == LedgerImport.Status.MERGING
 
 

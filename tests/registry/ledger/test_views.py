@@ -8,7 +8,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 from python_calamine import CalamineWorkbook
 
-from fangpin.core.models import AccessLog
+from fangpin.core.models import AccessLog, Job
 from fangpin.core.roles import Role
 from fangpin.registry.ledger.models import LedgerImport
 from fangpin.registry.models import Household, Member
@@ -35,7 +35,7 @@ def upload(client, path: Path):
         return client.post(reverse("ledger-upload"), {"file": SimpleUploadedFile(path.name, handle.read())})
 
 
-def test_upload_preview_merge(client, officer):
+def test_upload_preview_merge(client, officer, run_jobs):
     client.force_login(officer)
     page = client.get(reverse("ledger-upload"))
     assert page.status_code == 200 and "上传并校验" in page.text
@@ -47,11 +47,16 @@ def test_upload_preview_merge(client, officer):
     assert preview.status_code == 200
     assert "确认导入" in preview.text and "messy.xlsx" in preview.text
     assert Household.objects.count() == 0
-    merged = client.post(reverse("ledger-merge", args=[staged.pk]), follow=True)
-    assert "已导入" in merged.text
+    with run_jobs():
+        queued = client.post(reverse("ledger-merge", args=[staged.pk]))
+    assert queued.status_code == 302 and queued["Location"] == reverse("ledger-preview", args=[staged.pk])
     assert Household.objects.count() == 2 and Member.objects.count() == 5
     staged.refresh_from_db()
     assert staged.status == LedgerImport.Status.MERGED and staged.merged_by == officer
+    job = Job.objects.get()
+    assert (job.kind, job.status, job.progress, job.created_by) == ("ledger_merge", "done", 100, officer)
+    assert "已导入" in job.summary
+    assert "已导入" in client.get(reverse("job-detail", args=[job.pk])).text
     assert "确认导入" not in client.get(reverse("ledger-preview", args=[staged.pk])).text
 
 
@@ -124,13 +129,20 @@ def test_upload_into_another_area_is_refused_row_by_row(client, places, tmp_path
     assert "不在您的辖区内" in client.get(response["Location"]).text
 
 
-def test_export_download(client, officer, tmp_path):
+def test_export_download(client, officer, tmp_path, run_jobs):
     client.force_login(officer)
     upload(client, SAMPLES / "utf8.csv")
-    client.post(reverse("ledger-merge", args=[LedgerImport.objects.get().pk]))
+    with run_jobs():
+        client.post(reverse("ledger-merge", args=[LedgerImport.objects.get().pk]))
     form = client.get(reverse("ledger-export"))
     assert form.status_code == 200 and "本辖区全部" in form.text
-    response = client.get(reverse("ledger-export"), {"format": "csv", "year": "", "place": ""})
+    with run_jobs():
+        queued = client.post(reverse("ledger-export"), {"format": "csv", "year": "", "place": ""})
+    job = Job.objects.get(kind=Job.Kind.LEDGER_EXPORT)
+    assert queued.status_code == 302 and queued["Location"] == reverse("job-detail", args=[job.pk])
+    assert job.status == Job.Status.DONE and job.summary == "已导出2户、5人。"
+    assert reverse("job-file", args=[job.pk]) in client.get(queued["Location"]).text
+    response = client.get(reverse("job-file", args=[job.pk]))
     assert response.status_code == 200
     assert "attachment" in response["Content-Disposition"]
     body = b"".join(response.streaming_content).decode("utf-8-sig")
@@ -141,6 +153,6 @@ def test_export_download(client, officer, tmp_path):
 def test_export_cannot_name_another_areas_place(client, places):
     officer = make_user(Role.TOWNSHIP_OFFICER, places["t2"], "t2_township")
     client.force_login(officer)
-    response = client.get(reverse("ledger-export"), {"format": "xlsx", "place": places["t1"].pk})
+    response = client.post(reverse("ledger-export"), {"format": "xlsx", "place": places["t1"].pk})
     assert response.status_code == 200 and "attachment" not in response.get("Content-Disposition", "")
-    assert AccessLog.objects.count() == 0
+    assert AccessLog.objects.count() == 0 and not Job.objects.exists()

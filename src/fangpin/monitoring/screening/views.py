@@ -7,6 +7,8 @@ from django.utils.translation import gettext as _
 from django.views.generic import DetailView, ListView, TemplateView
 
 from fangpin.core.errors import ServiceError
+from fangpin.core.jobs import jobs_pending
+from fangpin.core.models import Job
 from fangpin.core.roles import Perm
 from fangpin.core.views import AreaScopedMixin, PermissionRequiredMixin
 from fangpin.monitoring.choices import RiskType
@@ -15,7 +17,7 @@ from fangpin.regions.models import Level, Place
 
 from .engines import ENGINES
 from .rules import RULES, RULES_BY_CODE
-from .services import screening_run
+from .tasks import screening_enqueue
 
 
 def rule_lines(counts: dict) -> list[dict]:
@@ -30,8 +32,8 @@ def rule_lines(counts: dict) -> list[dict]:
 
 
 class ScreeningRunListView(AreaScopedMixin, ListView):
-    """Runs of the counties in the user's area, newest first; POST screens the user's county for the
-    current month."""
+    """Runs of the counties in the user's area, newest first, and the screening jobs still waiting or
+    running; POST queues the screening of a county of the user's area for the current month."""
 
     model = ScreeningRun
     required_perm = Perm.RUN_SCREENING
@@ -48,6 +50,7 @@ class ScreeningRunListView(AreaScopedMixin, ListView):
             run.new_total = sum(line["new"] for line in run.lines)
             run.merged_total = sum(line["merged"] for line in run.lines)
         return {**context, "counties": self._counties(), "engines": ENGINES,
+                "pending_jobs": jobs_pending(self.request.user, Job.Kind.SCREENING),
                 "current_month": timezone.localdate().strftime("%Y-%m")}
 
     def _counties(self):
@@ -59,15 +62,13 @@ class ScreeningRunListView(AreaScopedMixin, ListView):
             messages.error(request, _("请选择本辖区的县。"))
             return redirect("screening-runs")
         try:
-            run = screening_run(actor=request.user, county=county, period=timezone.localdate().strftime("%Y-%m"),
-                                engine=request.POST.get("engine") or "db")
+            job = screening_enqueue(actor=request.user, county=county, engine=request.POST.get("engine") or "db",
+                                    period=timezone.localdate().strftime("%Y-%m"))
         except ServiceError as error:
             messages.error(request, error.message)
             return redirect("screening-runs")
-        messages.success(request, _("%(p)s系统筛查完成：新增线索%(n)d条，并入已有线索%(m)d条。") % {
-            "p": run.period, "n": sum(c["new"] for c in run.counts.values()),
-            "m": sum(c["merged"] for c in run.counts.values())})
-        return redirect("screening-run-detail", pk=run.pk)
+        messages.info(request, _("系统筛查已提交，在后台进行。"))
+        return redirect("job-detail", pk=job.pk)
 
 
 class ScreeningRunDetailView(AreaScopedMixin, DetailView):

@@ -16,6 +16,8 @@ from django.views.generic import FormView, TemplateView
 
 from fangpin.core.areas import user_county
 from fangpin.core.errors import ServiceError
+from fangpin.core.jobs import jobs_pending
+from fangpin.core.models import Job
 from fangpin.core.roles import Perm
 from fangpin.core.views import AreaScopedMixin, PermissionRequiredMixin
 
@@ -23,6 +25,7 @@ from .. import services as monitoring_services
 from ..models import MonthlyList, MonthlyListLine, Thresholds
 from . import calibration, services
 from .forms import METHOD_PARAMETERS, PARAMETER_LABELS, CalibrationForm, CandidateAdoptForm, LineActForm, PeriodForm, ThresholdsForm
+from .tasks import monthly_list_enqueue
 
 CENT = Decimal("0.01")
 
@@ -192,7 +195,10 @@ class MonthlyListsView(CountyMixin, TemplateView):
         recent = (MonthlyList.objects.restrict(user, Perm.VIEW_LEADS).exclude(period=period)
                   .filter(**({} if sender else {"sent_at__isnull": False})).values_list("period", flat=True)
                   .distinct().order_by("-period")[:12])
+        pending = [job for kind in (Job.Kind.MONTHLY_LIST_BUILD, Job.Kind.MONTHLY_LIST_SEND)
+                   for job in jobs_pending(user, kind) if job.params.get("period") == period] if sender else []
         return {**super().get_context_data(**kwargs), "period_form": period_form, "period": period, "rows": rows,
+                "pending_jobs": pending,
                 "sender": sender, "unsent": sum(1 for r in rows if r.monthly_list.sent_at is None),
                 "send_due_on": services.send_due_on(period), "deadline": services.act_deadline(period),
                 "recent_periods": list(recent), "totals": {"total": sum(r.total for r in rows),
@@ -205,17 +211,12 @@ class MonthlyListsView(CountyMixin, TemplateView):
         period_form = PeriodForm(request.POST)
         period = period_form.chosen_period()
         try:
-            if request.POST.get("action") == "send":
-                lists = MonthlyList.objects.restrict(request.user, Perm.SEND_MONTHLY_LIST).filter(
-                    period=period, sent_at__isnull=True, county=self.county)
-                sent = [services.monthly_list_send(actor=request.user, monthly_list=m) for m in lists]
-                messages.success(request, gettext("已向%(n)d个乡镇下发%(p)s月度预警名单。") % {"n": len(sent), "p": period})
-            else:
-                result = services.monthly_list_build(actor=request.user, county=self.county, period=period)
-                messages.success(request, gettext("已生成%(p)s月度预警名单：新建%(c)d份，更新%(r)d份，已下发未改动%(u)d份，共%(l)d户。") % {
-                    "p": period, "c": result.created, "r": result.refreshed, "u": result.unchanged, "l": result.lines})
+            monthly_list_enqueue(actor=request.user, county=self.county, period=period,
+                                 send=request.POST.get("action") == "send")
         except ServiceError as error:
             messages.error(request, error.message)
+        else:
+            messages.info(request, gettext("已提交，在后台进行，本页显示进度。"))
         return redirect(reverse("monthly-lists") + f"?period={period}")
 
 

@@ -1,8 +1,6 @@
 """Ledger pages: upload → preview (counts, every error, warnings) → merge; error sheet; export."""
 
 import contextlib
-import os
-import tempfile
 import uuid
 from pathlib import Path
 
@@ -12,7 +10,7 @@ from django.contrib import messages
 from django.core.exceptions import FieldDoesNotExist
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.paginator import Paginator
-from django.http import FileResponse, HttpResponse
+from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect
 from django.utils import timezone
 from django.utils.text import get_valid_filename
@@ -24,8 +22,9 @@ from django.views.generic import DetailView, FormView
 from fangpin.core import uploads
 from fangpin.core.audit import log_access, personal_data_unmask
 from fangpin.core.errors import ServiceError
+from fangpin.core.jobs import jobs_pending
+from fangpin.core.models import AccessLog, Job
 from fangpin.core.masking import ID_NUMBER, PHONE, mask, mask_text, may_unmask, personal_kind
-from fangpin.core.models import AccessLog
 from fangpin.core.roles import Perm
 from fangpin.core.tabular import write_error_sheet
 from fangpin.core.views import AreaScopedMixin, PermissionRequiredMixin, UnmaskReasonForm
@@ -33,9 +32,9 @@ from fangpin.regions.models import Level, Place
 from fangpin.registry.models import Household, Income, Member
 
 from .columns import BY_LABEL
-from .export import export_ledger
 from .models import LedgerImport
-from .services import ledger_merge, ledger_recover, ledger_stage
+from .services import ledger_recover, ledger_stage
+from .tasks import ledger_export_enqueue, ledger_merge_enqueue
 
 ERRORS_PER_PAGE = 200
 XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -85,8 +84,7 @@ class LedgerUploadView(PermissionRequiredMixin, FormView):
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
-        imports = list(LedgerImport.objects.restrict(self.request.user, self.required_perm)[:20])
-        context["imports"] = [ledger_recover(item, actor=self.request.user) for item in imports]
+        context["imports"] = list(LedgerImport.objects.restrict(self.request.user, self.required_perm)[:20])
         return context
 
     def form_valid(self, form):
@@ -107,10 +105,6 @@ class LedgerPreviewView(AreaScopedMixin, DetailView):
     template_name = "registry/ledger/preview.html"
     context_object_name = "ledger_import"
 
-    def get_object(self, queryset=None):
-        # A look at an import left "merging" by a merge whose process died ends it as interrupted.
-        return ledger_recover(super().get_object(queryset), actor=self.request.user)
-
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
         ledger_import, unmasked = self.object, kwargs.get("unmasked", False)
@@ -123,6 +117,8 @@ class LedgerPreviewView(AreaScopedMixin, DetailView):
         context["can_unmask"] = may_unmask_import(self.request.user, ledger_import)
         context["unmasked"] = unmasked
         context.setdefault("unmask_form", UnmaskReasonForm())
+        context["pending_jobs"] = [job for job in jobs_pending(self.request.user, Job.Kind.LEDGER_MERGE)
+                                   if job.params.get("import") == ledger_import.pk]
         return context
 
     def post(self, request, *args, **kwargs):
@@ -145,22 +141,33 @@ class LedgerPreviewView(AreaScopedMixin, DetailView):
 
 
 class LedgerMergeView(AreaScopedMixin, View):
+    """Queue the merge as a background job; its progress shows on the import's page."""
+
     required_perm = Perm.IMPORT_LEDGER
     model = LedgerImport
 
     def post(self, request, pk):
         ledger_import = get_object_or_404(self.get_queryset(), pk=pk)
         try:
-            merged = ledger_merge(ledger_import, actor=request.user)
+            ledger_merge_enqueue(actor=request.user, ledger_import=ledger_import)
         except ServiceError as exc:
             messages.error(request, exc.message)
         else:
-            if merged.status_reason:  # nothing to write: the registry already had the whole file
-                messages.info(request, merged.status_reason)
-                return redirect("ledger-preview", pk=pk)
-            messages.success(request, _("已导入：新增农户%(hn)d户、更新%(hu)d户；新增成员%(mn)d人、更新%(mu)d人。") % {
-                "hn": merged.households_new, "hu": merged.households_updated,
-                "mn": merged.members_new, "mu": merged.members_updated})
+            messages.info(request, _("导入已提交，在后台进行，本页显示进度。"))
+        return redirect("ledger-preview", pk=pk)
+
+
+class LedgerRecoverView(AreaScopedMixin, View):
+    """An import shown as merging whose merge process died: asked explicitly (not by reading the
+    page), the merge service ends it as interrupted when no merge of the county holds the lock."""
+
+    required_perm = Perm.IMPORT_LEDGER
+    model = LedgerImport
+
+    def post(self, request, pk):
+        ledger_import = ledger_recover(get_object_or_404(self.get_queryset(), pk=pk), actor=request.user)
+        if ledger_import.status == LedgerImport.Status.MERGING:
+            messages.info(request, _("导入仍在进行中，请稍后刷新页面。"))
         return redirect("ledger-preview", pk=pk)
 
 
@@ -265,44 +272,27 @@ class ExportForm(forms.Form):
 
 
 class LedgerExportView(PermissionRequiredMixin, FormView):
-    """GET shows the form; GET with the form's fields downloads the file (nothing is changed)."""
+    """GET shows the form and the user's exports still running; POST queues the export as a
+    background job, whose page offers the file to the person who asked for it."""
 
     required_perm = Perm.EXPORT_LEDGER
     form_class = ExportForm
-    http_method_names = ["get", "head", "options"]
     template_name = "registry/ledger/export.html"
 
     def get_form_kwargs(self):
-        kwargs = super().get_form_kwargs()
-        kwargs["user"] = self.request.user
-        if "format" in self.request.GET:
-            kwargs["data"] = self.request.GET
-        return kwargs
+        return {**super().get_form_kwargs(), "user": self.request.user}
 
-    def get(self, request, *args, **kwargs):
-        form = self.get_form()
-        if form.is_bound and form.is_valid():
-            try:
-                return self._download(form.cleaned_data)
-            except ServiceError as exc:
-                form.add_error(None, exc.message)
-        return self.render_to_response(self.get_context_data(form=form))
+    def get_context_data(self, **kwargs):
+        return {**super().get_context_data(**kwargs),
+                "pending_jobs": jobs_pending(self.request.user, Job.Kind.LEDGER_EXPORT)}
 
-    def _download(self, data):
-        user = self.request.user
-        place = data["place"]
-        suffix = data["format"]
-        folder = Path(settings.DATA_DIR) / "tmp"
-        folder.mkdir(parents=True, exist_ok=True)
-        handle, name = tempfile.mkstemp(suffix=f".{suffix}", dir=folder)
-        os.close(handle)
-        path = Path(name)
+    def form_valid(self, form):
+        data = form.cleaned_data
         try:
-            export_ledger(user, path, place, year=data["year"])
-            stream = open(path, "rb")
-        finally:
-            path.unlink(missing_ok=True)  # an open handle keeps the data until the response is sent
-        label = place.name if place else user.place.name
-        filename = f"户成员台账-{label}-{timezone.localdate():%Y%m%d}.{suffix}"
-        return FileResponse(stream, as_attachment=True, filename=filename,
-                            content_type=XLSX_TYPE if suffix == "xlsx" else "text/csv; charset=utf-8")
+            job = ledger_export_enqueue(actor=self.request.user, place=data["place"], year=data["year"],
+                                        file_format=data["format"])
+        except ServiceError as exc:
+            form.add_error(None, exc.message)
+            return self.form_invalid(form)
+        messages.info(self.request, _("导出已提交，在后台进行；完成后在本页下载文件。"))
+        return redirect("job-detail", pk=job.pk)
