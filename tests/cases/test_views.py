@@ -293,8 +293,8 @@ def test_identification_walked_through_the_forms(client, open_case, verifier, co
     type(notice).objects.filter(pk=notice.pk).update(starts_on=today - datetime.timedelta(days=20),
                                                      ends_on=today - datetime.timedelta(days=16))
 
-    # Verified again (the commitment is on file already), then a notice whose period has ended: the
-    # case page moves it on when opened.
+    # Verified again (the commitment is on file already), then a notice whose period has ended: reading
+    # the case page changes nothing; the village moves it on with the page's button (or the daily round).
     login(client, verifier)
     again = verification_post(case, partner)
     del again["commitment_file"]
@@ -307,11 +307,20 @@ def test_identification_walked_through_the_forms(client, open_case, verifier, co
     past = today - datetime.timedelta(days=12)
     Case.objects.filter(pk=case.pk).update(stage_started_on=past)
     services.notice_publish(actor=village_cadre, cases=[fresh(case)], today=past, objection_phone="0816-1")
-    login(client, township_officer)
+    login(client, make_user(Role.AUDITOR, county_admin.place, "auditor"))
     page = client.get(reverse("cases:case-detail", args=[case.pk]))
+    assert reverse("cases:notice-conclude", args=[case.pk]) not in page.content.decode()
+    assert client.post(reverse("cases:notice-conclude", args=[case.pk])).status_code == 403
+    login(client, village_cadre)
+    page = client.get(reverse("cases:case-detail", args=[case.pk]))
+    assert fresh(case).stage["code"] == "public_notice"
+    assert not StageRecord.objects.filter(case=case, decision="notice_ended").exists()
+    assert reverse("cases:notice-conclude", args=[case.pk]) in page.content.decode()
+    assert client.post(reverse("cases:notice-conclude", args=[case.pk])).status_code == 302
     case = fresh(case)
     assert case.stage["code"] == "township_review"
-    assert StageRecord.objects.filter(case=case, decision="notice_ended").exists()
+    assert StageRecord.objects.filter(case=case, decision="notice_ended", actor=None).exists()
+    login(client, township_officer)
     assert decide(client, case, decision="approve").status_code == 302
     login(client, county_admin)
     assert decide(client, fresh(case), decision="approve").status_code == 302

@@ -11,6 +11,7 @@ urlpatterns = [
     path("<int:pk>/decide/", views.CaseDecideView.as_view(), name="case-decide"),
     path("<int:pk>/announce/", views.CaseAnnounceView.as_view(), name="case-announce"),
     path("<int:pk>/notice/", views.NoticePublishView.as_view(), name="notice-publish"),
+    path("<int:pk>/notice/conclude/", views.NoticeConcludeView.as_view(), name="notice-conclude"),
     path("<int:pk>/objection/", views.ObjectionView.as_view(), name="objection-add"),
     path("confirmations/<int:pk>/confirm/", views.ConfirmationAnswerView.as_view(answer="confirm"),
          name="confirmation-confirm"),

@@ -31,7 +31,6 @@ from fangpin.core.roles import Perm
 from fangpin.core.views import AreaScopedMixin, PermissionRequiredMixin
 from fangpin.monitoring.choices import DisasterSubtype, RiskType
 from fangpin.monitoring.models import Lead, MonthlyListLine
-from fangpin.regions.models import Level
 from fangpin.registry.choices import Relation
 from fangpin.registry.models import Household, Member
 
@@ -45,6 +44,7 @@ from .forms import (AnnounceForm, CaseFilter, CaseOpenForm, ConfirmationForm, De
                     stages_initial)
 from .models import Attachment, Case, Confirmation, Holiday, Monitoring, ProcedureConfig, PublicNotice
 from .pdf import notice_context, render_notice_pdf
+from .selectors import escalated_cases, escalation_scope, notice_period_over, stage_q
 from .procedure import (DEFAULT_NOTICE_DAYS, DEFAULT_STAGES, DEFAULT_TOTAL_DAYS, default_duties, duty_label,
                         stage_label)
 from .workdays import county_calendar
@@ -53,18 +53,6 @@ PAGE_SIZE = 25
 
 
 # ---------------------------------------------------------------- helpers
-
-
-def stage_q(queryset, predicate) -> Q:
-    """Cases of `queryset` whose current stage satisfies `predicate`. A case runs the stage list of the
-    procedure version it opened under, so the question is asked once per version, not once per case."""
-    condition = Q(pk__in=[])
-    versions = queryset.order_by().values_list("procedure_id", flat=True).distinct()
-    for config in ProcedureConfig.objects.filter(pk__in=list(versions)):
-        indexes = [index for index, stage in enumerate(config.stages) if predicate(stage)]
-        if indexes:
-            condition |= Q(procedure_id=config.pk, stage_index__in=indexes)
-    return condition
 
 
 def user_calendar(user) -> WorkCalendar:
@@ -105,20 +93,6 @@ def risk_labels(codes) -> list[str]:
     return [RiskType(code).label if code in RiskType.values else code for code in codes or []]
 
 
-def escalated_cases(user, cases, today):
-    """Overdue cases escalated to the user's level: a township sees its villages' overdue stages, the
-    county sees overdue township and county stages and every case past its total limit. A village
-    sees its own overdue cases."""
-    overdue = services.overdue_cases(cases, today=today)
-    level = user.place.level if user.place_id else None
-    if level == Level.TOWNSHIP:
-        return overdue.filter(stage_q(overdue, lambda s: s["level"] == StageLevel.VILLAGE))
-    if level == Level.COUNTY:
-        upper = stage_q(overdue, lambda s: s["level"] in (StageLevel.TOWNSHIP, StageLevel.COUNTY))
-        return overdue.filter(upper | Q(due_on__lt=today))
-    return overdue
-
-
 def describe_case(case, user, calendar, today) -> None:
     """What a list row shows: head, stage name, both clocks, whether it waits for this user."""
     case.head = head_of(case.household)
@@ -153,6 +127,7 @@ class CaseListView(AreaScopedMixin, TemplateView):
         search = CaseFilter(self.request.GET or None, queryset=cases, request=self.request)
         found = search.qs
         escalated = escalated_cases(user, cases, today)
+        scope = escalation_scope(user)
         tab = "escalated" if self.request.GET.get("tab") == "escalated" else "inbox"
         if tab == "escalated":
             found = found.filter(pk__in=escalated.values("pk"))
@@ -174,8 +149,7 @@ class CaseListView(AreaScopedMixin, TemplateView):
                 "open_count": open_cases.count(),
                 "overdue_count": services.overdue_cases(cases, today=today).count(),
                 "escalated_count": escalated.count(),
-                "escalated_label": (gettext("超期案件") if user.place_id and user.place.level
-                                    in (Level.VILLAGE, Level.GROUP) else gettext("超期上报")),
+                "escalated_label": scope.label, "escalated_description": scope.description,
                 "calendar_warnings": calendar.warnings,
                 "to_confirm": list(services.confirmations_waiting_for(user)[:20]),
                 "can_open": user.has_perm_named(Perm.OPEN_CASE)}
@@ -351,6 +325,7 @@ def case_page_context(request, case: Case, *, alert: str = "", **forms) -> dict:
         elif stage["kind"] == StageKind.NOTICE:
             notice = services.current_notice(case)
             context["current_notice"] = notice
+            context["notice_ended"] = may_act and notice_period_over(notice, today)
             if notice is None and may_act:
                 waiting = notice_waiting(user, case)
                 context["publish_form"] = forms.get("publish_form") or NoticePublishForm(
@@ -394,11 +369,29 @@ def notice_waiting(user, case: Case):
 
 
 class CaseDetailView(CasePageMixin, View):
+    """The case page. Reading it changes nothing: a notice whose period has ended is concluded by the
+    daily round (`fangpin cases-daily`) or by the notice-conclude POST below."""
+
     def get(self, request, pk):
+        return self.page(self.get_case(pk))
+
+
+class NoticeConcludeView(CasePageMixin, View):
+    """A notice whose period ended without objection, moved on now by someone who may act on the
+    notice stage, rather than at the next daily round. The service decides whether it has ended."""
+
+    http_method_names = ["post"]
+
+    def post(self, request, pk):
         case = self.get_case(pk)
-        if services.notices_conclude_due(queryset=self.get_queryset().filter(pk=case.pk)):
-            case = self.get_case(pk)
-        return self.page(case)
+        stage = case.stage if case.is_open else None
+        if stage is not None and stage["kind"] == StageKind.NOTICE and not request.user.has_perm_named(stage["perm"]):
+            raise DjangoPermissionDenied(Perm(stage["perm"]).label if stage["perm"] in Perm.values else stage["perm"])
+        if services.notice_conclude(case=case):
+            messages.success(request, gettext("公示期满无异议，案件已进入下一环节。"))
+        else:
+            messages.info(request, gettext("公示尚未期满或案件已不在公示环节，页面已刷新为最新状态。"))
+        return redirect("cases:case-detail", pk=case.pk)
 
 
 class CaseActionView(CasePageMixin, View):
