@@ -3,6 +3,7 @@ from drf_spectacular.views import SpectacularAPIView
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.routers import DefaultRouter
 
+from fangpin.assistance.registers import REGISTERS
 from fangpin.cases.api import CaseViewSet, MonitoringViewSet, NoticeViewSet
 from fangpin.core.api_docs import SwaggerView, redoc_view
 from fangpin.regions.api import PlaceViewSet
@@ -16,6 +17,8 @@ router.register("incomes", IncomeViewSet, basename="income")
 router.register("cases", CaseViewSet, basename="case")
 router.register("notices", NoticeViewSet, basename="notice")
 router.register("monitorings", MonitoringViewSet, basename="monitoring")
+for prefix, register in REGISTERS.items():
+    router.register(prefix, register.viewset(), basename=register.name)
 
 # The schema and its viewers describe the API without any data, but like every other page they
 # are for signed-in users (session) and API clients (token) only.

@@ -16,6 +16,7 @@ from fangpin.regions.models import Level, Place
 from fangpin.registry.idnumber import parse_id_number
 from fangpin.registry.models import Household, Member
 
+from . import services
 from .choices import ChoiceStatus, MeasureCategory, MeasureStatus
 from .models import (
     EnterprisePairing,
@@ -182,7 +183,7 @@ class MeasureForm(Versioned, Form):
     def __init__(self, *args, household, new: bool, **kwargs):
         super().__init__(*args, **kwargs)
         self.new = new
-        items = MeasureCatalogueItem.objects.filter(county_id=household.county_id, active=True)
+        items = services.catalogue_offered(household)
         field = self.fields["catalogue_item"]
         field.queryset = items
         field.label_from_instance = lambda i: (f"{i.get_category_display()} · {i.name}"

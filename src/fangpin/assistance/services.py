@@ -2,12 +2,12 @@
 (workshops, welfare posts, training, micro-credit, the project supermarket, enterprise pairing).
 
 Each function takes `actor=`, checks the named permission and the area, validates everything
-before writing (a refusal writes nothing), runs in one transaction and logs the change."""
+before writing (a refusal writes nothing), runs in one transaction and logs the change. The field
+parsers and the start of every edit are in checks.py; what differs per register is here."""
 
 import datetime
 import os
 import uuid
-from decimal import Decimal, InvalidOperation
 
 from django.db import transaction
 from django.db.models import Q
@@ -15,15 +15,36 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from fangpin.core import uploads
+from fangpin.core.areas import county_of
 from fangpin.core.audit import log_change, snapshot
-from fangpin.core.errors import Conflict, PermissionDenied, ValidationFailed
+from fangpin.core.errors import PermissionDenied, ValidationFailed
 from fangpin.core.models import ChangeLog
+from fangpin.core.periods import add_months
 from fangpin.core.roles import Perm
 from fangpin.core.scoping import ensure_in_area
-from fangpin.monitoring.choices import RiskType
 from fangpin.regions.models import Level, Place
 from fangpin.registry.choices import HouseholdStatus
 
+from .checks import (
+    active_member,
+    begin_update,
+    check_not_before,
+    check_version,
+    create_logged,
+    ensure_visible,
+    lock_row,
+    measure_of_household,
+    parse_choice,
+    parse_date,
+    parse_int,
+    parse_money,
+    parse_risk_types,
+    parse_text,
+    place_of_level,
+    recorded_by,
+    refuse_unknown,
+    save_update,
+)
 from .choices import TAKING_CAPACITY, ChoiceStatus, MeasureCategory, MeasureStatus
 from .defaults import default_items
 from .models import (
@@ -43,182 +64,10 @@ from .models import (
     WelfarePost,
     Workshop,
     WorkshopEmployee,
-    add_months,
 )
 from .selectors import current_monitoring, green_channel_case
 
-CENT = Decimal("0.01")
-MAX_MONEY = Decimal(10000000000)
 WELFARE_POST_MAX_MONTHS = 36
-
-
-# ---------------------------------------------------------------- parsing and checking helpers
-
-
-def _label(model, name: str) -> str:
-    return str(model._meta.get_field(name).verbose_name)
-
-
-def _text(value, *, model, field: str, required: bool = True) -> str:
-    text = " ".join(str(value or "").split())
-    if required and not text:
-        raise ValidationFailed("required", _("请填写%(f)s。") % {"f": _label(model, field)}, field=field)
-    limit = model._meta.get_field(field).max_length
-    if limit and len(text) > limit:
-        raise ValidationFailed("too_long", _("%(f)s最多%(n)d个字。") % {"f": _label(model, field), "n": limit},
-                               field=field)
-    return text
-
-
-def _date(value, *, model, field: str, required: bool = True) -> datetime.date | None:
-    if value in (None, ""):
-        if required:
-            raise ValidationFailed("required", _("请填写%(f)s。") % {"f": _label(model, field)}, field=field)
-        return None
-    if isinstance(value, datetime.datetime):
-        return value.date()
-    if isinstance(value, datetime.date):
-        return value
-    try:
-        return datetime.date.fromisoformat(str(value).strip())
-    except ValueError:
-        raise ValidationFailed("date_format", _("%(f)s“%(v)s”不是有效日期，请按2026-01-31的格式填写。") % {
-            "f": _label(model, field), "v": value}, field=field) from None
-
-
-def _money(value, *, model, field: str, required: bool = True) -> Decimal | None:
-    if value in (None, ""):
-        if required:
-            raise ValidationFailed("required", _("请填写%(f)s。") % {"f": _label(model, field)}, field=field)
-        return None
-    try:
-        amount = value if isinstance(value, Decimal) else Decimal(
-            str(value).replace(",", "").replace("，", "").removesuffix("元").strip())
-    except InvalidOperation:
-        raise ValidationFailed("money_format", _("%(f)s“%(v)s”不是金额。") % {
-            "f": _label(model, field), "v": value}, field=field) from None
-    if not amount.is_finite():
-        raise ValidationFailed("money_format", _("%(f)s“%(v)s”不是金额。") % {
-            "f": _label(model, field), "v": value}, field=field)
-    if amount < 0:
-        raise ValidationFailed("money_negative", _("%(f)s不能为负数。") % {"f": _label(model, field)}, field=field)
-    if amount != amount.quantize(CENT):
-        raise ValidationFailed("money_decimals", _("%(f)s最多两位小数。") % {"f": _label(model, field)}, field=field)
-    if amount >= MAX_MONEY:
-        raise ValidationFailed("money_too_large", _("%(f)s过大。") % {"f": _label(model, field)}, field=field)
-    return amount.quantize(CENT)
-
-
-def _int(value, *, model, field: str, low: int, high: int) -> int:
-    try:
-        number = int(str(value).strip())
-    except (TypeError, ValueError):
-        raise ValidationFailed("number_format", _("请按整数填写%(f)s。") % {"f": _label(model, field)},
-                               field=field) from None
-    if not low <= number <= high:
-        raise ValidationFailed("number_range", _("%(f)s须在%(lo)d到%(hi)d之间。") % {
-            "f": _label(model, field), "lo": low, "hi": high}, field=field)
-    return number
-
-
-def _choice(value, choices, *, model, field: str) -> str:
-    if value not in choices.values:
-        raise ValidationFailed("choice_unknown", _("请选择%(f)s。") % {"f": _label(model, field)}, field=field)
-    return value
-
-
-def _risk_types(values, field: str = "risk_types") -> list[str]:
-    cleaned = list(dict.fromkeys(values or []))
-    unknown = [r for r in cleaned if r not in RiskType.values]
-    if unknown:
-        raise ValidationFailed("risk_type_unknown", _("未知的风险类型：%(r)s") % {"r": "、".join(unknown)},
-                               field=field)
-    return cleaned
-
-
-def _not_before(later, earlier, *, model, later_field: str, earlier_field: str) -> None:
-    if later is not None and earlier is not None and later < earlier:
-        raise ValidationFailed("date_order", _("%(a)s不能早于%(b)s。") % {
-            "a": _label(model, later_field), "b": _label(model, earlier_field)}, field=later_field)
-
-
-def _check_version(obj, version) -> None:
-    if version not in (None, "") and int(version) != obj.version:
-        raise Conflict("stale_version", _("“%(obj)s”已被他人修改，请刷新后重新填写。") % {"obj": obj})
-
-
-def _unknown(fields: dict, allowed: set) -> None:
-    extra = set(fields) - allowed
-    if extra:
-        raise ValidationFailed("unknown_field", _("不能修改这些字段：%(f)s") % {"f": ", ".join(sorted(extra))})
-
-
-def _save_update(obj, values: dict, *, actor, reason: str = ""):
-    """Set fields; save and log only when something changed."""
-    before = snapshot(obj)
-    for key, value in values.items():
-        setattr(obj, key, value)
-    if snapshot(obj) == before:
-        return obj
-    obj.version += 1
-    obj.save()
-    log_change(obj, ChangeLog.Action.UPDATE, actor=actor, before=before, reason=(reason or "")[:200])
-    return obj
-
-
-def _create(model, *, actor, reason: str = "", **values):
-    obj = model.objects.create(**values)
-    log_change(obj, ChangeLog.Action.CREATE, actor=actor, reason=reason)
-    return obj
-
-
-def _by(actor):
-    return actor if getattr(actor, "pk", None) else None
-
-
-def _ensure_visible(actor, obj, perm: str) -> None:
-    """For rows that serve the places under them (a county project, a township course): the actor
-    must hold `perm` and see the row."""
-    actor.require(perm)
-    if not type(obj).objects.restrict(actor, perm).filter(pk=obj.pk).exists():
-        raise PermissionDenied("out_of_area", _("该记录不在您的辖区内。"))
-
-
-def _lock(obj):
-    return type(obj).objects.select_for_update().get(pk=obj.pk)
-
-
-def _active_member(member, *, field: str):
-    if member is None:
-        raise ValidationFailed("required", _("请选择人员。"), field=field)
-    if member.ended_on is not None:
-        raise ValidationFailed("member_ended", _("%(n)s已离户，不能登记。") % {"n": member.name}, field=field)
-    if member.household.status not in (HouseholdStatus.ACTIVE, HouseholdStatus.PROVISIONAL):
-        raise ValidationFailed("household_ended", _("%(n)s所在农户已销户。") % {"n": member.name}, field=field)
-    return member
-
-
-def _measure_of(measure, household, *, field: str = "measure"):
-    if measure is None:
-        return None
-    if measure.household_id != household.pk:
-        raise ValidationFailed("measure_other_household", _("所选帮扶措施不属于该户。"), field=field)
-    return measure
-
-
-def _place(place, *, levels, field: str = "place") -> Place:
-    if place is None:
-        raise ValidationFailed("required", _("请选择地点。"), field=field)
-    if place.level not in levels:
-        names = "、".join(str(Level(level).label) for level in levels)
-        raise ValidationFailed("place_level", _("地点须为%(l)s。") % {"l": names}, field=field)
-    return place
-
-
-def _county_of(place: Place) -> Place:
-    while place.level != Level.COUNTY and place.parent_id:
-        place = place.parent
-    return place
 
 
 # ---------------------------------------------------------------- catalogue
@@ -231,9 +80,9 @@ def _catalogue_values(county, values: dict, *, item: MeasureCatalogueItem | None
     M = MeasureCatalogueItem
     data = {}
     if "category" in values:
-        data["category"] = _choice(values["category"], MeasureCategory, model=M, field="category")
+        data["category"] = parse_choice(values["category"], MeasureCategory, model=M, field="category")
     if "name" in values:
-        data["name"] = _text(values["name"], model=M, field="name")
+        data["name"] = parse_text(values["name"], model=M, field="name")
         clash = M.objects.filter(county=county, name=data["name"])
         if item is not None:
             clash = clash.exclude(pk=item.pk)
@@ -241,18 +90,34 @@ def _catalogue_values(county, values: dict, *, item: MeasureCatalogueItem | None
             raise ValidationFailed("catalogue_name_taken", _("本县目录中已有“%(n)s”。") % {"n": data["name"]},
                                    field="name")
     if "description" in values:
-        data["description"] = _text(values["description"], model=M, field="description", required=False)
+        data["description"] = parse_text(values["description"], model=M, field="description", required=False)
     if "standard_amount" in values:
-        data["standard_amount"] = _money(values["standard_amount"], model=M, field="standard_amount",
+        data["standard_amount"] = parse_money(values["standard_amount"], model=M, field="standard_amount",
                                          required=False)
     if "unit" in values:
-        data["unit"] = _text(values["unit"], model=M, field="unit", required=False)
+        data["unit"] = parse_text(values["unit"], model=M, field="unit", required=False)
     if "risk_types" in values:
-        data["risk_types"] = _risk_types(values["risk_types"])
+        data["risk_types"] = parse_risk_types(values["risk_types"])
     for flag in ("runs_after_elimination", "active"):
         if flag in values:
             data[flag] = bool(values[flag])
     return data
+
+
+def catalogue_county_of(actor, *, required: bool = False) -> Place | None:
+    """The county whose catalogue `actor` maintains: their own place when they work at county level
+    and may manage the catalogue. None otherwise, or a refusal when `required`."""
+    place = getattr(actor, "place", None)
+    if place is not None and place.level == Level.COUNTY and actor.has_perm_named(Perm.MANAGE_CATALOGUE):
+        return place
+    if required:
+        raise PermissionDenied("catalogue_county_only", _("帮扶措施目录由县级维护。"))
+    return None
+
+
+def catalogue_offered(household):
+    """The catalogue items a new measure for `household` may be made from: its county's active ones."""
+    return MeasureCatalogueItem.objects.filter(county_id=household.county_id, active=True)
 
 
 @transaction.atomic
@@ -269,8 +134,8 @@ def catalogue_ensure_default(county: Place, *, actor=None) -> list[MeasureCatalo
     for values in default_items():
         if values["code"] in have_codes or values["name"] in have_names:
             continue
-        added.append(_create(MeasureCatalogueItem, actor=actor, reason=_("默认帮扶措施目录"), county=county,
-                             created_by=_by(actor), **values))
+        added.append(create_logged(MeasureCatalogueItem, actor=actor, reason=_("默认帮扶措施目录"), county=county,
+                             created_by=recorded_by(actor), **values))
     return added
 
 
@@ -285,7 +150,7 @@ def catalogue_item_add(*, actor, county: Place, category: str, name: str, standa
         "category": category, "name": name, "standard_amount": standard_amount, "unit": unit,
         "risk_types": risk_types, "runs_after_elimination": runs_after_elimination, "description": description,
         "active": active})
-    return _create(MeasureCatalogueItem, actor=actor, county=county, created_by=_by(actor), **data)
+    return create_logged(MeasureCatalogueItem, actor=actor, county=county, created_by=recorded_by(actor), **data)
 
 
 @transaction.atomic
@@ -293,12 +158,9 @@ def catalogue_item_update(*, actor, item: MeasureCatalogueItem, version=None, re
                           **fields) -> MeasureCatalogueItem:
     """Edit an item (a new version in the change log); `active=False` takes it out of use. Measures
     made from it keep the name and amount they were made with."""
-    _unknown(fields, CATALOGUE_FIELDS)
-    item = _lock(item)
-    ensure_in_area(actor, item, Perm.MANAGE_CATALOGUE)
-    _check_version(item, version)
+    item = begin_update(item, fields, CATALOGUE_FIELDS, actor=actor, version=version, perm=Perm.MANAGE_CATALOGUE)
     data = _catalogue_values(item.county, fields, item=item)
-    return _save_update(item, data, actor=actor, reason=reason)
+    return save_update(item, data, actor=actor, reason=reason)
 
 
 # ---------------------------------------------------------------- measures
@@ -321,28 +183,28 @@ def _measure_values(household, values: dict, *, measure: Measure | None = None) 
                                        field="catalogue_item")
         data["catalogue_item"] = item
     if "category" in values:
-        data["category"] = _choice(values["category"], MeasureCategory, model=M, field="category")
+        data["category"] = parse_choice(values["category"], MeasureCategory, model=M, field="category")
     for name, required in (("name", True), ("responsible_unit", True), ("responsible_person", False),
                            ("note", False)):
         if name in values:
-            data[name] = _text(values[name], model=M, field=name, required=required)
+            data[name] = parse_text(values[name], model=M, field=name, required=required)
     if "risk_types" in values:
-        data["risk_types"] = _risk_types(values["risk_types"])
+        data["risk_types"] = parse_risk_types(values["risk_types"])
     if "starts_on" in values:
-        data["starts_on"] = _date(values["starts_on"], model=M, field="starts_on")
+        data["starts_on"] = parse_date(values["starts_on"], model=M, field="starts_on")
     if "ends_on" in values:
-        data["ends_on"] = _date(values["ends_on"], model=M, field="ends_on", required=False)
+        data["ends_on"] = parse_date(values["ends_on"], model=M, field="ends_on", required=False)
     if "amount" in values:
-        data["amount"] = _money(values["amount"], model=M, field="amount", required=False)
+        data["amount"] = parse_money(values["amount"], model=M, field="amount", required=False)
     if "status" in values:
-        data["status"] = _choice(values["status"], MeasureStatus, model=M, field="status")
+        data["status"] = parse_choice(values["status"], MeasureStatus, model=M, field="status")
     if "runs_after_elimination" in values:
         data["runs_after_elimination"] = bool(values["runs_after_elimination"])
     return data
 
 
 def _check_measure(measure: Measure, today: datetime.date) -> None:
-    _not_before(measure.ends_on, measure.starts_on, model=Measure, later_field="ends_on", earlier_field="starts_on")
+    check_not_before(measure.ends_on, measure.starts_on, model=Measure, later_field="ends_on", earlier_field="starts_on")
     if measure.status in (MeasureStatus.IN_PROGRESS, MeasureStatus.DONE) and measure.starts_on > today:
         raise ValidationFailed("measure_not_started", _("开始日期在今天之后的措施只能是“计划”状态。"), field="status")
     if measure.status == MeasureStatus.DONE and measure.ends_on is not None and measure.ends_on > today:
@@ -352,6 +214,21 @@ def _check_measure(measure: Measure, today: datetime.date) -> None:
 def measure_eligibility(household) -> tuple:
     """(monitoring, green-channel case): a plan may be made while either exists."""
     return current_monitoring(household), green_channel_case(household)
+
+
+def may_plan_measures(actor, household, monitoring, case) -> bool:
+    """Whether `actor` may add measures to the household's plan now: they manage measures, the
+    household is active and it is monitored or on the green channel (what measure_add checks)."""
+    return (actor.has_perm_named(Perm.MANAGE_MEASURES) and household.is_active
+            and (monitoring is not None or case is not None))
+
+
+def measure_defaults(item: MeasureCatalogueItem, wanted_risks) -> dict:
+    """What a measure made from a catalogue item starts with: the item's category, name, amount and
+    whether it runs on after elimination, and those of the household's risks the item answers."""
+    return {"category": item.category, "name": item.name, "amount": item.standard_amount,
+            "runs_after_elimination": item.runs_after_elimination,
+            "risk_types": [r for r in (wanted_risks or []) if r in (item.risk_types or [])]}
 
 
 @transaction.atomic
@@ -370,15 +247,15 @@ def measure_add(*, actor, household, responsible_unit: str, starts_on, catalogue
             "该户不是监测对象，也没有启用绿色通道的识别认定案件，不能制定帮扶措施。请先完成识别认定，或在识别认定中启用绿色通道。"))
     item = catalogue_item
     if item is not None:
-        category = category or item.category
-        name = name or item.name
+        defaults = measure_defaults(item, monitoring.risk_types if monitoring is not None else case.risk_types)
+        category = category or defaults["category"]
+        name = name or defaults["name"]
         if amount in (None, ""):
-            amount = item.standard_amount
+            amount = defaults["amount"]
         if runs_after_elimination is None:
-            runs_after_elimination = item.runs_after_elimination
+            runs_after_elimination = defaults["runs_after_elimination"]
         if risk_types is None:
-            wanted = monitoring.risk_types if monitoring is not None else case.risk_types
-            risk_types = [r for r in (wanted or []) if r in (item.risk_types or [])]
+            risk_types = defaults["risk_types"]
     data = _measure_values(household, {
         "catalogue_item": item, "category": category, "name": name, "risk_types": risk_types or [],
         "responsible_unit": responsible_unit, "responsible_person": responsible_person, "starts_on": starts_on,
@@ -386,7 +263,7 @@ def measure_add(*, actor, household, responsible_unit: str, starts_on, catalogue
         "runs_after_elimination": bool(runs_after_elimination), "note": note})
     if data["status"] == MeasureStatus.STOPPED:
         raise ValidationFailed("measure_stopped_new", _("新制定的措施不能是“已终止”状态。"), field="status")
-    measure = Measure(household=household, monitoring=monitoring, created_by=_by(actor), **data)
+    measure = Measure(household=household, monitoring=monitoring, created_by=recorded_by(actor), **data)
     _check_measure(measure, timezone.localdate())
     measure.save()
     log_change(measure, ChangeLog.Action.CREATE, actor=actor)
@@ -396,10 +273,10 @@ def measure_add(*, actor, household, responsible_unit: str, starts_on, catalogue
 @transaction.atomic
 def measure_update(*, actor, measure: Measure, version=None, reason: str = "", **fields) -> Measure:
     """Change a measure. Stopping one needs a reason; a stopped measure is final."""
-    _unknown(fields, MEASURE_FIELDS)
+    refuse_unknown(fields, MEASURE_FIELDS)
     measure = Measure.objects.select_for_update().select_related("household__place").get(pk=measure.pk)
     ensure_in_area(actor, measure, Perm.MANAGE_MEASURES)
-    _check_version(measure, version)
+    check_version(measure, version)
     if measure.status == MeasureStatus.STOPPED:
         raise ValidationFailed("measure_stopped", _("措施“%(n)s”已终止，不能再修改。") % {"n": measure.name})
     data = _measure_values(measure.household, fields, measure=measure)
@@ -429,7 +306,7 @@ def measure_add_evidence(*, actor, measure: Measure, file, name: str = "") -> Me
     content_type = uploads.check_upload(file, uploads.DOCUMENTS)
     original = os.path.basename(getattr(file, "name", "") or "")
     extension = os.path.splitext(original)[1].lower()
-    name = _text(name or original, model=MeasureEvidence, field="name")
+    name = parse_text(name or original, model=MeasureEvidence, field="name")
     evidence = MeasureEvidence(measure=measure, name=name, size=file.size, uploaded_by=actor)
     uploads.store_upload(evidence, file, filename=f"{timezone.now():%Y%m%d%H%M%S}-{uuid.uuid4().hex[:8]}{extension}",
                          content_type=content_type)
@@ -448,14 +325,14 @@ def _workshop_values(values: dict) -> dict:
     M = Workshop
     data = {}
     if "place" in values:
-        data["place"] = _place(values["place"], levels=VILLAGE_OR_TOWNSHIP)
+        data["place"] = place_of_level(values["place"], levels=VILLAGE_OR_TOWNSHIP)
     for name, required in (("name", True), ("operator", True), ("address", False), ("products", False)):
         if name in values:
-            data[name] = _text(values[name], model=M, field=name, required=required)
+            data[name] = parse_text(values[name], model=M, field=name, required=required)
     if "opened_on" in values:
-        data["opened_on"] = _date(values["opened_on"], model=M, field="opened_on")
+        data["opened_on"] = parse_date(values["opened_on"], model=M, field="opened_on")
     if "closed_on" in values:
-        data["closed_on"] = _date(values["closed_on"], model=M, field="closed_on", required=False)
+        data["closed_on"] = parse_date(values["closed_on"], model=M, field="closed_on", required=False)
     return data
 
 
@@ -465,33 +342,30 @@ def workshop_add(*, actor, place: Place, name: str, operator: str, opened_on, ad
     data = _workshop_values({"place": place, "name": name, "operator": operator, "opened_on": opened_on,
                              "address": address, "products": products})
     ensure_in_area(actor, data["place"], Perm.MANAGE_REGISTERS)
-    return _create(Workshop, actor=actor, created_by=_by(actor), **data)
+    return create_logged(Workshop, actor=actor, created_by=recorded_by(actor), **data)
 
 
 @transaction.atomic
 def workshop_update(*, actor, workshop: Workshop, version=None, reason: str = "", **fields) -> Workshop:
-    _unknown(fields, WORKSHOP_FIELDS)
-    workshop = _lock(workshop)
-    ensure_in_area(actor, workshop, Perm.MANAGE_REGISTERS)
-    _check_version(workshop, version)
+    workshop = begin_update(workshop, fields, WORKSHOP_FIELDS, actor=actor, version=version)
     data = _workshop_values(fields)
     if "place" in data:
         ensure_in_area(actor, data["place"], Perm.MANAGE_REGISTERS)
-    _not_before(data.get("closed_on", workshop.closed_on), data.get("opened_on", workshop.opened_on),
+    check_not_before(data.get("closed_on", workshop.closed_on), data.get("opened_on", workshop.opened_on),
                 model=Workshop, later_field="closed_on", earlier_field="opened_on")
-    return _save_update(workshop, data, actor=actor, reason=reason)
+    return save_update(workshop, data, actor=actor, reason=reason)
 
 
 @transaction.atomic
 def workshop_employee_add(*, actor, workshop: Workshop, member, since, monthly_wage, until=None,
                           measure=None) -> WorkshopEmployee:
-    _ensure_visible(actor, workshop, Perm.MANAGE_REGISTERS)
-    member = _active_member(member, field="member")
+    ensure_visible(actor, workshop, Perm.MANAGE_REGISTERS)
+    member = active_member(member, field="member")
     ensure_in_area(actor, member.household, Perm.MANAGE_REGISTERS)
     M = WorkshopEmployee
-    since = _date(since, model=M, field="since")
-    until = _date(until, model=M, field="until", required=False)
-    _not_before(until, since, model=M, later_field="until", earlier_field="since")
+    since = parse_date(since, model=M, field="since")
+    until = parse_date(until, model=M, field="until", required=False)
+    check_not_before(until, since, model=M, later_field="until", earlier_field="since")
     if workshop.closed_on is not None and since > workshop.closed_on:
         raise ValidationFailed("workshop_closed", _("车间已于%(d)s停办。") % {"d": workshop.closed_on}, field="since")
     overlapping = M.objects.filter(workshop=workshop, member=member).filter(Q(until__isnull=True) | Q(until__gte=since))
@@ -500,30 +374,27 @@ def workshop_employee_add(*, actor, workshop: Workshop, member, since, monthly_w
     if overlapping.exists():
         raise ValidationFailed("employee_duplicate", _("%(n)s在该车间已有同期务工记录。") % {"n": member.name},
                                field="member")
-    return _create(M, actor=actor, workshop=workshop, member=member, household=member.household, since=since,
-                   until=until, monthly_wage=_money(monthly_wage, model=M, field="monthly_wage"),
-                   measure=_measure_of(measure, member.household), created_by=_by(actor))
+    return create_logged(M, actor=actor, workshop=workshop, member=member, household=member.household, since=since,
+                   until=until, monthly_wage=parse_money(monthly_wage, model=M, field="monthly_wage"),
+                   measure=measure_of_household(measure, member.household), created_by=recorded_by(actor))
 
 
 @transaction.atomic
 def workshop_employee_update(*, actor, employee: WorkshopEmployee, version=None, reason: str = "",
                              **fields) -> WorkshopEmployee:
-    _unknown(fields, {"since", "until", "monthly_wage", "measure"})
-    employee = _lock(employee)
-    ensure_in_area(actor, employee, Perm.MANAGE_REGISTERS)
-    _check_version(employee, version)
+    employee = begin_update(employee, fields, {"since", "until", "monthly_wage", "measure"}, actor=actor, version=version)
     M, data = WorkshopEmployee, {}
     if "since" in fields:
-        data["since"] = _date(fields["since"], model=M, field="since")
+        data["since"] = parse_date(fields["since"], model=M, field="since")
     if "until" in fields:
-        data["until"] = _date(fields["until"], model=M, field="until", required=False)
+        data["until"] = parse_date(fields["until"], model=M, field="until", required=False)
     if "monthly_wage" in fields:
-        data["monthly_wage"] = _money(fields["monthly_wage"], model=M, field="monthly_wage")
+        data["monthly_wage"] = parse_money(fields["monthly_wage"], model=M, field="monthly_wage")
     if "measure" in fields:
-        data["measure"] = _measure_of(fields["measure"], employee.household)
-    _not_before(data.get("until", employee.until), data.get("since", employee.since), model=M,
+        data["measure"] = measure_of_household(fields["measure"], employee.household)
+    check_not_before(data.get("until", employee.until), data.get("since", employee.since), model=M,
                 later_field="until", earlier_field="since")
-    return _save_update(employee, data, actor=actor, reason=reason)
+    return save_update(employee, data, actor=actor, reason=reason)
 
 
 # ---------------------------------------------------------------- welfare posts
@@ -534,15 +405,15 @@ WELFARE_FIELDS = {"place", "post_name", "starts_on", "months", "monthly_wage", "
 def _welfare_values(values: dict) -> dict:
     M, data = WelfarePost, {}
     if "place" in values:
-        data["place"] = _place(values["place"], levels=(Level.VILLAGE, Level.GROUP, Level.TOWNSHIP))
+        data["place"] = place_of_level(values["place"], levels=(Level.VILLAGE, Level.GROUP, Level.TOWNSHIP))
     if "post_name" in values:
-        data["post_name"] = _text(values["post_name"], model=M, field="post_name")
+        data["post_name"] = parse_text(values["post_name"], model=M, field="post_name")
     if "starts_on" in values:
-        data["starts_on"] = _date(values["starts_on"], model=M, field="starts_on")
+        data["starts_on"] = parse_date(values["starts_on"], model=M, field="starts_on")
     if "months" in values:
-        data["months"] = _int(values["months"], model=M, field="months", low=1, high=WELFARE_POST_MAX_MONTHS)
+        data["months"] = parse_int(values["months"], model=M, field="months", low=1, high=WELFARE_POST_MAX_MONTHS)
     if "monthly_wage" in values:
-        data["monthly_wage"] = _money(values["monthly_wage"], model=M, field="monthly_wage")
+        data["monthly_wage"] = parse_money(values["monthly_wage"], model=M, field="monthly_wage")
     return data
 
 
@@ -560,30 +431,27 @@ def welfare_post_add(*, actor, place: Place, post_name: str, holder, starts_on, 
                      measure=None) -> WelfarePost:
     data = _welfare_values({"place": place, "post_name": post_name, "starts_on": starts_on, "months": months,
                             "monthly_wage": monthly_wage})
-    holder = _active_member(holder, field="holder")
+    holder = active_member(holder, field="holder")
     ensure_in_area(actor, holder.household, Perm.MANAGE_REGISTERS)
-    if not _county_of(data["place"]).pk == holder.household.county_id:
+    if not county_of(data["place"]).pk == holder.household.county_id:
         raise ValidationFailed("place_other_county", _("岗位须设在本县。"), field="place")
     ends_on = add_months(data["starts_on"], data["months"]) - datetime.timedelta(days=1)
     _welfare_overlap(holder, data["starts_on"], ends_on)
-    return _create(WelfarePost, actor=actor, holder=holder, household=holder.household, ends_on=ends_on,
-                   measure=_measure_of(measure, holder.household), created_by=_by(actor), **data)
+    return create_logged(WelfarePost, actor=actor, holder=holder, household=holder.household, ends_on=ends_on,
+                   measure=measure_of_household(measure, holder.household), created_by=recorded_by(actor), **data)
 
 
 @transaction.atomic
 def welfare_post_update(*, actor, post: WelfarePost, version=None, reason: str = "", **fields) -> WelfarePost:
     """Edit a post; shortening `months` ends the contract early. The end date follows."""
-    _unknown(fields, WELFARE_FIELDS)
-    post = _lock(post)
-    ensure_in_area(actor, post, Perm.MANAGE_REGISTERS)
-    _check_version(post, version)
+    post = begin_update(post, fields, WELFARE_FIELDS, actor=actor, version=version)
     data = _welfare_values(fields)
     if "measure" in fields:
-        data["measure"] = _measure_of(fields["measure"], post.household)
+        data["measure"] = measure_of_household(fields["measure"], post.household)
     starts_on, months = data.get("starts_on", post.starts_on), data.get("months", post.months)
     data["ends_on"] = add_months(starts_on, months) - datetime.timedelta(days=1)
     _welfare_overlap(post.holder, starts_on, data["ends_on"], exclude=post)
-    return _save_update(post, data, actor=actor, reason=reason)
+    return save_update(post, data, actor=actor, reason=reason)
 
 
 # ---------------------------------------------------------------- training
@@ -594,13 +462,13 @@ COURSE_FIELDS = {"name", "place", "organiser", "held_from", "held_to", "skill"}
 def _course_values(values: dict) -> dict:
     M, data = TrainingCourse, {}
     if "place" in values:
-        data["place"] = _place(values["place"], levels=(Level.COUNTY, Level.TOWNSHIP, Level.VILLAGE))
+        data["place"] = place_of_level(values["place"], levels=(Level.COUNTY, Level.TOWNSHIP, Level.VILLAGE))
     for name in ("name", "organiser", "skill"):
         if name in values:
-            data[name] = _text(values[name], model=M, field=name)
+            data[name] = parse_text(values[name], model=M, field=name)
     for name in ("held_from", "held_to"):
         if name in values:
-            data[name] = _date(values[name], model=M, field=name)
+            data[name] = parse_date(values[name], model=M, field=name)
     return data
 
 
@@ -610,57 +478,51 @@ def training_course_add(*, actor, place: Place, name: str, organiser: str, held_
     data = _course_values({"place": place, "name": name, "organiser": organiser, "held_from": held_from,
                            "held_to": held_to, "skill": skill})
     ensure_in_area(actor, data["place"], Perm.MANAGE_REGISTERS)
-    _not_before(data["held_to"], data["held_from"], model=TrainingCourse, later_field="held_to",
+    check_not_before(data["held_to"], data["held_from"], model=TrainingCourse, later_field="held_to",
                 earlier_field="held_from")
-    return _create(TrainingCourse, actor=actor, created_by=_by(actor), **data)
+    return create_logged(TrainingCourse, actor=actor, created_by=recorded_by(actor), **data)
 
 
 @transaction.atomic
 def training_course_update(*, actor, course: TrainingCourse, version=None, reason: str = "",
                            **fields) -> TrainingCourse:
-    _unknown(fields, COURSE_FIELDS)
-    course = _lock(course)
-    ensure_in_area(actor, course, Perm.MANAGE_REGISTERS)
-    _check_version(course, version)
+    course = begin_update(course, fields, COURSE_FIELDS, actor=actor, version=version)
     data = _course_values(fields)
     if "place" in data:
         ensure_in_area(actor, data["place"], Perm.MANAGE_REGISTERS)
-    _not_before(data.get("held_to", course.held_to), data.get("held_from", course.held_from), model=TrainingCourse,
+    check_not_before(data.get("held_to", course.held_to), data.get("held_from", course.held_from), model=TrainingCourse,
                 later_field="held_to", earlier_field="held_from")
-    return _save_update(course, data, actor=actor, reason=reason)
+    return save_update(course, data, actor=actor, reason=reason)
 
 
 @transaction.atomic
 def training_participant_add(*, actor, course: TrainingCourse, member, skill_gained: str = "",
                              certificate: bool = False, measure=None) -> TrainingParticipant:
-    _ensure_visible(actor, course, Perm.MANAGE_REGISTERS)
-    member = _active_member(member, field="member")
+    ensure_visible(actor, course, Perm.MANAGE_REGISTERS)
+    member = active_member(member, field="member")
     ensure_in_area(actor, member.household, Perm.MANAGE_REGISTERS)
     if TrainingParticipant.objects.filter(course=course, member=member).exists():
         raise ValidationFailed("participant_duplicate", _("%(n)s已在该培训班学员名单中。") % {"n": member.name},
                                field="member")
-    return _create(TrainingParticipant, actor=actor, course=course, member=member, household=member.household,
-                   skill_gained=_text(skill_gained, model=TrainingParticipant, field="skill_gained", required=False),
-                   certificate=bool(certificate), measure=_measure_of(measure, member.household),
-                   created_by=_by(actor))
+    return create_logged(TrainingParticipant, actor=actor, course=course, member=member, household=member.household,
+                   skill_gained=parse_text(skill_gained, model=TrainingParticipant, field="skill_gained", required=False),
+                   certificate=bool(certificate), measure=measure_of_household(measure, member.household),
+                   created_by=recorded_by(actor))
 
 
 @transaction.atomic
 def training_participant_update(*, actor, participant: TrainingParticipant, version=None, reason: str = "",
                                 **fields) -> TrainingParticipant:
-    _unknown(fields, {"skill_gained", "certificate", "measure"})
-    participant = _lock(participant)
-    ensure_in_area(actor, participant, Perm.MANAGE_REGISTERS)
-    _check_version(participant, version)
+    participant = begin_update(participant, fields, {"skill_gained", "certificate", "measure"}, actor=actor, version=version)
     data = {}
     if "skill_gained" in fields:
-        data["skill_gained"] = _text(fields["skill_gained"], model=TrainingParticipant, field="skill_gained",
+        data["skill_gained"] = parse_text(fields["skill_gained"], model=TrainingParticipant, field="skill_gained",
                                      required=False)
     if "certificate" in fields:
         data["certificate"] = bool(fields["certificate"])
     if "measure" in fields:
-        data["measure"] = _measure_of(fields["measure"], participant.household)
-    return _save_update(participant, data, actor=actor, reason=reason)
+        data["measure"] = measure_of_household(fields["measure"], participant.household)
+    return save_update(participant, data, actor=actor, reason=reason)
 
 
 # ---------------------------------------------------------------- micro-credit
@@ -671,9 +533,9 @@ LOAN_FIELDS = {"lender", "amount", "term_months", "issued_on", "rate", "measure"
 def _loan_values(values: dict) -> dict:
     M, data = MicroCredit, {}
     if "lender" in values:
-        data["lender"] = _text(values["lender"], model=M, field="lender")
+        data["lender"] = parse_text(values["lender"], model=M, field="lender")
     if "amount" in values:
-        amount = _money(values["amount"], model=M, field="amount")
+        amount = parse_money(values["amount"], model=M, field="amount")
         if amount <= 0:
             raise ValidationFailed("loan_amount_zero", _("贷款金额必须大于0。"), field="amount")
         if amount > MICRO_CREDIT_MAX_AMOUNT:
@@ -692,11 +554,11 @@ def _loan_values(values: dict) -> dict:
                 "n": term}, field="term_months")
         data["term_months"] = term
     if "issued_on" in values:
-        data["issued_on"] = _date(values["issued_on"], model=M, field="issued_on")
+        data["issued_on"] = parse_date(values["issued_on"], model=M, field="issued_on")
         if data["issued_on"] > timezone.localdate():
             raise ValidationFailed("date_future", _("放款日期不能晚于今天。"), field="issued_on")
     if "rate" in values:
-        rate = _money(values["rate"], model=M, field="rate")
+        rate = parse_money(values["rate"], model=M, field="rate")
         if rate > 100:
             raise ValidationFailed("rate_range", _("年利率按百分数填写，例如3.45。"), field="rate")
         data["rate"] = rate
@@ -706,46 +568,43 @@ def _loan_values(values: dict) -> dict:
 @transaction.atomic
 def micro_credit_add(*, actor, borrower, lender: str, amount, term_months, issued_on, rate,
                      measure=None) -> MicroCredit:
-    borrower = _active_member(borrower, field="borrower")
+    borrower = active_member(borrower, field="borrower")
     ensure_in_area(actor, borrower.household, Perm.MANAGE_REGISTERS)
     data = _loan_values({"lender": lender, "amount": amount, "term_months": term_months, "issued_on": issued_on,
                          "rate": rate})
-    return _create(MicroCredit, actor=actor, household=borrower.household, borrower=borrower,
-                   measure=_measure_of(measure, borrower.household), created_by=_by(actor), **data)
+    return create_logged(MicroCredit, actor=actor, household=borrower.household, borrower=borrower,
+                   measure=measure_of_household(measure, borrower.household), created_by=recorded_by(actor), **data)
 
 
 @transaction.atomic
 def micro_credit_update(*, actor, loan: MicroCredit, version=None, reason: str = "", **fields) -> MicroCredit:
-    _unknown(fields, LOAN_FIELDS)
-    loan = _lock(loan)
-    ensure_in_area(actor, loan, Perm.MANAGE_REGISTERS)
-    _check_version(loan, version)
+    loan = begin_update(loan, fields, LOAN_FIELDS, actor=actor, version=version)
     data = _loan_values(fields)
     if "measure" in fields:
-        data["measure"] = _measure_of(fields["measure"], loan.household)
+        data["measure"] = measure_of_household(fields["measure"], loan.household)
     if "amount" in data and data["amount"] < loan.repaid:
         raise ValidationFailed("loan_amount_below_repaid", _("贷款金额不能少于已还金额%(a)s元。") % {
             "a": loan.repaid}, field="amount")
-    return _save_update(loan, data, actor=actor, reason=reason)
+    return save_update(loan, data, actor=actor, reason=reason)
 
 
 @transaction.atomic
 def repayment_add(*, actor, loan: MicroCredit, paid_on, amount) -> Repayment:
-    loan = _lock(loan)
+    loan = lock_row(loan)
     ensure_in_area(actor, loan, Perm.MANAGE_REGISTERS)
-    paid_on = _date(paid_on, model=Repayment, field="paid_on")
+    paid_on = parse_date(paid_on, model=Repayment, field="paid_on")
     if paid_on < loan.issued_on:
         raise ValidationFailed("repayment_before_issue", _("还款日期不能早于放款日期%(d)s。") % {
             "d": loan.issued_on}, field="paid_on")
     if paid_on > timezone.localdate():
         raise ValidationFailed("date_future", _("还款日期不能晚于今天。"), field="paid_on")
-    amount = _money(amount, model=Repayment, field="amount")
+    amount = parse_money(amount, model=Repayment, field="amount")
     if amount <= 0:
         raise ValidationFailed("repayment_zero", _("还款金额必须大于0。"), field="amount")
     if amount > loan.outstanding:
         raise ValidationFailed("repayment_too_much", _("还款金额超过未还本金%(a)s元。") % {"a": loan.outstanding},
                                field="amount")
-    return _create(Repayment, actor=actor, loan=loan, paid_on=paid_on, amount=amount, created_by=_by(actor))
+    return create_logged(Repayment, actor=actor, loan=loan, paid_on=paid_on, amount=amount, created_by=recorded_by(actor))
 
 
 # ---------------------------------------------------------------- project supermarket
@@ -756,18 +615,18 @@ PROJECT_FIELDS = {"place", "name", "category", "description", "support_per_house
 def _project_values(values: dict) -> dict:
     M, data = IndustryProject, {}
     if "place" in values:
-        data["place"] = _place(values["place"], levels=(Level.COUNTY, Level.TOWNSHIP, Level.VILLAGE))
+        data["place"] = place_of_level(values["place"], levels=(Level.COUNTY, Level.TOWNSHIP, Level.VILLAGE))
     if "name" in values:
-        data["name"] = _text(values["name"], model=M, field="name")
+        data["name"] = parse_text(values["name"], model=M, field="name")
     if "category" in values:
-        data["category"] = _choice(values["category"], ProjectCategory, model=M, field="category")
+        data["category"] = parse_choice(values["category"], ProjectCategory, model=M, field="category")
     if "description" in values:
         data["description"] = " ".join(str(values["description"] or "").split())[:2000]
     if "support_per_household" in values:
-        data["support_per_household"] = _money(values["support_per_household"], model=M,
+        data["support_per_household"] = parse_money(values["support_per_household"], model=M,
                                                 field="support_per_household")
     if "capacity" in values:
-        data["capacity"] = _int(values["capacity"], model=M, field="capacity", low=1, high=100000)
+        data["capacity"] = parse_int(values["capacity"], model=M, field="capacity", low=1, high=100000)
     if "open" in values:
         data["open"] = bool(values["open"])
     return data
@@ -779,16 +638,13 @@ def industry_project_add(*, actor, place: Place, name: str, category: str, suppo
     data = _project_values({"place": place, "name": name, "category": category, "description": description,
                             "support_per_household": support_per_household, "capacity": capacity, "open": open})
     ensure_in_area(actor, data["place"], Perm.MANAGE_REGISTERS)
-    return _create(IndustryProject, actor=actor, created_by=_by(actor), **data)
+    return create_logged(IndustryProject, actor=actor, created_by=recorded_by(actor), **data)
 
 
 @transaction.atomic
 def industry_project_update(*, actor, project: IndustryProject, version=None, reason: str = "",
                             **fields) -> IndustryProject:
-    _unknown(fields, PROJECT_FIELDS)
-    project = _lock(project)
-    ensure_in_area(actor, project, Perm.MANAGE_REGISTERS)
-    _check_version(project, version)
+    project = begin_update(project, fields, PROJECT_FIELDS, actor=actor, version=version)
     data = _project_values(fields)
     if "place" in data:
         ensure_in_area(actor, data["place"], Perm.MANAGE_REGISTERS)
@@ -796,18 +652,18 @@ def industry_project_update(*, actor, project: IndustryProject, version=None, re
     if "capacity" in data and data["capacity"] < taken:
         raise ValidationFailed("capacity_below_taken", _("已有%(n)d户选择该项目，可选户数不能少于此数。") % {
             "n": taken}, field="capacity")
-    return _save_update(project, data, actor=actor, reason=reason)
+    return save_update(project, data, actor=actor, reason=reason)
 
 
 @transaction.atomic
 def project_choose(*, actor, project: IndustryProject, household, chosen_on=None, measure=None) -> ProjectChoice:
     """A household chooses an open project while it has places left."""
-    project = _lock(project)  # one chooser at a time per project: capacity holds under concurrency
-    _ensure_visible(actor, project, Perm.MANAGE_REGISTERS)
+    project = lock_row(project)  # one chooser at a time per project: capacity holds under concurrency
+    ensure_visible(actor, project, Perm.MANAGE_REGISTERS)
     ensure_in_area(actor, household, Perm.MANAGE_REGISTERS)
     if household.status not in (HouseholdStatus.ACTIVE, HouseholdStatus.PROVISIONAL):
         raise ValidationFailed("household_ended", _("该户已销户。"), field="household")
-    if _county_of(project.place).pk != household.county_id:
+    if county_of(project.place).pk != household.county_id:
         raise ValidationFailed("project_other_county", _("只能选择本县发布的项目。"), field="project")
     if not project.open:
         raise ValidationFailed("project_closed", _("项目“%(n)s”已停止选择。") % {"n": project.name}, field="project")
@@ -817,23 +673,20 @@ def project_choose(*, actor, project: IndustryProject, household, chosen_on=None
     if project.taken_count() >= project.capacity:
         raise ValidationFailed("project_full", _("项目“%(n)s”的%(c)d个名额已满。") % {
             "n": project.name, "c": project.capacity}, field="project")
-    chosen_on = _date(chosen_on or timezone.localdate(), model=ProjectChoice, field="chosen_on")
-    return _create(ProjectChoice, actor=actor, project=project, household=household, chosen_on=chosen_on,
-                   measure=_measure_of(measure, household), created_by=_by(actor))
+    chosen_on = parse_date(chosen_on or timezone.localdate(), model=ProjectChoice, field="chosen_on")
+    return create_logged(ProjectChoice, actor=actor, project=project, household=household, chosen_on=chosen_on,
+                   measure=measure_of_household(measure, household), created_by=recorded_by(actor))
 
 
 @transaction.atomic
 def project_choice_update(*, actor, choice: ProjectChoice, version=None, reason: str = "",
                           **fields) -> ProjectChoice:
-    _unknown(fields, {"status", "measure"})
-    choice = _lock(choice)
-    ensure_in_area(actor, choice, Perm.MANAGE_REGISTERS)
-    _check_version(choice, version)
+    choice = begin_update(choice, fields, {"status", "measure"}, actor=actor, version=version)
     data = {}
     if "status" in fields:
-        data["status"] = _choice(fields["status"], ChoiceStatus, model=ProjectChoice, field="status")
+        data["status"] = parse_choice(fields["status"], ChoiceStatus, model=ProjectChoice, field="status")
         if choice.status == ChoiceStatus.WITHDRAWN and data["status"] in TAKING_CAPACITY:
-            project = _lock(choice.project)
+            project = lock_row(choice.project)
             if project.taken_count() >= project.capacity:
                 raise ValidationFailed("project_full", _("项目“%(n)s”的%(c)d个名额已满。") % {
                     "n": project.name, "c": project.capacity}, field="status")
@@ -841,8 +694,8 @@ def project_choice_update(*, actor, choice: ProjectChoice, version=None, reason:
                     status=ChoiceStatus.WITHDRAWN).exclude(pk=choice.pk).exists():
                 raise ValidationFailed("project_chosen", _("该户已选择这个项目。"), field="status")
     if "measure" in fields:
-        data["measure"] = _measure_of(fields["measure"], choice.household)
-    return _save_update(choice, data, actor=actor, reason=reason)
+        data["measure"] = measure_of_household(fields["measure"], choice.household)
+    return save_update(choice, data, actor=actor, reason=reason)
 
 
 # ---------------------------------------------------------------- enterprise pairing
@@ -854,11 +707,11 @@ def _pairing_values(values: dict) -> dict:
     M, data = EnterprisePairing, {}
     for name, required in (("enterprise", True), ("contact", False), ("content", True)):
         if name in values:
-            data[name] = _text(values[name], model=M, field=name, required=required)
+            data[name] = parse_text(values[name], model=M, field=name, required=required)
     if "started_on" in values:
-        data["started_on"] = _date(values["started_on"], model=M, field="started_on")
+        data["started_on"] = parse_date(values["started_on"], model=M, field="started_on")
     if "ended_on" in values:
-        data["ended_on"] = _date(values["ended_on"], model=M, field="ended_on", required=False)
+        data["ended_on"] = parse_date(values["ended_on"], model=M, field="ended_on", required=False)
     return data
 
 
@@ -868,22 +721,19 @@ def pairing_add(*, actor, household, enterprise: str, started_on, content: str, 
     ensure_in_area(actor, household, Perm.MANAGE_REGISTERS)
     data = _pairing_values({"enterprise": enterprise, "contact": contact, "started_on": started_on,
                             "content": content, "ended_on": ended_on})
-    _not_before(data["ended_on"], data["started_on"], model=EnterprisePairing, later_field="ended_on",
+    check_not_before(data["ended_on"], data["started_on"], model=EnterprisePairing, later_field="ended_on",
                 earlier_field="started_on")
-    return _create(EnterprisePairing, actor=actor, household=household, measure=_measure_of(measure, household),
-                   created_by=_by(actor), **data)
+    return create_logged(EnterprisePairing, actor=actor, household=household, measure=measure_of_household(measure, household),
+                   created_by=recorded_by(actor), **data)
 
 
 @transaction.atomic
 def pairing_update(*, actor, pairing: EnterprisePairing, version=None, reason: str = "",
                    **fields) -> EnterprisePairing:
-    _unknown(fields, PAIRING_FIELDS)
-    pairing = _lock(pairing)
-    ensure_in_area(actor, pairing, Perm.MANAGE_REGISTERS)
-    _check_version(pairing, version)
+    pairing = begin_update(pairing, fields, PAIRING_FIELDS, actor=actor, version=version)
     data = _pairing_values(fields)
     if "measure" in fields:
-        data["measure"] = _measure_of(fields["measure"], pairing.household)
-    _not_before(data.get("ended_on", pairing.ended_on), data.get("started_on", pairing.started_on),
+        data["measure"] = measure_of_household(fields["measure"], pairing.household)
+    check_not_before(data.get("ended_on", pairing.ended_on), data.get("started_on", pairing.started_on),
                 model=EnterprisePairing, later_field="ended_on", earlier_field="started_on")
-    return _save_update(pairing, data, actor=actor, reason=reason)
+    return save_update(pairing, data, actor=actor, reason=reason)

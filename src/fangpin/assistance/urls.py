@@ -1,6 +1,7 @@
 from django.urls import path
 
 from . import views
+from .registers import REGISTERS
 
 app_name = "assistance"
 
@@ -15,35 +16,12 @@ urlpatterns = [
     path("measures/<int:pk>/evidence/", views.EvidenceUploadView.as_view(), name="evidence-upload"),
     path("evidence/<int:pk>/", views.EvidenceFileView.as_view(), name="evidence-file"),
     path("without-measure/", views.WithoutMeasureView.as_view(), name="without-measure"),
-    path("workshops/", views.WorkshopListView.as_view(), name="workshop-list"),
-    path("workshops/new/", views.WorkshopFormView.as_view(), name="workshop-new"),
-    path("workshops/<int:pk>/", views.WorkshopDetailView.as_view(), name="workshop-detail"),
-    path("workshops/<int:pk>/edit/", views.WorkshopFormView.as_view(), name="workshop-edit"),
+    *(route for prefix, register in REGISTERS.items() for route in register.urlpatterns(prefix)),
     path("workshops/<int:pk>/employees/new/", views.EmployeeAddView.as_view(), name="employee-new"),
     path("workshop-employees/<int:pk>/edit/", views.EmployeeEditView.as_view(), name="employee-edit"),
-    path("welfare-posts/", views.WelfareListView.as_view(), name="welfare-list"),
-    path("welfare-posts/new/", views.WelfareFormView.as_view(), name="welfare-new"),
-    path("welfare-posts/<int:pk>/", views.WelfareDetailView.as_view(), name="welfare-detail"),
-    path("welfare-posts/<int:pk>/edit/", views.WelfareFormView.as_view(), name="welfare-edit"),
-    path("training/", views.CourseListView.as_view(), name="course-list"),
-    path("training/new/", views.CourseFormView.as_view(), name="course-new"),
-    path("training/<int:pk>/", views.CourseDetailView.as_view(), name="course-detail"),
-    path("training/<int:pk>/edit/", views.CourseFormView.as_view(), name="course-edit"),
     path("training/<int:pk>/participants/new/", views.ParticipantAddView.as_view(), name="participant-new"),
     path("training-participants/<int:pk>/edit/", views.ParticipantEditView.as_view(), name="participant-edit"),
-    path("micro-credit/", views.LoanListView.as_view(), name="loan-list"),
-    path("micro-credit/new/", views.LoanFormView.as_view(), name="loan-new"),
-    path("micro-credit/<int:pk>/", views.LoanDetailView.as_view(), name="loan-detail"),
-    path("micro-credit/<int:pk>/edit/", views.LoanFormView.as_view(), name="loan-edit"),
     path("micro-credit/<int:pk>/repayments/new/", views.RepaymentAddView.as_view(), name="repayment-new"),
-    path("projects/", views.ProjectListView.as_view(), name="project-list"),
-    path("projects/new/", views.ProjectFormView.as_view(), name="project-new"),
-    path("projects/<int:pk>/", views.ProjectDetailView.as_view(), name="project-detail"),
-    path("projects/<int:pk>/edit/", views.ProjectFormView.as_view(), name="project-edit"),
     path("projects/<int:pk>/choose/", views.ProjectChooseView.as_view(), name="project-choose"),
     path("project-choices/<int:pk>/edit/", views.ChoiceEditView.as_view(), name="choice-edit"),
-    path("pairings/", views.PairingListView.as_view(), name="pairing-list"),
-    path("pairings/new/", views.PairingFormView.as_view(), name="pairing-new"),
-    path("pairings/<int:pk>/", views.PairingDetailView.as_view(), name="pairing-detail"),
-    path("pairings/<int:pk>/edit/", views.PairingFormView.as_view(), name="pairing-edit"),
 ]

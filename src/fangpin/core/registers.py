@@ -1,0 +1,473 @@
+"""Declarative registers: a register is declared once and served as pages, API and export.
+
+A declaration (a subclass of `Register`) names the model, its django-filter filter set, the table
+columns, the form, the service verbs that write and the permissions. From it come:
+
+- the list page: rows read through `Model.objects.restrict(user, view_perm)`, narrowed by the filter
+  set, paginated, with the declared columns;
+- the detail page: declared facts, sections of related rows and a notice;
+- the create and update form: the form parses, the declared service verb checks and writes;
+- the API viewset (read): the same restricted rows and the same filter set, as JSON;
+- the .xlsx export: the same filtered rows and columns, logged in the access log.
+
+The page routes come from `register.urlpatterns()` and the viewset from `register.viewset()`. Editing
+is for the area a row belongs to (rows of a county or township serve the villages under them, but
+only their own area changes them).
+"""
+
+from dataclasses import dataclass, field
+from typing import Any, Callable
+from urllib.parse import quote
+
+import django_filters
+from django.contrib import messages
+from django.core.paginator import Paginator
+from django.http import Http404, HttpResponse
+from django.shortcuts import get_object_or_404, redirect
+from django.db.models import Q
+from django.urls import path, reverse
+from django.utils import timezone
+from django.utils.functional import cached_property
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
+from django.views.generic import FormView, TemplateView
+from drf_spectacular.utils import extend_schema, extend_schema_view
+from rest_framework import serializers
+
+from .api import AreaScopedViewSet
+from .audit import log_access
+from .errors import ServiceError
+from .models import AccessLog
+from .views import XLSX_TYPE, AreaScopedMixin, PermissionRequiredMixin, display_value, style_widgets
+
+PAGE_SIZE = 30
+
+
+@dataclass(frozen=True)
+class Column:
+    """One column of a register's table: its heading and what a row shows in it (page and export):
+    a function of the row, or a dotted attribute path (a method at its end is called)."""
+
+    label: Any
+    source: Callable[[Any], Any] | str
+
+    def value(self, obj):
+        if callable(self.source):
+            return self.source(obj)
+        for part in self.source.split("."):
+            obj = getattr(obj, part)
+        return obj() if callable(obj) else obj
+
+
+def columns(*pairs) -> tuple[Column, ...]:
+    """Columns from (label, source) pairs."""
+    return tuple(Column(label, source) for label, source in pairs)
+
+
+@dataclass
+class Row:
+    url: str
+    cells: list
+    muted: bool = False
+
+
+@dataclass
+class Section:
+    """A table of related rows on a detail page, with an optional button to add one."""
+
+    title: str
+    headers: list
+    rows: list
+    add_url: str = ""
+    add_label: str = ""
+    empty: str = field(default_factory=lambda: gettext("暂无记录。"))
+
+
+def fact(obj, name: str, value=None) -> tuple[str, str]:
+    """(label, value) of one model field for a detail page; `value` overrides how it is shown."""
+    model_field = obj._meta.get_field(name)
+    shown = value if value is not None else display_value(model_field, getattr(obj, name))
+    return str(model_field.verbose_name), shown
+
+
+class RegisterFilter(django_filters.FilterSet):
+    """A register's one filter set, shared by its page, API and export: `q` searches the declared
+    text fields; a register adds its own filters."""
+
+    search_fields: tuple[str, ...] = ()
+    q = django_filters.CharFilter(label=_("搜索"), method="search")
+
+    def search(self, queryset, name, value):
+        text = value.strip()
+        if not text or not self.search_fields:
+            return queryset
+        condition = Q()
+        for field_name in self.search_fields:
+            condition |= Q(**{f"{field_name}__icontains": text})
+        return queryset.filter(condition)
+
+    @property
+    def form(self):
+        if not hasattr(self, "_form"):
+            style_widgets(super().form.fields)
+        return self._form
+
+
+def in_place(queryset, field_name: str, code: str):
+    """Rows whose place lies in the place of `code` (a county, township or village code)."""
+    code = code.strip()
+    if not code.isdigit():
+        return queryset.none()
+    prefix = code.rstrip("0") or code
+    keep = next(n for n in (6, 9, 12, 15) if n >= len(prefix) or n == 15)
+    return queryset.filter(**{f"{field_name}__startswith": code[:keep]})
+
+
+def cell_text(value) -> str:
+    """A table cell as text for a sheet: dates in ISO form, nothing as empty."""
+    if value is None:
+        return ""
+    return value.isoformat() if hasattr(value, "isoformat") else str(value)
+
+
+class Register:
+    """A register's declaration. Subclass it, set the attributes, and override the hooks where a
+    register shows or writes more than its columns and form say."""
+
+    model = None
+    name = ""  # route names are "<namespace>:<name>-list", "-detail", "-new", "-edit", "-export"
+    namespace = ""
+    title = ""  # the list page's title, and the way back from its detail and form pages
+    intro = ""
+    new_label = _("新增")
+    title_new = ""
+    title_edit = ""
+    home_url_name = ""  # the menu the list page leads back to
+    home_label = ""
+    filterset_class = None
+    columns: tuple[Column, ...] = ()
+    select_related: tuple[str, ...] = ()
+    view_perm = ""
+    manage_perm = ""
+    form_class = None
+    edit_fields: tuple[str, ...] = ()  # what an edit form starts from
+    add_verb = None  # the service function that creates a row: add_verb(actor=..., **form data)
+    update_verb = None  # the service function that changes one: update_verb(actor=..., <row_argument>=row, ...)
+    row_argument = ""
+    api_fields: tuple[str, ...] = ()
+    api_extra: dict = {}  # name -> a callable making the read-only serializer field computed from the row
+    form_view: type = None  # RegisterFormView or a subclass that knows more of the request
+
+    # ------------------------------------------------------------ reading
+
+    def url(self, page: str, *args) -> str:
+        """The address of one of this register's pages: list, detail, new, edit or export."""
+        return self.route(f"{self.name}-{page}", *args)
+
+    def route(self, name: str, *args) -> str:
+        """The address of a page in the register's namespace (the pages of its related rows)."""
+        return reverse(f"{self.namespace}:{name}", args=args)
+
+    def queryset(self, queryset):
+        """The restricted rows with what the columns need loaded (one query per page, not per row)."""
+        return queryset.select_related(*self.select_related)
+
+    def rows_for(self, user):
+        return self.queryset(self.model.objects.restrict(user, self.view_perm))
+
+    def filtered(self, data, user):
+        return self.filterset_class(data or None, queryset=self.rows_for(user)).qs
+
+    def muted(self, obj) -> bool:
+        return False
+
+    def row(self, obj) -> Row:
+        return Row(self.url("detail", obj.pk), [column.value(obj) for column in self.columns], self.muted(obj))
+
+    def facts(self, obj) -> list[tuple[str, str]]:
+        return []
+
+    def sections(self, obj, user) -> list[Section]:
+        return []
+
+    def notice(self, obj):
+        return None
+
+    def section(self, user, title, rows, headers, cells, *, edit_route="", add=("", ()), add_label="",
+                muted=None) -> Section:
+        """A table of related rows on a detail page: `rows` already restricted to the user's area,
+        `cells(row)` what each shows; managers get an edit link per row and the add button when
+        `add` (route name, arguments) names one."""
+        can = user.has_perm_named(self.manage_perm)
+        shown = [Row(self.route(edit_route, row.pk) if can and edit_route else "", cells(row),
+                     bool(muted and muted(row))) for row in rows]
+        add_route, add_args = add
+        return Section(title, headers, shown, add_url=self.route(add_route, *add_args) if can and add_route else "",
+                       add_label=add_label)
+
+    # ------------------------------------------------------------ writing
+
+    def may_manage(self, user, obj=None) -> bool:
+        """The user holds the manage permission and, for a row, the row lies in their own area."""
+        if not user.has_perm_named(self.manage_perm):
+            return False
+        return obj is None or obj.area_code.startswith(user.area_prefix)
+
+    def form_kwargs(self, view) -> dict:
+        return {"new": view.object is None}
+
+    def initial_new(self, view) -> dict:
+        return {}
+
+    def add(self, form, view):
+        return self.add_verb(actor=view.request.user, **form.service_fields())
+
+    def update(self, form, view):
+        return self.update_verb(actor=view.request.user, **{self.row_argument: view.object},
+                                version=form.cleaned_data["version"], reason=form.cleaned_data["reason"],
+                                **form.service_fields())
+
+    # ------------------------------------------------------------ serving
+
+    def views(self) -> dict[str, type]:
+        """A view class per page, each naming the model, filter set and form for the route walk."""
+        attrs = {"register": self, "model": self.model, "required_perm": self.view_perm,
+                 "filterset_class": self.filterset_class}
+        kind = type(self).__name__
+        return {
+            "list": type(f"{kind}ListView", (RegisterListView,), attrs),
+            "detail": type(f"{kind}DetailView", (RegisterDetailView,), attrs),
+            "export": type(f"{kind}ExportView", (RegisterExportView,), attrs),
+            "form": type(f"{kind}FormView", (self.form_view or RegisterFormView,), {
+                **attrs, "required_perm": self.manage_perm, "form_class": self.form_class,
+                "back_label": self.title}),
+        }
+
+    def urlpatterns(self, prefix: str) -> list:
+        views = self.views()
+        return [
+            path(f"{prefix}/", views["list"].as_view(), name=f"{self.name}-list"),
+            path(f"{prefix}/export/", views["export"].as_view(), name=f"{self.name}-export"),
+            path(f"{prefix}/new/", views["form"].as_view(), name=f"{self.name}-new"),
+            path(f"{prefix}/<int:pk>/", views["detail"].as_view(), name=f"{self.name}-detail"),
+            path(f"{prefix}/<int:pk>/edit/", views["form"].as_view(), name=f"{self.name}-edit"),
+        ]
+
+    def serializer_class(self) -> type:
+        meta = type("Meta", (), {"model": self.model, "fields": ["id", *self.api_fields, *self.api_extra],
+                                 "read_only_fields": ["id", *self.api_fields, *self.api_extra]})
+        return type(f"{type(self).__name__}Serializer", (serializers.ModelSerializer,),
+                    {"Meta": meta, **{name: make() for name, make in self.api_extra.items()}})
+
+    def viewset(self) -> type:
+        register = self
+        viewset = type(f"{type(self).__name__}ViewSet", (AreaScopedViewSet,), {
+            "model": self.model, "required_perm": self.view_perm, "filterset_class": self.filterset_class,
+            "serializer_class": self.serializer_class(),
+            "refine_queryset": lambda view, queryset: register.queryset(queryset),
+            "__doc__": f"{self.model._meta.verbose_name}: rows in the caller's area, filtered like the page.",
+        })
+        return extend_schema_view(list=extend_schema(summary=str(self.title)),
+                                  retrieve=extend_schema(summary=str(self.model._meta.verbose_name)))(viewset)
+
+
+class RegisterListView(AreaScopedMixin, TemplateView):
+    """A register's list: restricted rows, filtered by the register's filter set, a page at a time."""
+
+    register: Register = None
+    template_name = "registers/list.html"
+
+    def get_context_data(self, **kwargs):
+        register, user = self.register, self.request.user
+        filterset = register.filterset_class(self.request.GET or None, queryset=register.rows_for(user))
+        page = Paginator(filterset.qs, PAGE_SIZE).get_page(self.request.GET.get("page"))
+        query = self.request.GET.copy()
+        query.pop("page", None)
+        return {**super().get_context_data(**kwargs), "title": register.title, "intro": register.intro,
+                "headers": [column.label for column in register.columns],
+                "rows": [register.row(obj) for obj in page.object_list], "page_obj": page,
+                "query": query.urlencode(), "filter": filterset,
+                "home_url": reverse(register.home_url_name) if register.home_url_name else "",
+                "home_label": register.home_label,
+                "export_url": register.url("export") + (f"?{query.urlencode()}" if query else ""),
+                "new_url": register.url("new") if register.may_manage(user) else "",
+                "new_label": register.new_label}
+
+
+class RegisterDetailView(AreaScopedMixin, TemplateView):
+    register: Register = None
+    template_name = "registers/detail.html"
+
+    @cached_property
+    def object(self):
+        return get_object_or_404(self.register.rows_for(self.request.user), pk=self.kwargs["pk"])
+
+    def get_context_data(self, **kwargs):
+        register, obj, user = self.register, self.object, self.request.user
+        return {**super().get_context_data(**kwargs), "object": obj, "title": str(obj),
+                "kind": obj._meta.verbose_name, "facts": register.facts(obj),
+                "sections": register.sections(obj, user), "notice": register.notice(obj),
+                "list_url": register.url("list"), "list_label": register.title,
+                "edit_url": register.url("edit", obj.pk) if register.may_manage(user, obj) else ""}
+
+
+class RegisterExportView(AreaScopedMixin, TemplateView):
+    """The filtered rows as an .xlsx sheet with the page's columns; the export is logged."""
+
+    register: Register = None
+    http_method_names = ["get", "head"]
+
+    def get(self, request, *args, **kwargs):
+        import xlsxwriter
+
+        register = self.register
+        objects = list(register.filtered(request.GET, request.user))
+        title = str(register.title)
+        response = HttpResponse(content_type=XLSX_TYPE)
+        filename = f"{title}-{timezone.localdate():%Y%m%d}.xlsx"
+        response["Content-Disposition"] = (f"attachment; filename=\"{register.name}.xlsx\"; "
+                                           f"filename*=UTF-8''{quote(filename)}")
+        workbook = xlsxwriter.Workbook(response, {"in_memory": True})
+        sheet = workbook.add_worksheet(title[:31])
+        sheet.write_row(0, 0, [str(column.label) for column in register.columns], workbook.add_format({"bold": True}))
+        sheet.set_column(0, len(register.columns) - 1, 18)
+        for index, obj in enumerate(objects, start=1):
+            sheet.write_row(index, 0, [cell_text(column.value(obj)) for column in register.columns])
+        workbook.close()
+        log_access(actor=request.user, kind=AccessLog.Kind.EXPORT, area_code=request.user.place.code,
+                   target=title, detail={"title": title, "rows": len(objects),
+                                         "filters": {k: v for k, v in request.GET.items() if v}})
+        return response
+
+
+class ServiceFormView(PermissionRequiredMixin, FormView):
+    """A form page: the form parses, a service writes; a service error is shown by its field and
+    the page answers 400 with nothing written. `model` names the row of `pk`, read through
+    `restrict(user, required_perm)`; `perform(form)` calls the service."""
+
+    template_name = "registers/form.html"
+    model = None
+    title = ""
+    submit_label = _("保存")
+    success_message = _("已保存。")
+    back_label = _("返回")
+
+    @cached_property
+    def object(self):
+        if "pk" not in self.kwargs:
+            return None
+        return get_object_or_404(self.model.objects.restrict(self.request.user, self.required_perm),
+                                 pk=self.kwargs["pk"])
+
+    def get_form_kwargs(self):
+        return {**super().get_form_kwargs(), "user": self.request.user, **self.form_extra()}
+
+    def form_extra(self) -> dict:
+        return {}
+
+    def perform(self, form):
+        raise NotImplementedError(f"{type(self).__name__} names the service it calls")
+
+    def form_valid(self, form):
+        try:
+            obj = self.perform(form)
+        except ServiceError as error:
+            form.add_service_error(error)
+            return self.form_invalid(form)
+        messages.success(self.request, self.success_message)
+        return redirect(self.success_url_for(obj))
+
+    def form_invalid(self, form):
+        response = super().form_invalid(form)
+        response.status_code = 400
+        return response
+
+    def back_url(self) -> str:
+        raise NotImplementedError(f"{type(self).__name__} names the page it leads back to")
+
+    def success_url_for(self, obj) -> str:
+        return self.back_url()
+
+    def subject(self) -> str:
+        return str(self.object) if self.object is not None else ""
+
+    def extra_context_data(self) -> dict:
+        return {}
+
+    def get_context_data(self, **kwargs):
+        return {**super().get_context_data(**kwargs), "title": self.title, "submit_label": self.submit_label,
+                "back_url": self.back_url(), "back_label": self.back_label, "subject": self.subject(),
+                **self.extra_context_data()}
+
+    def initial_from(self, obj, names) -> dict:
+        return {**{name: getattr(obj, name) for name in names}, "version": obj.version}
+
+
+class RegisterFormView(ServiceFormView):
+    """A register's create (no `pk`) and update form; the row edited must lie in the user's own area."""
+
+    register: Register = None
+
+    @cached_property
+    def object(self):
+        obj = super().object
+        if obj is not None and not self.register.may_manage(self.request.user, obj):
+            raise Http404
+        return obj
+
+    @property
+    def title(self):
+        return self.register.title_edit if self.object is not None else self.register.title_new
+
+    def form_extra(self):
+        return self.register.form_kwargs(self)
+
+    def get_initial(self):
+        if self.object is None:
+            return self.register.initial_new(self)
+        return self.initial_from(self.object, self.register.edit_fields)
+
+    def perform(self, form):
+        if self.object is None:
+            return self.register.add(form, self)
+        return self.register.update(form, self)
+
+    def back_url(self):
+        return self.register.url("list")
+
+    def success_url_for(self, obj):
+        return self.register.url("detail", obj.pk)
+
+
+class RowFormView(ServiceFormView):
+    """A form for a row that hangs under a register row (an employee of a workshop, a repayment of a
+    loan), declared by its attributes: the row of `pk` is `model`'s; with `edit_fields` the form
+    edits that row (version and reason go to the verb), without them it adds a row under it."""
+
+    verb = None  # the service function called with actor=, <row_argument>=the row, and the form's data
+    row_argument = ""
+    edit_fields: tuple[str, ...] = ()
+    new_initial: dict = {}  # field -> callable giving its starting value
+    back_route = ""  # the page to return to, named with the pk of `back_row(row)`
+    back_row = staticmethod(lambda row: row)
+    subject_of = staticmethod(str)
+
+    def get_initial(self):
+        if self.edit_fields:
+            return self.initial_from(self.object, self.edit_fields)
+        return {name: make() for name, make in self.new_initial.items()}
+
+    def verb_arguments(self, form) -> dict:
+        return form.service_fields()
+
+    def perform(self, form):
+        arguments = {self.row_argument: self.object, **self.verb_arguments(form)}
+        if self.edit_fields:
+            arguments.update(version=form.cleaned_data["version"], reason=form.cleaned_data["reason"])
+        return self.verb(actor=self.request.user, **arguments)
+
+    def subject(self):
+        return self.subject_of(self.object)
+
+    def back_url(self):
+        return reverse(self.back_route, args=[self.back_row(self.object).pk])
