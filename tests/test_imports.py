@@ -142,7 +142,7 @@ def test_each_module_imports_first_in_a_fresh_process(tmp_path, monkeypatch):
     an import cycle breaks here whichever module of it comes first."""
     monkeypatch.setenv("FANGPIN_DATA_DIR", str(tmp_path))
     modules = all_modules()
-    with ThreadPoolExecutor(max_workers=min(4, os.cpu_count() or 1)) as pool:
+    with ThreadPoolExecutor(max_workers=min(2, os.cpu_count() or 1)) as pool:
         results = dict(zip(modules, pool.map(lambda name: _import_in_fresh_process([name]), modules)))
     failures = {name: result.stderr.strip().splitlines()[-1:] for name, result in results.items()
                 if result.returncode != 0}

@@ -2,6 +2,8 @@
 
 from django.utils.translation import gettext as _
 
+from .roles import Perm
+
 
 class ServiceError(Exception):
     status = 400
@@ -32,8 +34,6 @@ class PermissionDenied(ServiceError):
 
 class MissingPermission(PermissionDenied):
     def __init__(self, perm: str):
-        from .roles import Perm
-
         label = Perm(perm).label if perm in Perm.values else perm
         super().__init__("missing_permission", _("缺少权限：%(perm)s") % {"perm": label}, details=[perm])
 
