@@ -3,6 +3,7 @@ field parsers (text, dates, money, whole numbers, choices, risk types) that name
 refusal, the area and version checks, and the logged create and update."""
 
 import datetime
+from functools import partial
 from decimal import Decimal, InvalidOperation
 
 from django.utils.translation import gettext as _
@@ -189,3 +190,45 @@ def begin_update(obj, fields: dict, allowed: set, *, actor, version, perm: str =
     ensure_in_area(actor, obj, perm)
     check_version(obj, version)
     return obj
+
+
+# ---------------------------------------------------------------- declared field parsers
+
+
+def parse_fields(model, values: dict, parsers: dict) -> dict:
+    """Each field of `values` that `parsers` names, parsed by its parser in the order declared. A
+    parser is called with the value and `model=`, `field=`, so that its refusal names the field."""
+    return {name: parse(values[name], model=model, field=name) for name, parse in parsers.items() if name in values}
+
+
+optional_text = partial(parse_text, required=False)
+optional_date = partial(parse_date, required=False)
+
+
+def place_in(*levels):
+    """A parser for a place at one of `levels`."""
+    return lambda value, *, model, field: place_of_level(value, levels=levels, field=field)
+
+
+def whole_number(low: int, high: int):
+    return partial(parse_int, low=low, high=high)
+
+
+def one_of(choices):
+    return lambda value, *, model, field: parse_choice(value, choices, model=model, field=field)
+
+
+def flag(value, *, model, field) -> bool:
+    return bool(value)
+
+
+def long_text(value, *, model, field) -> str:
+    """Free text with its blanks folded, cut at the field's limit."""
+    return " ".join(str(value or "").split())[:2000]
+
+
+optional_money = partial(parse_money, required=False)
+
+
+def risk_list(value, *, model, field) -> list[str]:
+    return parse_risk_types(value, field)

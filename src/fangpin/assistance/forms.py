@@ -230,22 +230,7 @@ class EvidenceForm(StyledFormMixin, forms.Form):
             "n": uploads.megabytes(uploads.max_upload_bytes())}
 
 
-# ---------------------------------------------------------------- workshops
-
-
-class WorkshopForm(Versioned, Form):
-    name = _text(Workshop, "name")
-    operator = _text(Workshop, "operator")
-    address = _text(Workshop, "address", required=False)
-    products = _text(Workshop, "products", required=False)
-    opened_on = _date(_("开办日期"))
-    closed_on = _date(_("停办日期"), required=False)
-
-    def __init__(self, *args, new: bool, **kwargs):
-        super().__init__(*args, **kwargs)
-        self.fields = {"place": place_field(self.user, [Level.VILLAGE, Level.TOWNSHIP], _("所在村（乡镇）")),
-                       **self.fields}
-        style_new(self, new, drop=("closed_on",))
+# ---------------------------------------------------------------- registers
 
 
 def style_new(form, new: bool, drop=()):
@@ -256,112 +241,97 @@ def style_new(form, new: bool, drop=()):
     style_widgets({name: field for name, field in form.fields.items() if "class" not in field.widget.attrs})
 
 
-class EmployeeForm(PersonPickMixin, Form):
-    person_label = _("务工人员")
-    since = _date(_("入职日期"))
-    until = _date(_("离职日期"), required=False)
-    monthly_wage = _money(_("月工资（元）"))
+class RegisterForm(PersonPickMixin, HouseholdPickMixin, Form):
+    """A register row's form. A new row may ask for a place (`place_levels`, `place_label`), for
+    whom it is (`pick`: "person" or "household"); when the household is known, which of its
+    measures the row carries out (`links_measure`). `drop_when_new` leaves out end fields."""
 
-    def __init__(self, *args, household=None, **kwargs):
+    pick = ""
+    place_levels: tuple = ()
+    place_label = ""
+    links_measure = True
+    drop_when_new: tuple = ()
+    helper_fields = ("id_number", "household_number")
+
+    def __init__(self, *args, household=None, new: bool = True, **kwargs):
         super().__init__(*args, **kwargs)
-        self.add_person_field(household)
-        if household is not None:
+        self.household = household
+        if self.place_levels:
+            self.fields = {"place": place_field(self.user, self.place_levels, self.place_label), **self.fields}
+        if new and self.pick == "person":
+            self.add_person_field(household)
+        elif new and self.pick == "household":
+            self.add_household_field(household)
+        if household is not None and self.links_measure:
             self.fields["measure"] = measure_field(self.user, household)
-        style_new(self, True)
+        style_new(self, new, drop=self.drop_when_new)
 
 
-class EmployeeEditForm(Versioned, Form):
+class WorkshopForm(Versioned, RegisterForm):
+    place_levels, place_label, links_measure = (Level.VILLAGE, Level.TOWNSHIP), _("所在村（乡镇）"), False
+    drop_when_new = ("closed_on",)
+    name = _text(Workshop, "name")
+    operator = _text(Workshop, "operator")
+    address = _text(Workshop, "address", required=False)
+    products = _text(Workshop, "products", required=False)
+    opened_on = _date(_("开办日期"))
+    closed_on = _date(_("停办日期"), required=False)
+
+
+class EmployeeForm(RegisterForm):
+    pick, person_label = "person", _("务工人员")
     since = _date(_("入职日期"))
     until = _date(_("离职日期"), required=False)
     monthly_wage = _money(_("月工资（元）"))
 
-    def __init__(self, *args, household, **kwargs):
-        super().__init__(*args, **kwargs)
-        self.fields["measure"] = measure_field(self.user, household)
-        style_new(self, False)
+
+class EmployeeEditForm(Versioned, RegisterForm):
+    since = _date(_("入职日期"))
+    until = _date(_("离职日期"), required=False)
+    monthly_wage = _money(_("月工资（元）"))
 
 
-# ---------------------------------------------------------------- welfare posts
-
-
-class WelfarePostForm(PersonPickMixin, Versioned, Form):
-    person_label = _("在岗人员")
+class WelfarePostForm(Versioned, RegisterForm):
+    pick, person_label = "person", _("在岗人员")
+    place_levels, place_label = (Level.VILLAGE, Level.GROUP, Level.TOWNSHIP), _("岗位所在地")
     post_name = _text(WelfarePost, "post_name")
     starts_on = _date(_("上岗日期"))
     months = forms.IntegerField(label=_("聘用月数"), min_value=1, max_value=36, initial=12)
     monthly_wage = _money(_("月补贴（元）"))
 
-    def __init__(self, *args, household=None, new: bool, **kwargs):
-        super().__init__(*args, **kwargs)
-        self.fields = {"place": place_field(self.user, [Level.VILLAGE, Level.GROUP, Level.TOWNSHIP],
-                                            _("岗位所在地")), **self.fields}
-        if new:
-            self.add_person_field(household)
-        if household is not None:
-            self.fields["measure"] = measure_field(self.user, household)
-        style_new(self, new)
 
-
-# ---------------------------------------------------------------- training
-
-
-class CourseForm(Versioned, Form):
+class CourseForm(Versioned, RegisterForm):
+    place_levels, place_label, links_measure = (Level.COUNTY, Level.TOWNSHIP, Level.VILLAGE), _("举办地"), False
     name = _text(TrainingCourse, "name")
     organiser = _text(TrainingCourse, "organiser")
     skill = _text(TrainingCourse, "skill")
     held_from = _date(_("开班日期"))
     held_to = _date(_("结业日期"))
 
-    def __init__(self, *args, new: bool, **kwargs):
-        super().__init__(*args, **kwargs)
-        self.fields = {"place": place_field(self.user, [Level.COUNTY, Level.TOWNSHIP, Level.VILLAGE], _("举办地")),
-                       **self.fields}
-        style_new(self, new)
 
-
-class ParticipantForm(PersonPickMixin, Versioned, Form):
-    person_label = _("学员")
+class ParticipantForm(Versioned, RegisterForm):
+    pick, person_label = "person", _("学员")
     skill_gained = forms.CharField(label=_("掌握技能"), max_length=100, required=False)
     certificate = forms.BooleanField(label=_("取得证书"), required=False)
 
-    def __init__(self, *args, household=None, new: bool, **kwargs):
-        super().__init__(*args, **kwargs)
-        if new:
-            self.add_person_field(household)
-        if household is not None:
-            self.fields["measure"] = measure_field(self.user, household)
-        style_new(self, new)
 
-
-# ---------------------------------------------------------------- micro-credit
-
-
-class LoanForm(PersonPickMixin, Versioned, Form):
-    person_label = _("借款人")
+class LoanForm(Versioned, RegisterForm):
+    pick, person_label = "person", _("借款人")
     lender = _text(MicroCredit, "lender")
     amount = _money(_("贷款金额（元）"), help_text=_("每户最多50,000元"))
     term_months = forms.IntegerField(label=_("期限（月）"), min_value=1, help_text=_("最长36个月"))
     issued_on = _date(_("放款日期"))
     rate = forms.DecimalField(label=_("年利率（%）"), min_value=0, max_digits=5, decimal_places=2)
 
-    def __init__(self, *args, household=None, new: bool, **kwargs):
-        super().__init__(*args, **kwargs)
-        if new:
-            self.add_person_field(household)
-        if household is not None:
-            self.fields["measure"] = measure_field(self.user, household)
-        style_new(self, new)
 
-
-class RepaymentForm(Form):
+class RepaymentForm(RegisterForm):
+    links_measure = False
     paid_on = _date(_("还款日期"))
     amount = _money(_("还款金额（元）"))
 
 
-# ---------------------------------------------------------------- projects
-
-
-class ProjectForm(Versioned, Form):
+class ProjectForm(Versioned, RegisterForm):
+    place_levels, place_label, links_measure = (Level.COUNTY, Level.TOWNSHIP, Level.VILLAGE), _("发布地区"), False
     name = _text(IndustryProject, "name")
     category = forms.ChoiceField(label=_("项目类别"), choices=ProjectCategory.choices)
     support_per_household = _money(_("每户扶持金额（元）"))
@@ -370,47 +340,20 @@ class ProjectForm(Versioned, Form):
     description = forms.CharField(label=_("项目说明"), required=False, max_length=2000,
                                   widget=forms.Textarea(attrs={"rows": 3}))
 
-    def __init__(self, *args, new: bool, **kwargs):
-        super().__init__(*args, **kwargs)
-        self.fields = {"place": place_field(self.user, [Level.COUNTY, Level.TOWNSHIP, Level.VILLAGE],
-                                            _("发布地区")), **self.fields}
-        style_new(self, new)
 
-
-class ChooseForm(HouseholdPickMixin, Form):
+class ChooseForm(RegisterForm):
+    pick = "household"
     chosen_on = _date(_("选择日期"))
 
-    def __init__(self, *args, household=None, **kwargs):
-        super().__init__(*args, **kwargs)
-        self.add_household_field(household)
-        if household is not None:
-            self.fields["measure"] = measure_field(self.user, household)
-        style_new(self, True)
 
-
-class ChoiceEditForm(Versioned, Form):
+class ChoiceEditForm(Versioned, RegisterForm):
     status = forms.ChoiceField(label=_("状态"), choices=ChoiceStatus.choices)
 
-    def __init__(self, *args, household, **kwargs):
-        super().__init__(*args, **kwargs)
-        self.fields["measure"] = measure_field(self.user, household)
-        style_new(self, False)
 
-
-# ---------------------------------------------------------------- enterprise pairing
-
-
-class PairingForm(HouseholdPickMixin, Versioned, Form):
+class PairingForm(Versioned, RegisterForm):
+    pick = "household"
     enterprise = _text(EnterprisePairing, "enterprise")
     contact = _text(EnterprisePairing, "contact", required=False)
     started_on = _date(_("结对日期"))
     content = _text(EnterprisePairing, "content", widget=forms.Textarea(attrs={"rows": 2}))
     ended_on = _date(_("结束日期"), required=False)
-
-    def __init__(self, *args, household=None, new: bool, **kwargs):
-        super().__init__(*args, **kwargs)
-        if new:
-            self.add_household_field(household)
-        if household is not None:
-            self.fields["measure"] = measure_field(self.user, household)
-        style_new(self, new)

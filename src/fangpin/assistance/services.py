@@ -27,6 +27,16 @@ from fangpin.registry.choices import HouseholdStatus
 
 from .checks import (
     active_member,
+    flag,
+    long_text,
+    one_of,
+    optional_date,
+    optional_money,
+    optional_text,
+    parse_fields,
+    place_in,
+    risk_list,
+    whole_number,
     begin_update,
     check_not_before,
     check_version,
@@ -36,11 +46,8 @@ from .checks import (
     measure_of_household,
     parse_choice,
     parse_date,
-    parse_int,
     parse_money,
-    parse_risk_types,
     parse_text,
-    place_of_level,
     recorded_by,
     refuse_unknown,
     save_update,
@@ -72,35 +79,21 @@ WELFARE_POST_MAX_MONTHS = 36
 
 # ---------------------------------------------------------------- catalogue
 
-CATALOGUE_FIELDS = {"category", "name", "description", "standard_amount", "unit", "risk_types",
-                    "runs_after_elimination", "active"}
+CATALOGUE_PARSERS = {"category": one_of(MeasureCategory), "name": parse_text, "description": optional_text,
+                     "standard_amount": optional_money, "unit": optional_text, "risk_types": risk_list,
+                     "runs_after_elimination": flag, "active": flag}
+CATALOGUE_FIELDS = set(CATALOGUE_PARSERS)
 
 
 def _catalogue_values(county, values: dict, *, item: MeasureCatalogueItem | None = None) -> dict:
-    M = MeasureCatalogueItem
-    data = {}
-    if "category" in values:
-        data["category"] = parse_choice(values["category"], MeasureCategory, model=M, field="category")
-    if "name" in values:
-        data["name"] = parse_text(values["name"], model=M, field="name")
-        clash = M.objects.filter(county=county, name=data["name"])
+    data = parse_fields(MeasureCatalogueItem, values, CATALOGUE_PARSERS)
+    if "name" in data:
+        clash = MeasureCatalogueItem.objects.filter(county=county, name=data["name"])
         if item is not None:
             clash = clash.exclude(pk=item.pk)
         if clash.exists():
             raise ValidationFailed("catalogue_name_taken", _("本县目录中已有“%(n)s”。") % {"n": data["name"]},
                                    field="name")
-    if "description" in values:
-        data["description"] = parse_text(values["description"], model=M, field="description", required=False)
-    if "standard_amount" in values:
-        data["standard_amount"] = parse_money(values["standard_amount"], model=M, field="standard_amount",
-                                         required=False)
-    if "unit" in values:
-        data["unit"] = parse_text(values["unit"], model=M, field="unit", required=False)
-    if "risk_types" in values:
-        data["risk_types"] = parse_risk_types(values["risk_types"])
-    for flag in ("runs_after_elimination", "active"):
-        if flag in values:
-            data[flag] = bool(values[flag])
     return data
 
 
@@ -165,12 +158,14 @@ def catalogue_item_update(*, actor, item: MeasureCatalogueItem, version=None, re
 
 # ---------------------------------------------------------------- measures
 
-MEASURE_FIELDS = {"catalogue_item", "category", "name", "risk_types", "responsible_unit", "responsible_person",
-                  "starts_on", "ends_on", "amount", "status", "runs_after_elimination", "note"}
+MEASURE_PARSERS = {"category": one_of(MeasureCategory), "name": parse_text, "responsible_unit": parse_text,
+                   "responsible_person": optional_text, "note": optional_text, "risk_types": risk_list,
+                   "starts_on": parse_date, "ends_on": optional_date, "amount": optional_money,
+                   "status": one_of(MeasureStatus), "runs_after_elimination": flag}
+MEASURE_FIELDS = {"catalogue_item", *MEASURE_PARSERS}
 
 
 def _measure_values(household, values: dict, *, measure: Measure | None = None) -> dict:
-    M = Measure
     data = {}
     if "catalogue_item" in values:
         item = values["catalogue_item"]
@@ -182,24 +177,7 @@ def _measure_values(household, values: dict, *, measure: Measure | None = None) 
                 raise ValidationFailed("catalogue_inactive", _("目录措施“%(n)s”已停用。") % {"n": item.name},
                                        field="catalogue_item")
         data["catalogue_item"] = item
-    if "category" in values:
-        data["category"] = parse_choice(values["category"], MeasureCategory, model=M, field="category")
-    for name, required in (("name", True), ("responsible_unit", True), ("responsible_person", False),
-                           ("note", False)):
-        if name in values:
-            data[name] = parse_text(values[name], model=M, field=name, required=required)
-    if "risk_types" in values:
-        data["risk_types"] = parse_risk_types(values["risk_types"])
-    if "starts_on" in values:
-        data["starts_on"] = parse_date(values["starts_on"], model=M, field="starts_on")
-    if "ends_on" in values:
-        data["ends_on"] = parse_date(values["ends_on"], model=M, field="ends_on", required=False)
-    if "amount" in values:
-        data["amount"] = parse_money(values["amount"], model=M, field="amount", required=False)
-    if "status" in values:
-        data["status"] = parse_choice(values["status"], MeasureStatus, model=M, field="status")
-    if "runs_after_elimination" in values:
-        data["runs_after_elimination"] = bool(values["runs_after_elimination"])
+    data.update(parse_fields(Measure, values, MEASURE_PARSERS))
     return data
 
 
@@ -321,19 +299,13 @@ WORKSHOP_FIELDS = {"name", "place", "operator", "address", "products", "opened_o
 VILLAGE_OR_TOWNSHIP = (Level.VILLAGE, Level.TOWNSHIP)
 
 
+WORKSHOP_PARSERS = {"place": place_in(*VILLAGE_OR_TOWNSHIP), "name": parse_text, "operator": parse_text,
+                    "address": optional_text, "products": optional_text, "opened_on": parse_date,
+                    "closed_on": optional_date}
+
+
 def _workshop_values(values: dict) -> dict:
-    M = Workshop
-    data = {}
-    if "place" in values:
-        data["place"] = place_of_level(values["place"], levels=VILLAGE_OR_TOWNSHIP)
-    for name, required in (("name", True), ("operator", True), ("address", False), ("products", False)):
-        if name in values:
-            data[name] = parse_text(values[name], model=M, field=name, required=required)
-    if "opened_on" in values:
-        data["opened_on"] = parse_date(values["opened_on"], model=M, field="opened_on")
-    if "closed_on" in values:
-        data["closed_on"] = parse_date(values["closed_on"], model=M, field="closed_on", required=False)
-    return data
+    return parse_fields(Workshop, values, WORKSHOP_PARSERS)
 
 
 @transaction.atomic
@@ -402,19 +374,13 @@ def workshop_employee_update(*, actor, employee: WorkshopEmployee, version=None,
 WELFARE_FIELDS = {"place", "post_name", "starts_on", "months", "monthly_wage", "measure"}
 
 
+WELFARE_PARSERS = {"place": place_in(Level.VILLAGE, Level.GROUP, Level.TOWNSHIP), "post_name": parse_text,
+                   "starts_on": parse_date, "months": whole_number(1, WELFARE_POST_MAX_MONTHS),
+                   "monthly_wage": parse_money}
+
+
 def _welfare_values(values: dict) -> dict:
-    M, data = WelfarePost, {}
-    if "place" in values:
-        data["place"] = place_of_level(values["place"], levels=(Level.VILLAGE, Level.GROUP, Level.TOWNSHIP))
-    if "post_name" in values:
-        data["post_name"] = parse_text(values["post_name"], model=M, field="post_name")
-    if "starts_on" in values:
-        data["starts_on"] = parse_date(values["starts_on"], model=M, field="starts_on")
-    if "months" in values:
-        data["months"] = parse_int(values["months"], model=M, field="months", low=1, high=WELFARE_POST_MAX_MONTHS)
-    if "monthly_wage" in values:
-        data["monthly_wage"] = parse_money(values["monthly_wage"], model=M, field="monthly_wage")
-    return data
+    return parse_fields(WelfarePost, values, WELFARE_PARSERS)
 
 
 def _welfare_overlap(holder, starts_on, ends_on, *, exclude=None) -> None:
@@ -459,17 +425,12 @@ def welfare_post_update(*, actor, post: WelfarePost, version=None, reason: str =
 COURSE_FIELDS = {"name", "place", "organiser", "held_from", "held_to", "skill"}
 
 
+COURSE_PARSERS = {"place": place_in(Level.COUNTY, Level.TOWNSHIP, Level.VILLAGE), "name": parse_text,
+                  "organiser": parse_text, "skill": parse_text, "held_from": parse_date, "held_to": parse_date}
+
+
 def _course_values(values: dict) -> dict:
-    M, data = TrainingCourse, {}
-    if "place" in values:
-        data["place"] = place_of_level(values["place"], levels=(Level.COUNTY, Level.TOWNSHIP, Level.VILLAGE))
-    for name in ("name", "organiser", "skill"):
-        if name in values:
-            data[name] = parse_text(values[name], model=M, field=name)
-    for name in ("held_from", "held_to"):
-        if name in values:
-            data[name] = parse_date(values[name], model=M, field=name)
-    return data
+    return parse_fields(TrainingCourse, values, COURSE_PARSERS)
 
 
 @transaction.atomic
@@ -612,24 +573,13 @@ def repayment_add(*, actor, loan: MicroCredit, paid_on, amount) -> Repayment:
 PROJECT_FIELDS = {"place", "name", "category", "description", "support_per_household", "capacity", "open"}
 
 
+PROJECT_PARSERS = {"place": place_in(Level.COUNTY, Level.TOWNSHIP, Level.VILLAGE), "name": parse_text,
+                   "category": one_of(ProjectCategory), "description": long_text,
+                   "support_per_household": parse_money, "capacity": whole_number(1, 100000), "open": flag}
+
+
 def _project_values(values: dict) -> dict:
-    M, data = IndustryProject, {}
-    if "place" in values:
-        data["place"] = place_of_level(values["place"], levels=(Level.COUNTY, Level.TOWNSHIP, Level.VILLAGE))
-    if "name" in values:
-        data["name"] = parse_text(values["name"], model=M, field="name")
-    if "category" in values:
-        data["category"] = parse_choice(values["category"], ProjectCategory, model=M, field="category")
-    if "description" in values:
-        data["description"] = " ".join(str(values["description"] or "").split())[:2000]
-    if "support_per_household" in values:
-        data["support_per_household"] = parse_money(values["support_per_household"], model=M,
-                                                field="support_per_household")
-    if "capacity" in values:
-        data["capacity"] = parse_int(values["capacity"], model=M, field="capacity", low=1, high=100000)
-    if "open" in values:
-        data["open"] = bool(values["open"])
-    return data
+    return parse_fields(IndustryProject, values, PROJECT_PARSERS)
 
 
 @transaction.atomic
@@ -703,16 +653,12 @@ def project_choice_update(*, actor, choice: ProjectChoice, version=None, reason:
 PAIRING_FIELDS = {"enterprise", "contact", "started_on", "content", "ended_on", "measure"}
 
 
+PAIRING_PARSERS = {"enterprise": parse_text, "contact": optional_text, "content": parse_text,
+                   "started_on": parse_date, "ended_on": optional_date}
+
+
 def _pairing_values(values: dict) -> dict:
-    M, data = EnterprisePairing, {}
-    for name, required in (("enterprise", True), ("contact", False), ("content", True)):
-        if name in values:
-            data[name] = parse_text(values[name], model=M, field=name, required=required)
-    if "started_on" in values:
-        data["started_on"] = parse_date(values["started_on"], model=M, field="started_on")
-    if "ended_on" in values:
-        data["ended_on"] = parse_date(values["ended_on"], model=M, field="ended_on", required=False)
-    return data
+    return parse_fields(EnterprisePairing, values, PAIRING_PARSERS)
 
 
 @transaction.atomic

@@ -29,20 +29,8 @@ from fangpin.registry.models import Household
 
 from . import forms as f
 from . import services
-from .models import (
-    EnterprisePairing,
-    IndustryProject,
-    Measure,
-    MeasureCatalogueItem,
-    MeasureEvidence,
-    MicroCredit,
-    ProjectChoice,
-    TrainingCourse,
-    TrainingParticipant,
-    WelfarePost,
-    Workshop,
-    WorkshopEmployee,
-)
+from .models import IndustryProject, Measure, MeasureCatalogueItem, MeasureEvidence, MicroCredit, ProjectChoice
+from .models import TrainingCourse, TrainingParticipant, Workshop, WorkshopEmployee
 from .recommend import plan_warnings, recommend_measures
 from .registers import REGISTERS, HouseholdInAddress, household_label, picked_arguments
 from .selectors import household_has_labour, household_risk_types, monitorings_without_measure
@@ -333,20 +321,15 @@ class WithoutMeasureView(PermissionRequiredMixin, TemplateView):
 
 class RegisterRowFormView(HouseholdInAddress, RowFormView):
     """A row under a register row. Adding one may pick a person (`person_argument`) or a household
-    (`household_argument`); `form_args` says what the form is told (its household, whether it is new)."""
+    (`household_argument`); the form is told the household (the row's when editing) and whether it is new."""
 
     required_perm = Perm.MANAGE_REGISTERS
     person_argument = ""
     household_argument = False
-    form_args: tuple[str, ...] = ("household",)
 
     def form_extra(self):
-        extra = {}
-        if "household" in self.form_args:
-            extra["household"] = self.object.household if self.edit_fields else self.household
-        if "new" in self.form_args:
-            extra["new"] = not self.edit_fields
-        return extra
+        return {"household": self.object.household if self.edit_fields else self.household,
+                "new": not self.edit_fields}
 
     def verb_arguments(self, form):
         return picked_arguments(form, self, self.person_argument, self.household_argument)
@@ -357,76 +340,55 @@ def today():
 
 
 class EmployeeAddView(RegisterRowFormView):
-    model = Workshop
-    form_class = f.EmployeeForm
-    title = _("登记务工人员")
-    verb = staticmethod(services.workshop_employee_add)
+    model, form_class, title = Workshop, f.EmployeeForm, _("登记务工人员")
+    verb, back_route = staticmethod(services.workshop_employee_add), "assistance:workshop-detail"
     row_argument, person_argument = "workshop", "member"
     new_initial = {"since": today}
-    back_route = "assistance:workshop-detail"
 
 
 class EmployeeEditView(RegisterRowFormView):
-    model = WorkshopEmployee
-    form_class = f.EmployeeEditForm
-    title = _("修改务工记录")
-    verb = staticmethod(services.workshop_employee_update)
+    model, form_class, title = WorkshopEmployee, f.EmployeeEditForm, _("修改务工记录")
+    verb, back_route = staticmethod(services.workshop_employee_update), "assistance:workshop-detail"
     row_argument = "employee"
     edit_fields = ("since", "until", "monthly_wage", "measure")
-    back_route = "assistance:workshop-detail"
     back_row = staticmethod(lambda employee: employee.workshop)
     subject_of = staticmethod(lambda employee: f"{employee.workshop.name} · {employee.member.name}")
 
 
 class ParticipantAddView(RegisterRowFormView):
-    model = TrainingCourse
-    form_class = f.ParticipantForm
-    title = _("登记学员")
-    verb = staticmethod(services.training_participant_add)
-    row_argument, person_argument, form_args = "course", "member", ("household", "new")
-    back_route = "assistance:course-detail"
+    model, form_class, title = TrainingCourse, f.ParticipantForm, _("登记学员")
+    verb, back_route = staticmethod(services.training_participant_add), "assistance:course-detail"
+    row_argument, person_argument = "course", "member"
 
 
 class ParticipantEditView(RegisterRowFormView):
-    model = TrainingParticipant
-    form_class = f.ParticipantForm
-    title = _("修改学员信息")
-    verb = staticmethod(services.training_participant_update)
-    row_argument, form_args = "participant", ("household", "new")
+    model, form_class, title = TrainingParticipant, f.ParticipantForm, _("修改学员信息")
+    verb, back_route = staticmethod(services.training_participant_update), "assistance:course-detail"
+    row_argument = "participant"
     edit_fields = ("skill_gained", "certificate", "measure")
-    back_route = "assistance:course-detail"
     back_row = staticmethod(lambda participant: participant.course)
     subject_of = staticmethod(lambda participant: f"{participant.course.name} · {participant.member.name}")
 
 
 class RepaymentAddView(RegisterRowFormView):
-    model = MicroCredit
-    form_class = f.RepaymentForm
-    title = _("登记还款")
-    verb = staticmethod(services.repayment_add)
-    row_argument, form_args = "loan", ()
+    model, form_class, title = MicroCredit, f.RepaymentForm, _("登记还款")
+    verb, back_route = staticmethod(services.repayment_add), "assistance:loan-detail"
+    row_argument = "loan"
     new_initial = {"paid_on": today}
-    back_route = "assistance:loan-detail"
 
 
 class ProjectChooseView(RegisterRowFormView):
-    model = IndustryProject
-    form_class = f.ChooseForm
-    title = _("农户选择产业项目")
+    model, form_class, title = IndustryProject, f.ChooseForm, _("农户选择产业项目")
     success_message = _("已登记项目选择。")
-    verb = staticmethod(services.project_choose)
+    verb, back_route = staticmethod(services.project_choose), "assistance:project-detail"
     row_argument, household_argument = "project", True
     new_initial = {"chosen_on": today}
-    back_route = "assistance:project-detail"
 
 
 class ChoiceEditView(RegisterRowFormView):
-    model = ProjectChoice
-    form_class = f.ChoiceEditForm
-    title = _("修改项目选择")
-    verb = staticmethod(services.project_choice_update)
+    model, form_class, title = ProjectChoice, f.ChoiceEditForm, _("修改项目选择")
+    verb, back_route = staticmethod(services.project_choice_update), "assistance:project-detail"
     row_argument = "choice"
     edit_fields = ("status", "measure")
-    back_route = "assistance:project-detail"
     back_row = staticmethod(lambda choice: choice.project)
     subject_of = staticmethod(lambda choice: f"{choice.project.name} · {choice.household.number}")
