@@ -94,3 +94,20 @@ def test_cases_on_a_public_notice(signed_in, county_admin, village_cadre, townsh
         return numbers
 
     assert_flat(signed_in(village_cadre), reverse("cases:notice-detail", args=[notice.pk]), seed)
+
+
+def test_county_holidays(signed_in, county_admin, places):
+    year = timezone.localdate().year
+    days = itertools.count(1)
+
+    def seed(k):
+        names = []
+        for _i in range(k):
+            n = next(days)
+            name = f"县定假日{n}"
+            services.holiday_set(actor=county_admin, county=places["county"], is_workday=False, name=name,
+                                 date=datetime.date(year, 7, 1) + datetime.timedelta(days=n))
+            names.append(name)
+        return names
+
+    assert_flat(signed_in(county_admin), reverse("cases:holidays") + f"?year={year}", seed)
