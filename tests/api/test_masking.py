@@ -38,7 +38,7 @@ def test_everyone_sees_masked_data_by_default(api, registry, role):
 def test_unmasking_id_numbers(api, registry, role):
     client = api(role)
     household = registry["a1"]
-    response, members = _members(client, household, "&unmask=1")
+    response, members = _members(client, household, "&unmask=1&unmask_reason=核对")
     if role not in MAY_UNMASK_ID:
         assert response.status_code == 403
         body = response.json()
@@ -53,16 +53,16 @@ def test_unmasking_id_numbers(api, registry, role):
     entry = AccessLog.objects.get()
     assert entry.kind == AccessLog.Kind.UNMASK and entry.actor == client.user
     assert entry.detail == {"fields": ["birth_date", "id_number"],
-                            "objects": {"registry.member": sorted(members)}}
+                            "objects": {"registry.member": sorted(members)}, "reason": "核对"}
     assert entry.area_code == household.place.code
-    assert entry.target == f"/api/members/?household={household.pk}&unmask=1"
+    assert entry.target.startswith(f"/api/members/?household={household.pk}&unmask=1&unmask_reason=")
     assert entry.request_id == response["X-Request-Id"]
 
 
 @pytest.mark.parametrize("role", Role.values)
 def test_unmasking_phones(api, registry, role):
     client = api(role)
-    response = client.get("/api/households/?unmask=phone")
+    response = client.get("/api/households/?unmask=phone&unmask_reason=核对")
     if role not in MAY_UNMASK_PHONE:
         assert response.status_code == 403
         assert response.json()["details"] == ["personal.unmask_phone"]
@@ -72,7 +72,7 @@ def test_unmasking_phones(api, registry, role):
     listed = {row["id"]: row["phone"] for row in response.json()["results"]}
     assert all(listed[h.pk] == h.phone for h in registry.values() if h.pk in listed)
     entry = AccessLog.objects.get()
-    assert entry.detail == {"fields": ["phone"], "objects": {"registry.household": sorted(listed)}}
+    assert entry.detail == {"fields": ["phone"], "objects": {"registry.household": sorted(listed)}, "reason": "核对"}
 
 
 @pytest.mark.parametrize("role, area_code", [
@@ -81,14 +81,14 @@ def test_unmasking_phones(api, registry, role):
     (Role.COUNTY_ADMIN, "510101000000"),      # two townships
 ])
 def test_access_log_belongs_to_the_smallest_place_holding_what_was_shown(api, registry, role, area_code):
-    api(role).get("/api/households/?unmask=1")
+    api(role).get("/api/households/?unmask=1&unmask_reason=核对")
     assert AccessLog.objects.get().area_code == area_code
 
 
 def test_household_detail_unmasks_phone_and_member_ids_together(api, registry):
     client = api(Role.VILLAGE_CADRE)
     household = registry["a1"]
-    body = client.get(f"/api/households/{household.pk}/?unmask=1").json()
+    body = client.get(f"/api/households/{household.pk}/?unmask=1&unmask_reason=核对").json()
     assert body["phone"] == household.phone
     assert {m["id_number"] for m in body["members"]} == set(household.members.values_list("id_number", flat=True))
     entry = AccessLog.objects.get()
@@ -100,28 +100,39 @@ def test_household_detail_unmasks_phone_and_member_ids_together(api, registry):
 def test_a_helper_may_unmask_phones_but_not_ids(api, registry):
     client = api(Role.HELPER)
     household = registry["a1"]
-    assert client.get(f"/api/households/{household.pk}/?unmask=phone").json()["phone"] == household.phone
-    refused = client.get(f"/api/households/{household.pk}/?unmask=1")
+    assert client.get(f"/api/households/{household.pk}/?unmask=phone&unmask_reason=核对").json()["phone"] == household.phone
+    refused = client.get(f"/api/households/{household.pk}/?unmask=1&unmask_reason=核对")
     assert refused.status_code == 403 and refused.json()["details"] == ["personal.unmask_id"]
     assert AccessLog.objects.count() == 1
 
 
 def test_nothing_shown_nothing_logged(api, registry):
     client = api(Role.VILLAGE_CADRE)
-    assert client.get("/api/households/?unmask=1&place=510101002001").json()["results"] == []
+    assert client.get("/api/households/?unmask=1&unmask_reason=核对&place=510101002001").json()["results"] == []
     assert client.get("/api/households/?unmask=0").status_code == 200
     assert client.get("/api/places/?unmask=1").status_code == 200
     assert not AccessLog.objects.exists()
 
 
+@pytest.mark.parametrize("reason", ["", "&unmask_reason=", "&unmask_reason=%20%20"])
+def test_unmasking_without_a_reason_is_refused_and_shows_nothing(api, registry, reason):
+    response = api(Role.COUNTY_ADMIN).get(f"/api/households/?unmask=1{reason}")
+    assert response.status_code == 400
+    body = response.json()
+    assert body["field"] == "unmask_reason" and body["code"] == "unmask_reason_missing"
+    assert "原因" in body["message"]
+    assert all(h.phone not in response.content.decode() for h in registry.values())
+    assert not AccessLog.objects.exists()
+
+
 def test_unknown_unmask_value_is_refused(api, registry):
-    response = api(Role.COUNTY_ADMIN).get("/api/members/?unmask=phone")
+    response = api(Role.COUNTY_ADMIN).get("/api/members/?unmask=phone&unmask_reason=核对")
     assert response.status_code == 400
     assert response.json()["field"] == "unmask" and response.json()["code"] == "unmask_value"
 
 
 def test_access_log_is_itself_area_scoped(api, registry, user_of):
-    api(Role.VILLAGE_CADRE).get("/api/households/?unmask=1")
+    api(Role.VILLAGE_CADRE).get("/api/households/?unmask=1&unmask_reason=核对")
     other = user_of(Role.VILLAGE_CADRE, "t2v1")
     assert AccessLog.objects.restrict(other).count() == 0
     assert AccessLog.objects.restrict(user_of(Role.TOWNSHIP_OFFICER)).count() == 1

@@ -118,7 +118,10 @@ def test_county_admin_pages(county, browse):
     visit(page, browse.url + reverse("household-detail", args=[household.pk]))
     expect(page.locator("h1")).to_contain_text(household.head.name)
     # htmx still works: revealing an ID number swaps the masked cell for the full one.
-    page.locator(".member-table .reveal button").first.click()
+    reveal = page.locator(".member-table .reveal").first
+    reveal.locator("summary").click()
+    reveal.locator("input[name=reason]").fill("核对")
+    reveal.locator("button").click()
     expect(page.locator(".member-table .unmasked").first).to_have_text(household.head.id_number)
 
     visit(page, browse.url + reverse("calibration") + ("?measure=medical&basis=household&dimension=township"

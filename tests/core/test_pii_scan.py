@@ -220,9 +220,10 @@ def test_an_explicit_unmask_reveals_and_is_logged(staff, seeded):
     household = Household.objects.get(phone="15822226666")
     member = household.members.first()
 
-    page = client.post(reverse("household-unmask", args=[household.pk]), {"field": "id_number", "member": member.pk})
+    page = client.post(reverse("household-unmask", args=[household.pk]),
+                       {"field": "id_number", "member": member.pk, "reason": "入户核实身份"})
     assert member.id_number in page.content.decode()
-    assert client.get(f"/api/households/{household.pk}/?unmask=phone").json()["phone"] == "15822226666"
+    assert client.get(f"/api/households/{household.pk}/?unmask=phone&unmask_reason=回电").json()["phone"] == "15822226666"
     entry = ChangeLog.objects.get(object_type="cases.objection", after__objector_phone="13644445555")
     history = client.post(reverse("change-unmask", args=[entry.pk]),
                           {"field": "objector_phone", "side": "after", "reason": "回电核实异议"})

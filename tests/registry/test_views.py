@@ -238,8 +238,9 @@ def test_household_page_query_count_is_bounded(client, county_admin, household, 
 # ---------------------------------------------------------------- unmasking
 
 
-def unmask(client, household, **data):
-    return client.post(reverse("household-unmask", args=[household.pk]), data, headers={"HX-Request": "true"})
+def unmask(client, household, reason="入户核实", **data):
+    return client.post(reverse("household-unmask", args=[household.pk]), {**data, "reason": reason},
+                       headers={"HX-Request": "true"})
 
 
 def test_unmask_id_number_shows_it_and_writes_the_access_log(client, village_cadre, household):
@@ -249,7 +250,19 @@ def test_unmask_id_number_shows_it_and_writes_the_access_log(client, village_cad
     assert response.status_code == 200 and head.id_number in response.content.decode()
     entry = AccessLog.objects.get()
     assert entry.actor == village_cadre and entry.kind == "unmask" and entry.area_code == household.place.code
-    assert entry.detail == {"field": "id_number", "household_id": household.pk}
+    assert entry.detail == {"field": "id_number", "household_id": household.pk, "kind": "id_number",
+                            "reason": "入户核实", "unmasked": True}
+
+
+@pytest.mark.parametrize("reason", ["", "   "])
+def test_unmask_without_a_reason_asks_for_one_and_shows_nothing(client, village_cadre, household, reason):
+    client_for(client, village_cadre)
+    response = unmask(client, household, reason=reason, field="id_number", member=household.head.pk)
+    body = response.content.decode()
+    assert response.status_code == 200  # htmx swaps the form back in place with the error
+    assert household.head.id_number not in body and "请填写查看完整信息的原因" in body
+    assert 'name="member" value="%d"' % household.head.pk in body
+    assert not AccessLog.objects.exists()
 
 
 def test_unmask_phone(client, village_cadre, household):
@@ -273,7 +286,7 @@ def test_unmask_is_refused_without_the_permission(role, field, client, places, h
 def test_helper_sees_no_id_reveal_button_but_a_phone_one(client, places, household):
     client_for(client, user_with(Role.HELPER, places["t1v1"]))
     html = client.get(reverse("household-detail", args=[household.pk])).content.decode()
-    assert '"field": "phone"' in html and '"field": "id_number"' not in html
+    assert 'name="field" value="phone"' in html and 'name="field" value="id_number"' not in html
 
 
 def test_unmask_outside_the_area_or_of_another_households_member_is_404(client, village_cadre, other_village_cadre,

@@ -138,16 +138,25 @@ _ALL = {"1", "true", "yes", "all"}
 _NONE = {"", "0", "false", "no"}
 
 
-def unmask_parameter(kinds: tuple[str, ...]) -> OpenApiParameter:
-    return OpenApiParameter(
-        "unmask",
-        OpenApiTypes.STR,
-        description=gettext_lazy(
-            "显示完整的个人信息（默认脱敏）。取值 1 表示本资源含有的全部种类（%(kinds)s），也可用逗号列出种类。"
-            "每个种类需要对应权限（身份证号：查看完整身份证号；电话：查看完整电话号码）；缺少时返回 403，"
-            "并在 details 中给出缺少的权限代码，不会悄悄返回脱敏数据。每次显示完整信息都记入敏感信息访问记录。"
-        ) % {"kinds": ", ".join(kinds)},
-    )
+def unmask_parameters(kinds: tuple[str, ...]) -> list[OpenApiParameter]:
+    """`unmask` and the `unmask_reason` it requires, for the schema of a resource holding `kinds`."""
+    return [
+        OpenApiParameter(
+            "unmask",
+            OpenApiTypes.STR,
+            description=gettext_lazy(
+                "显示完整的个人信息（默认脱敏）。取值 1 表示本资源含有的全部种类（%(kinds)s），也可用逗号列出种类。"
+                "每个种类需要对应权限（身份证号：查看完整身份证号；电话：查看完整电话号码）；缺少时返回 403，"
+                "并在 details 中给出缺少的权限代码，不会悄悄返回脱敏数据。须同时给出 unmask_reason。"
+                "每次显示完整信息都连同原因记入敏感信息访问记录。"
+            ) % {"kinds": ", ".join(kinds)},
+        ),
+        OpenApiParameter(
+            "unmask_reason",
+            OpenApiTypes.STR,
+            description=gettext_lazy("查看完整信息的原因（与 unmask 同用，必填，最多200字），记入敏感信息访问记录。"),
+        ),
+    ]
 
 
 @extend_schema_field(OpenApiTypes.STR)
@@ -229,6 +238,10 @@ class AreaScopedViewSet(viewsets.ReadOnlyModelViewSet):
         self.revealed: list = []
         for kind in sorted(self.unmasked):
             request.user.require(PERSONAL_KINDS[kind])
+        self.unmask_reason = " ".join(request.query_params.get("unmask_reason", "").split())[:200]
+        if self.unmasked and not self.unmask_reason:
+            raise ValidationFailed("unmask_reason_missing", _("请用 unmask_reason 说明查看完整信息的原因。"),
+                                   field="unmask_reason")
 
     def _requested_unmask(self, request) -> frozenset[str]:
         raw = request.query_params.get("unmask", "").strip().lower()
@@ -270,7 +283,8 @@ class AreaScopedViewSet(viewsets.ReadOnlyModelViewSet):
             kind=AccessLog.Kind.UNMASK,
             area_code=containing_code(codes),
             target=request.get_full_path(),
-            detail={"fields": sorted(fields), "objects": {k: sorted(v) for k, v in objects.items()}},
+            detail={"fields": sorted(fields), "objects": {k: sorted(v) for k, v in objects.items()},
+                    "reason": self.unmask_reason},
         )
         self.revealed.clear()
 

@@ -141,6 +141,28 @@ class UnmaskReasonForm(forms.Form):
                                              "max_length": _("查看原因不能超过200个字。")})
 
 
+def unmask_response(request, *, kind: str, value: str, area_code: str, target: str, detail: dict,
+                    hidden: dict):
+    """The answer to a "显示" form: the value in full when the request gives a reason and the user
+    holds the permission for its kind (written to the access log), else the form again with the
+    error in place — htmx swaps only successful answers, so a refusal comes back as 200 to htmx.
+    `hidden` are the form's own fields (`field`, and `side` or `member`: which value of which row), sent
+    back unchanged."""
+    if not request.user.has_perm_named(UNMASK_PERMS[kind]):
+        raise DjangoPermissionDenied(Perm(UNMASK_PERMS[kind]).label)
+    form = UnmaskReasonForm(request.POST)
+    if not form.is_valid():
+        return render(request, "core/_unmask_form.html", {
+            "error": form.errors["reason"][0], "url": request.path, **hidden,
+            "masked": mask(kind, value)}, status=200 if request.htmx else 400)
+    try:
+        shown = personal_data_unmask(actor=request.user, kind=kind, value=value, area_code=area_code,
+                                     target=target, reason=form.cleaned_data["reason"], detail=detail)
+    except MissingPermission as exc:
+        raise DjangoPermissionDenied(exc.message) from None
+    return render(request, "core/_unmasked.html", {"value": shown})
+
+
 class ChangeValueUnmaskView(AreaScopedMixin, View):
     """One personal value of a change-log row in full, for a role that holds the permission for
     its kind, with a reason; written to the access log. Everything else about the row stays as the
@@ -159,21 +181,11 @@ class ChangeValueUnmaskView(AreaScopedMixin, View):
         value = changed_value(entry, attname, side) if side in ("before", "after") else None
         if not kind or value in (None, ""):
             raise Http404
-        form = UnmaskReasonForm(request.POST)
-        if not form.is_valid():
-            # htmx swaps only successful answers: the form comes back in place with the error then.
-            return render(request, "core/_unmask_form.html", {
-                "error": form.errors["reason"][0], "url": request.path, "field": attname, "side": side,
-                "masked": mask(kind, value)}, status=200 if request.htmx else 400)
-        try:
-            shown = personal_data_unmask(
-                actor=request.user, kind=kind, value=str(value), area_code=entry.area_code,
-                target=f"{entry.object_type}:{entry.object_id} {entry.object_repr}",
-                reason=form.cleaned_data["reason"],
-                detail={"field": attname, "change_log_id": entry.pk, "household_id": entry.household_id})
-        except MissingPermission as exc:
-            raise DjangoPermissionDenied(exc.message) from None
-        return render(request, "core/_unmasked.html", {"value": shown})
+        return unmask_response(
+            request, kind=kind, value=str(value), area_code=entry.area_code,
+            target=f"{entry.object_type}:{entry.object_id} {entry.object_repr}",
+            detail={"field": attname, "change_log_id": entry.pk, "household_id": entry.household_id},
+            hidden={"field": attname, "side": side})
 
 
 # ---------------------------------------------------------------- change-log rows as people read them

@@ -21,7 +21,7 @@ from fangpin.core.api import (
     ScopedPrimaryKeyRelatedField,
     error_responses,
     invalid_input,
-    unmask_parameter,
+    unmask_parameters,
 )
 from fangpin.core.errors import ServiceError, ValidationFailed
 from fangpin.core.masking import mask, personal_fields
@@ -292,13 +292,13 @@ def _head_name():
     return Subquery(heads.values("name")[:1])
 
 
-UNMASK_HOUSEHOLD = unmask_parameter(("phone", "id_number"))
-UNMASK_MEMBER = unmask_parameter(("id_number",))
+UNMASK_HOUSEHOLD = unmask_parameters(("phone", "id_number"))
+UNMASK_MEMBER = unmask_parameters(("id_number",))
 
 
 @extend_schema_view(
-    list=extend_schema(summary=_("农户列表"), parameters=[UNMASK_HOUSEHOLD]),
-    retrieve=extend_schema(summary=_("农户详情（含家庭成员）"), parameters=[UNMASK_HOUSEHOLD]),
+    list=extend_schema(summary=_("农户列表"), parameters=UNMASK_HOUSEHOLD),
+    retrieve=extend_schema(summary=_("农户详情（含家庭成员）"), parameters=UNMASK_HOUSEHOLD),
 )
 class HouseholdViewSet(AreaScopedViewSet):
     model = Household
@@ -332,8 +332,8 @@ class HouseholdViewSet(AreaScopedViewSet):
 
 
 @extend_schema_view(
-    list=extend_schema(summary=_("家庭成员列表"), parameters=[UNMASK_MEMBER]),
-    retrieve=extend_schema(summary=_("家庭成员详情"), parameters=[UNMASK_MEMBER]),
+    list=extend_schema(summary=_("家庭成员列表"), parameters=UNMASK_MEMBER),
+    retrieve=extend_schema(summary=_("家庭成员详情"), parameters=UNMASK_MEMBER),
 )
 class MemberViewSet(AreaScopedViewSet):
     model = Member

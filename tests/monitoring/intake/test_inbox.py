@@ -127,9 +127,13 @@ def test_lead_page_shows_source_evidence_figures_reporter_and_history(county_adm
     assert "medical_spending" in body and "23000.00" in body and "所涉人员姓名" in body
     assert "139****0000" in body and "13912340000" not in body
     assert 'id="history"' in body and "新增" in body
-    revealed = client.post(reverse("lead-reveal", args=[lead.pk]))
+    asked = client.post(reverse("lead-reveal", args=[lead.pk]))
+    assert asked.status_code == 400 and "13912340000" not in asked.content.decode()
+    assert not AccessLog.objects.exists()
+    revealed = client.post(reverse("lead-reveal", args=[lead.pk]), {"reason": "回电核实反映情况"})
     assert "13912340000" in revealed.content.decode()
-    assert AccessLog.objects.filter(actor=township_officer, kind="unmask").count() == 1
+    entry = AccessLog.objects.get(actor=township_officer, kind="unmask")
+    assert entry.detail["reason"] == "回电核实反映情况"
 
 
 def test_accept_needs_handle_permission_and_area(two_villages, village_cadre, township_officer,

@@ -25,12 +25,11 @@ from django.views import View
 from django.views.generic import DetailView, FormView, TemplateView
 
 from fangpin.core import uploads
-from fangpin.core.audit import log_access
 from fangpin.core.errors import ServiceError
-from fangpin.core.masking import mask_id_number, mask_phone
-from fangpin.core.models import AccessLog, ChangeLog
+from fangpin.core.masking import PHONE, mask_id_number, mask_phone
+from fangpin.core.models import ChangeLog
 from fangpin.core.roles import Perm
-from fangpin.core.views import AreaScopedMixin, PermissionRequiredMixin, describe_changes
+from fangpin.core.views import AreaScopedMixin, PermissionRequiredMixin, describe_changes, unmask_response
 from fangpin.regions.models import Level, Place
 from fangpin.registry.choices import Relation
 from fangpin.registry.models import Household, Member
@@ -358,13 +357,11 @@ class LeadRevealView(AreaScopedMixin, View):
 
     def post(self, request, pk):
         lead = get_object_or_404(self.get_queryset().select_related("place"), pk=pk)
-        if not request.user.has_perm_named(Perm.UNMASK_PHONE):
-            raise DjangoPermissionDenied(Perm.UNMASK_PHONE.label)
         if not lead.reporter_phone:
             raise Http404
-        log_access(actor=request.user, kind=AccessLog.Kind.UNMASK, area_code=lead.area_code,
-                   target=f"monitoring.lead:{lead.pk} {lead}", detail={"field": "reporter_phone"})
-        return render(request, "registry/_unmasked.html", {"value": lead.reporter_phone})
+        return unmask_response(request, kind=PHONE, value=lead.reporter_phone, area_code=lead.area_code,
+                               target=f"monitoring.lead:{lead.pk} {lead}", detail={"field": "reporter_phone"},
+                               hidden={"field": "reporter_phone"})
 
 
 # ---------------------------------------------------------------- overdue acceptance
