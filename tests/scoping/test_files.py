@@ -68,20 +68,22 @@ def test_stored_files_are_downloads_of_the_own_area_only(world, role, place_key)
         own = model.objects.in_area(user.area_prefix)
         assert own.exists(), f"the world has {model._meta.label} rows in {user.place}"
         for row in own:
-            response = client.get(reverse(route, args=[row.pk]))
+            url = reverse(route, args=[row.pk])
+            response = client.get(url)
             if response.status_code != 200:
-                problems.append(f"{reverse(route, args=[row.pk])} ({row.name}) of the own area answered {response.status_code}")
+                problems.append(f"{url} ({row.name}) of the own area answered {response.status_code}")
                 continue
             served += 1
-            problems += [f"{reverse(route, args=[row.pk])}: {wrong}" for wrong in served_safely(response)]
+            problems += [f"{url}: {wrong}" for wrong in served_safely(response)]
             assert b"".join(response.streaming_content) == row.file.open("rb").read()
         for pk in pools.foreign[model]:
-            response = client.get(reverse(route, args=[pk]))
+            url = reverse(route, args=[pk])
+            response = client.get(url)
             if response.status_code not in DENIED:
-                problems.append(f"{reverse(route, args=[pk])} of another area answered {response.status_code}")
+                problems.append(f"{url} of another area answered {response.status_code}")
             found = [m for text in texts_of(response) for m in markers if m in text]
             if found:
-                problems.append(f"{reverse(route, args=[pk])} shows another area's data: {found[:3]}")
+                problems.append(f"{url} shows another area's data: {found[:3]}")
     assert not problems, "\n".join(problems)
     assert served >= 2
 

@@ -2,9 +2,9 @@
 
 Every role, bound to its place (a village, a village group, a township, county 1, county 2), requests
 every URL pattern the project has with path parameters filled with the keys of its own rows and of
-the other areas' rows, asking to unmask (with a reason), as HTMX, in every API format, and the list routes with every
-value of their filters aimed at the other areas; form pages get their forms posted with every choice
-and every foreign row a model choice may name. The walk fails when
+the other areas' rows, asking to unmask (with a reason), as HTMX, in every API format, and the list
+routes with every value of their filters aimed at the other areas; form pages get their forms posted
+with every choice and every foreign row a model choice may name. The walk fails when
 
 - any response (body, `Location` or `Content-Disposition`, inside zip files such as xlsx too)
   carries a marker of another area, in full, masked or JSON-escaped;

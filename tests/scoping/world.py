@@ -20,13 +20,23 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
 from django.utils import timezone
 
+from fangpin.assistance import services as registers
+from fangpin.assistance.services import measure_add, measure_add_evidence
+from fangpin.cases import services as case_services
+from fangpin.cases.models import Attachment, Case, Confirmation, Monitoring, StageRecord
+from fangpin.cases.procedure import DEFAULT_NOTICE_DAYS, DEFAULT_STAGES, DEFAULT_TOTAL_DAYS
 from fangpin.core.masking import mask_id_number, mask_phone
 from fangpin.core.models import AccessLog, Job
 from fangpin.core.roles import Role
 from fangpin.core.tabular import cell_error
+from fangpin.monitoring.models import HouseholdTier, MonthlyList, MonthlyListLine, ScreeningRun, Visit
+from fangpin.monitoring.services import lead_accept, lead_raise, thresholds_adopt
+from fangpin.monitoring.visits.services import sweep_checklist_generate, visit_policy_adopt
 from fangpin.registry import services
 from fangpin.registry.choices import Relation, Sex
 from fangpin.registry.idnumber import compose_id_number
+from fangpin.registry.ledger.models import LedgerImport
+from fangpin.registry.models import Household
 
 from ..factories import make_places, make_second_county, make_user
 
@@ -83,7 +93,7 @@ def build_world() -> World:
     for key, tag in TOWNSHIPS.items():
         township = places[key]
         admin = world.admins[county_key(key)]
-        course = _registers().training_course_add(
+        course = registers.training_course_add(
             actor=admin, place=township, name=f"{tag}培训班", organiser=f"{tag}主办单位",
             held_from=datetime.date(2026, 3, 1), held_to=datetime.date(2026, 3, 5), skill=f"{tag}工种")
         world.mark(township, course.name, course.organiser, course.skill, serving=True)
@@ -96,21 +106,9 @@ def build_world() -> World:
     return world
 
 
-def _registers():
-    from fangpin.assistance import services as registers
-
-    return registers
-
-
 def _county_rows(world: World, county, admin, tag: str) -> None:
     """The county's configuration: standard, visit policy, procedure, holiday, catalogue, a screening
     run and a ledger import with an error."""
-    from fangpin.cases import services as case_services
-    from fangpin.cases.procedure import DEFAULT_NOTICE_DAYS, DEFAULT_STAGES, DEFAULT_TOTAL_DAYS
-    from fangpin.monitoring.models import ScreeningRun
-    from fangpin.monitoring.services import thresholds_adopt
-    from fangpin.monitoring.visits.services import visit_policy_adopt
-    from fangpin.registry.ledger.models import LedgerImport
 
     thresholds = thresholds_adopt(actor=admin, county=county, effective_from=datetime.date(2024, 1, 1), year=2024,
                                   line_method="fixed", line_parameters={"amount": "7100"}, note=f"{tag}标准说明")
@@ -122,7 +120,7 @@ def _county_rows(world: World, county, admin, tag: str) -> None:
         objection_phone="0816-7", note=f"{tag}流程说明", effective_from=datetime.date(2024, 1, 1))
     holiday = case_services.holiday_set(actor=admin, county=county, date=datetime.date(2031, 10, 8),
                                         is_workday=False, name=f"{tag}假日")
-    item = _registers().catalogue_item_add(actor=admin, county=county, category="employment",
+    item = registers.catalogue_item_add(actor=admin, county=county, category="employment",
                                            name=f"{tag}目录措施", description=f"{tag}政策说明")
     ScreeningRun.objects.create(county=county, period="2026-01", engine="db", thresholds=thresholds,
                                 started_by=admin, finished_at=timezone.now(),
@@ -156,13 +154,11 @@ def _village_rows(world: World, vi: int, key: str, sequence) -> None:
     """Two households (one in the village, one in its group) with three members each, flags that every
     household filter can select, incomes, edits and an unmasking; each with its procedure rows and
     register rows; the village's workshop, course, project and sweep checklist."""
-    from fangpin.monitoring.visits.services import sweep_checklist_generate
 
     places = world.places
     village = places[key]
     admin = world.admins[county_key(key)]
     letter = VILLAGE_MARK[key]
-    registers = _registers()
     grid = make_user(Role.GRID_WORKER, village, f"walk_grid_{key}")
     workshop = registers.workshop_add(actor=admin, place=village, name=f"{letter}村车间",
                                       operator=f"{letter}村经营主体", opened_on=datetime.date(2025, 1, 1),
@@ -213,11 +209,6 @@ def procedure_rows(admin, household, tag, grid=None) -> set[str]:
     is on a public notice with an objection and attachments, another's is confirmed, with a
     verification record (awaiting the grid worker's confirmation when there is one), a measure and
     evidence. Returns the markers these rows carry."""
-    from fangpin.assistance.services import measure_add, measure_add_evidence
-    from fangpin.cases import services as case_services
-    from fangpin.cases.models import Attachment, Case, Confirmation, Monitoring, StageRecord
-    from fangpin.monitoring.models import HouseholdTier, Visit
-    from fangpin.monitoring.services import lead_accept, lead_raise
 
     lead = lead_raise(actor=admin, channel="helper_visit", risk_types=["illness"], household=household,
                       summary=f"{tag}线索").lead
@@ -264,7 +255,6 @@ def procedure_rows(admin, household, tag, grid=None) -> set[str]:
 def _register_rows(admin, household, tag, workshop, course, project) -> set[str]:
     """A job in the village workshop, a welfare post, a course place, a loan with a repayment, a
     project choice and an enterprise pairing for the household's head. Returns their markers."""
-    registers = _registers()
     head = household.members.get(relation=Relation.HEAD)
     registers.workshop_employee_add(actor=admin, workshop=workshop, member=head, since=datetime.date(2025, 3, 1),
                                     monthly_wage=Decimal("2400"))
@@ -286,8 +276,6 @@ def _register_rows(admin, household, tag, workshop, course, project) -> set[str]
 
 def _monthly_list(world: World, township, tag: str) -> None:
     """The township's monthly list with a line for each of its households."""
-    from fangpin.monitoring.models import MonthlyList, MonthlyListLine
-    from fangpin.registry.models import Household
 
     county = township.parent
     monthly = MonthlyList.objects.create(county=county, township=township, period="2026-02",
