@@ -232,3 +232,17 @@ optional_money = partial(parse_money, required=False)
 
 def risk_list(value, *, model, field) -> list[str]:
     return parse_risk_types(value, field)
+
+
+def with_measure(data: dict, fields: dict, household) -> dict:
+    """An edit that names the measure a row carries out: the measure must be the household's."""
+    if "measure" in fields:
+        data["measure"] = measure_of_household(fields["measure"], household)
+    return data
+
+
+def placed_in_area(actor, data: dict) -> dict:
+    """An edit that moves a row to another place: that place must lie in the actor's area too."""
+    if "place" in data:
+        ensure_in_area(actor, data["place"], Perm.MANAGE_REGISTERS)
+    return data

@@ -35,8 +35,10 @@ from .checks import (
     optional_text,
     parse_fields,
     place_in,
+    placed_in_area,
     risk_list,
     whole_number,
+    with_measure,
     begin_update,
     check_not_before,
     check_version,
@@ -128,7 +130,7 @@ def catalogue_ensure_default(county: Place, *, actor=None) -> list[MeasureCatalo
         if values["code"] in have_codes or values["name"] in have_names:
             continue
         added.append(create_logged(MeasureCatalogueItem, actor=actor, reason=_("默认帮扶措施目录"), county=county,
-                             created_by=recorded_by(actor), **values))
+                                   created_by=recorded_by(actor), **values))
     return added
 
 
@@ -320,11 +322,9 @@ def workshop_add(*, actor, place: Place, name: str, operator: str, opened_on, ad
 @transaction.atomic
 def workshop_update(*, actor, workshop: Workshop, version=None, reason: str = "", **fields) -> Workshop:
     workshop = begin_update(workshop, fields, WORKSHOP_FIELDS, actor=actor, version=version)
-    data = _workshop_values(fields)
-    if "place" in data:
-        ensure_in_area(actor, data["place"], Perm.MANAGE_REGISTERS)
+    data = placed_in_area(actor, _workshop_values(fields))
     check_not_before(data.get("closed_on", workshop.closed_on), data.get("opened_on", workshop.opened_on),
-                model=Workshop, later_field="closed_on", earlier_field="opened_on")
+                     model=Workshop, later_field="closed_on", earlier_field="opened_on")
     return save_update(workshop, data, actor=actor, reason=reason)
 
 
@@ -347,7 +347,7 @@ def workshop_employee_add(*, actor, workshop: Workshop, member, since, monthly_w
         raise ValidationFailed("employee_duplicate", _("%(n)s在该车间已有同期务工记录。") % {"n": member.name},
                                field="member")
     return create_logged(M, actor=actor, workshop=workshop, member=member, household=member.household, since=since,
-                   until=until, monthly_wage=parse_money(monthly_wage, model=M, field="monthly_wage"),
+                         until=until, monthly_wage=parse_money(monthly_wage, model=M, field="monthly_wage"),
                    measure=measure_of_household(measure, member.household), created_by=recorded_by(actor))
 
 
@@ -362,10 +362,9 @@ def workshop_employee_update(*, actor, employee: WorkshopEmployee, version=None,
         data["until"] = parse_date(fields["until"], model=M, field="until", required=False)
     if "monthly_wage" in fields:
         data["monthly_wage"] = parse_money(fields["monthly_wage"], model=M, field="monthly_wage")
-    if "measure" in fields:
-        data["measure"] = measure_of_household(fields["measure"], employee.household)
+    with_measure(data, fields, employee.household)
     check_not_before(data.get("until", employee.until), data.get("since", employee.since), model=M,
-                later_field="until", earlier_field="since")
+                     later_field="until", earlier_field="since")
     return save_update(employee, data, actor=actor, reason=reason)
 
 
@@ -404,7 +403,7 @@ def welfare_post_add(*, actor, place: Place, post_name: str, holder, starts_on, 
     ends_on = add_months(data["starts_on"], data["months"]) - datetime.timedelta(days=1)
     _welfare_overlap(holder, data["starts_on"], ends_on)
     return create_logged(WelfarePost, actor=actor, holder=holder, household=holder.household, ends_on=ends_on,
-                   measure=measure_of_household(measure, holder.household), created_by=recorded_by(actor), **data)
+                         measure=measure_of_household(measure, holder.household), created_by=recorded_by(actor), **data)
 
 
 @transaction.atomic
@@ -412,8 +411,7 @@ def welfare_post_update(*, actor, post: WelfarePost, version=None, reason: str =
     """Edit a post; shortening `months` ends the contract early. The end date follows."""
     post = begin_update(post, fields, WELFARE_FIELDS, actor=actor, version=version)
     data = _welfare_values(fields)
-    if "measure" in fields:
-        data["measure"] = measure_of_household(fields["measure"], post.household)
+    with_measure(data, fields, post.household)
     starts_on, months = data.get("starts_on", post.starts_on), data.get("months", post.months)
     data["ends_on"] = add_months(starts_on, months) - datetime.timedelta(days=1)
     _welfare_overlap(post.holder, starts_on, data["ends_on"], exclude=post)
@@ -440,7 +438,7 @@ def training_course_add(*, actor, place: Place, name: str, organiser: str, held_
                            "held_to": held_to, "skill": skill})
     ensure_in_area(actor, data["place"], Perm.MANAGE_REGISTERS)
     check_not_before(data["held_to"], data["held_from"], model=TrainingCourse, later_field="held_to",
-                earlier_field="held_from")
+                     earlier_field="held_from")
     return create_logged(TrainingCourse, actor=actor, created_by=recorded_by(actor), **data)
 
 
@@ -448,11 +446,9 @@ def training_course_add(*, actor, place: Place, name: str, organiser: str, held_
 def training_course_update(*, actor, course: TrainingCourse, version=None, reason: str = "",
                            **fields) -> TrainingCourse:
     course = begin_update(course, fields, COURSE_FIELDS, actor=actor, version=version)
-    data = _course_values(fields)
-    if "place" in data:
-        ensure_in_area(actor, data["place"], Perm.MANAGE_REGISTERS)
+    data = placed_in_area(actor, _course_values(fields))
     check_not_before(data.get("held_to", course.held_to), data.get("held_from", course.held_from), model=TrainingCourse,
-                later_field="held_to", earlier_field="held_from")
+                     later_field="held_to", earlier_field="held_from")
     return save_update(course, data, actor=actor, reason=reason)
 
 
@@ -466,7 +462,7 @@ def training_participant_add(*, actor, course: TrainingCourse, member, skill_gai
         raise ValidationFailed("participant_duplicate", _("%(n)s已在该培训班学员名单中。") % {"n": member.name},
                                field="member")
     return create_logged(TrainingParticipant, actor=actor, course=course, member=member, household=member.household,
-                   skill_gained=parse_text(skill_gained, model=TrainingParticipant, field="skill_gained", required=False),
+                         skill_gained=parse_text(skill_gained, model=TrainingParticipant, field="skill_gained", required=False),
                    certificate=bool(certificate), measure=measure_of_household(measure, member.household),
                    created_by=recorded_by(actor))
 
@@ -478,11 +474,10 @@ def training_participant_update(*, actor, participant: TrainingParticipant, vers
     data = {}
     if "skill_gained" in fields:
         data["skill_gained"] = parse_text(fields["skill_gained"], model=TrainingParticipant, field="skill_gained",
-                                     required=False)
+                                          required=False)
     if "certificate" in fields:
         data["certificate"] = bool(fields["certificate"])
-    if "measure" in fields:
-        data["measure"] = measure_of_household(fields["measure"], participant.household)
+    with_measure(data, fields, participant.household)
     return save_update(participant, data, actor=actor, reason=reason)
 
 
@@ -534,15 +529,14 @@ def micro_credit_add(*, actor, borrower, lender: str, amount, term_months, issue
     data = _loan_values({"lender": lender, "amount": amount, "term_months": term_months, "issued_on": issued_on,
                          "rate": rate})
     return create_logged(MicroCredit, actor=actor, household=borrower.household, borrower=borrower,
-                   measure=measure_of_household(measure, borrower.household), created_by=recorded_by(actor), **data)
+                         measure=measure_of_household(measure, borrower.household), created_by=recorded_by(actor), **data)
 
 
 @transaction.atomic
 def micro_credit_update(*, actor, loan: MicroCredit, version=None, reason: str = "", **fields) -> MicroCredit:
     loan = begin_update(loan, fields, LOAN_FIELDS, actor=actor, version=version)
     data = _loan_values(fields)
-    if "measure" in fields:
-        data["measure"] = measure_of_household(fields["measure"], loan.household)
+    with_measure(data, fields, loan.household)
     if "amount" in data and data["amount"] < loan.repaid:
         raise ValidationFailed("loan_amount_below_repaid", _("贷款金额不能少于已还金额%(a)s元。") % {
             "a": loan.repaid}, field="amount")
@@ -595,9 +589,7 @@ def industry_project_add(*, actor, place: Place, name: str, category: str, suppo
 def industry_project_update(*, actor, project: IndustryProject, version=None, reason: str = "",
                             **fields) -> IndustryProject:
     project = begin_update(project, fields, PROJECT_FIELDS, actor=actor, version=version)
-    data = _project_values(fields)
-    if "place" in data:
-        ensure_in_area(actor, data["place"], Perm.MANAGE_REGISTERS)
+    data = placed_in_area(actor, _project_values(fields))
     taken = project.taken_count()
     if "capacity" in data and data["capacity"] < taken:
         raise ValidationFailed("capacity_below_taken", _("已有%(n)d户选择该项目，可选户数不能少于此数。") % {
@@ -625,7 +617,7 @@ def project_choose(*, actor, project: IndustryProject, household, chosen_on=None
             "n": project.name, "c": project.capacity}, field="project")
     chosen_on = parse_date(chosen_on or timezone.localdate(), model=ProjectChoice, field="chosen_on")
     return create_logged(ProjectChoice, actor=actor, project=project, household=household, chosen_on=chosen_on,
-                   measure=measure_of_household(measure, household), created_by=recorded_by(actor))
+                         measure=measure_of_household(measure, household), created_by=recorded_by(actor))
 
 
 @transaction.atomic
@@ -643,8 +635,7 @@ def project_choice_update(*, actor, choice: ProjectChoice, version=None, reason:
             if ProjectChoice.objects.filter(project=project, household=choice.household).exclude(
                     status=ChoiceStatus.WITHDRAWN).exclude(pk=choice.pk).exists():
                 raise ValidationFailed("project_chosen", _("该户已选择这个项目。"), field="status")
-    if "measure" in fields:
-        data["measure"] = measure_of_household(fields["measure"], choice.household)
+    with_measure(data, fields, choice.household)
     return save_update(choice, data, actor=actor, reason=reason)
 
 
@@ -668,9 +659,9 @@ def pairing_add(*, actor, household, enterprise: str, started_on, content: str, 
     data = _pairing_values({"enterprise": enterprise, "contact": contact, "started_on": started_on,
                             "content": content, "ended_on": ended_on})
     check_not_before(data["ended_on"], data["started_on"], model=EnterprisePairing, later_field="ended_on",
-                earlier_field="started_on")
+                     earlier_field="started_on")
     return create_logged(EnterprisePairing, actor=actor, household=household, measure=measure_of_household(measure, household),
-                   created_by=recorded_by(actor), **data)
+                         created_by=recorded_by(actor), **data)
 
 
 @transaction.atomic
@@ -678,8 +669,7 @@ def pairing_update(*, actor, pairing: EnterprisePairing, version=None, reason: s
                    **fields) -> EnterprisePairing:
     pairing = begin_update(pairing, fields, PAIRING_FIELDS, actor=actor, version=version)
     data = _pairing_values(fields)
-    if "measure" in fields:
-        data["measure"] = measure_of_household(fields["measure"], pairing.household)
+    with_measure(data, fields, pairing.household)
     check_not_before(data.get("ended_on", pairing.ended_on), data.get("started_on", pairing.started_on),
-                model=EnterprisePairing, later_field="ended_on", earlier_field="started_on")
+                     model=EnterprisePairing, later_field="ended_on", earlier_field="started_on")
     return save_update(pairing, data, actor=actor, reason=reason)
