@@ -28,6 +28,20 @@ def workshop_sign_min_employees() -> int:
     return int(getattr(settings, "FANGPIN_WORKSHOP_SIGN_MIN_EMPLOYEES", 10))
 
 
+def household_link():
+    """The household a register row is for (the household's pages read the rows, not the reverse)."""
+    return models.ForeignKey("registry.Household", on_delete=models.PROTECT, related_name="+", verbose_name=_("农户"))
+
+
+def person_link(verbose_name):
+    """The member of a household a register row names (an employee, a post holder, a borrower)."""
+    return models.ForeignKey("registry.Member", on_delete=models.PROTECT, related_name="+", verbose_name=verbose_name)
+
+
+def place_link(verbose_name):
+    return models.ForeignKey("regions.Place", on_delete=models.PROTECT, related_name="+", verbose_name=verbose_name)
+
+
 class Tracked(models.Model):
     """Who created a row and when; the version every edit form carries back."""
 
@@ -67,7 +81,7 @@ class MeasureCatalogueItem(Tracked):
     """One measure a county offers, with its standard amount and the risks it answers. Edited in
     place (the change log keeps every version); measures copy name and amount when they are made."""
 
-    county = models.ForeignKey("regions.Place", on_delete=models.PROTECT, related_name="+", verbose_name=_("县"))
+    county = place_link(_("县"))
     code = models.CharField(_("目录代码"), max_length=40, blank=True,
                             help_text="stable code of the default items, empty for items a county adds")
     category = models.CharField(_("措施类别"), max_length=24, choices=MeasureCategory.choices)
@@ -83,8 +97,7 @@ class MeasureCatalogueItem(Tracked):
     objects = UpwardAreaManager()
 
     class Meta:
-        verbose_name = _("帮扶措施目录")
-        verbose_name_plural = _("帮扶措施目录")
+        verbose_name = verbose_name_plural = _("帮扶措施目录")
         ordering = ["county_id", "category", "name"]
         constraints = [
             models.UniqueConstraint(fields=["county", "name"], name="catalogue_name_unique_in_county"),
@@ -131,8 +144,7 @@ class Measure(HouseholdOwned):
     objects = models.Manager.from_queryset(MeasureQuerySet)()
 
     class Meta:
-        verbose_name = _("帮扶措施")
-        verbose_name_plural = _("帮扶措施")
+        verbose_name = verbose_name_plural = _("帮扶措施")
         ordering = ["household_id", "-starts_on", "-pk"]
         indexes = [models.Index(fields=["status", "starts_on"])]
 
@@ -148,6 +160,12 @@ class Measure(HouseholdOwned):
         return rows
 
 
+def measure_link(related_name: str):
+    """The measure of the household's plan that a register row carries out, if any."""
+    return models.ForeignKey(Measure, on_delete=models.PROTECT, null=True, blank=True, related_name=related_name,
+                             verbose_name=_("对应帮扶措施"))
+
+
 def evidence_path(instance, filename: str) -> str:
     return f"assistance/measures/{instance.measure_id}/{filename}"
 
@@ -161,8 +179,7 @@ class MeasureEvidence(StoredFile):
     objects = AreaManager()
 
     class Meta(StoredFile.Meta):
-        verbose_name = _("帮扶佐证材料")
-        verbose_name_plural = _("帮扶佐证材料")
+        verbose_name = verbose_name_plural = _("帮扶佐证材料")
 
     @property
     def area_code(self) -> str:
@@ -199,7 +216,7 @@ class Workshop(PlaceOwned):
     """扶贫车间 / 就业帮扶车间: a workshop near the villages that employs people from supported households."""
 
     name = models.CharField(_("车间名称"), max_length=100)
-    place = models.ForeignKey("regions.Place", on_delete=models.PROTECT, related_name="+", verbose_name=_("所在村"))
+    place = place_link(_("所在村"))
     operator = models.CharField(_("经营主体"), max_length=100)
     address = models.CharField(_("地址"), max_length=200, blank=True)
     products = models.CharField(_("主要产品"), max_length=200, blank=True)
@@ -209,8 +226,7 @@ class Workshop(PlaceOwned):
     objects = models.Manager.from_queryset(WorkshopQuerySet)()
 
     class Meta:
-        verbose_name = _("扶贫车间")
-        verbose_name_plural = _("扶贫车间")
+        verbose_name = verbose_name_plural = _("扶贫车间")
         ordering = ["place__code", "name"]
 
     def __str__(self) -> str:
@@ -236,20 +252,17 @@ class EmployeeQuerySet(AreaQuerySet):
 class WorkshopEmployee(HouseholdOwned):
     workshop = models.ForeignKey(Workshop, on_delete=models.PROTECT, related_name="employees",
                                  verbose_name=_("扶贫车间"))
-    member = models.ForeignKey("registry.Member", on_delete=models.PROTECT, related_name="+", verbose_name=_("务工人员"))
-    household = models.ForeignKey("registry.Household", on_delete=models.PROTECT, related_name="+",
-                                  verbose_name=_("农户"))
+    member = person_link(_("务工人员"))
+    household = household_link()
     since = models.DateField(_("入职日期"))
     until = models.DateField(_("离职日期"), null=True, blank=True)
     monthly_wage = money(_("月工资（元）"))
-    measure = models.ForeignKey(Measure, on_delete=models.PROTECT, null=True, blank=True,
-                                related_name="workshop_jobs", verbose_name=_("对应帮扶措施"))
+    measure = measure_link("workshop_jobs")
 
     objects = models.Manager.from_queryset(EmployeeQuerySet)()
 
     class Meta:
-        verbose_name = _("车间务工人员")
-        verbose_name_plural = _("车间务工人员")
+        verbose_name = verbose_name_plural = _("车间务工人员")
         ordering = ["workshop_id", "-since", "pk"]
 
     def __str__(self) -> str:
@@ -266,21 +279,18 @@ class WorkshopEmployee(HouseholdOwned):
 class WelfarePost(HouseholdOwned):
     """公益岗位: a public-welfare post held by a member of a supported household for a number of months."""
 
-    place = models.ForeignKey("regions.Place", on_delete=models.PROTECT, related_name="+", verbose_name=_("岗位所在地"))
+    place = place_link(_("岗位所在地"))
     post_name = models.CharField(_("岗位名称"), max_length=100)
-    holder = models.ForeignKey("registry.Member", on_delete=models.PROTECT, related_name="+", verbose_name=_("在岗人员"))
-    household = models.ForeignKey("registry.Household", on_delete=models.PROTECT, related_name="+",
-                                  verbose_name=_("农户"))
+    holder = person_link(_("在岗人员"))
+    household = household_link()
     starts_on = models.DateField(_("上岗日期"))
     months = models.PositiveSmallIntegerField(_("聘用月数"))
     ends_on = models.DateField(_("合同到期日"))
     monthly_wage = money(_("月补贴（元）"))
-    measure = models.ForeignKey(Measure, on_delete=models.PROTECT, null=True, blank=True,
-                                related_name="welfare_posts", verbose_name=_("对应帮扶措施"))
+    measure = measure_link("welfare_posts")
 
     class Meta:
-        verbose_name = _("公益岗位")
-        verbose_name_plural = _("公益岗位")
+        verbose_name = verbose_name_plural = _("公益岗位")
         ordering = ["-starts_on", "pk"]
 
     def __str__(self) -> str:
@@ -296,15 +306,14 @@ class WelfarePost(HouseholdOwned):
 
 class TrainingCourse(PlaceOwned):
     name = models.CharField(_("培训班名称"), max_length=100)
-    place = models.ForeignKey("regions.Place", on_delete=models.PROTECT, related_name="+", verbose_name=_("举办地"))
+    place = place_link(_("举办地"))
     organiser = models.CharField(_("主办单位"), max_length=100)
     held_from = models.DateField(_("开班日期"))
     held_to = models.DateField(_("结业日期"))
     skill = models.CharField(_("培训工种"), max_length=100)
 
     class Meta:
-        verbose_name = _("技能培训班")
-        verbose_name_plural = _("技能培训班")
+        verbose_name = verbose_name_plural = _("技能培训班")
         ordering = ["-held_from", "pk"]
 
     def __str__(self) -> str:
@@ -314,17 +323,14 @@ class TrainingCourse(PlaceOwned):
 class TrainingParticipant(HouseholdOwned):
     course = models.ForeignKey(TrainingCourse, on_delete=models.PROTECT, related_name="participants",
                                verbose_name=_("培训班"))
-    member = models.ForeignKey("registry.Member", on_delete=models.PROTECT, related_name="+", verbose_name=_("学员"))
-    household = models.ForeignKey("registry.Household", on_delete=models.PROTECT, related_name="+",
-                                  verbose_name=_("农户"))
+    member = person_link(_("学员"))
+    household = household_link()
     skill_gained = models.CharField(_("掌握技能"), max_length=100, blank=True)
     certificate = models.BooleanField(_("取得证书"), default=False)
-    measure = models.ForeignKey(Measure, on_delete=models.PROTECT, null=True, blank=True,
-                                related_name="trainings", verbose_name=_("对应帮扶措施"))
+    measure = measure_link("trainings")
 
     class Meta:
-        verbose_name = _("培训学员")
-        verbose_name_plural = _("培训学员")
+        verbose_name = verbose_name_plural = _("培训学员")
         ordering = ["course_id", "pk"]
         constraints = [models.UniqueConstraint(fields=["course", "member"], name="training_member_once")]
 
@@ -347,22 +353,19 @@ class MicroCreditQuerySet(AreaQuerySet):
 class MicroCredit(HouseholdOwned):
     """小额信贷: up to 50,000 yuan for up to three years, no collateral."""
 
-    household = models.ForeignKey("registry.Household", on_delete=models.PROTECT, related_name="+",
-                                  verbose_name=_("农户"))
-    borrower = models.ForeignKey("registry.Member", on_delete=models.PROTECT, related_name="+", verbose_name=_("借款人"))
+    household = household_link()
+    borrower = person_link(_("借款人"))
     lender = models.CharField(_("放款银行"), max_length=100)
     amount = money(_("贷款金额（元）"))
     term_months = models.PositiveSmallIntegerField(_("期限（月）"))
     issued_on = models.DateField(_("放款日期"))
     rate = models.DecimalField(_("年利率（%）"), max_digits=5, decimal_places=2)
-    measure = models.ForeignKey(Measure, on_delete=models.PROTECT, null=True, blank=True,
-                                related_name="micro_credits", verbose_name=_("对应帮扶措施"))
+    measure = measure_link("micro_credits")
 
     objects = models.Manager.from_queryset(MicroCreditQuerySet)()
 
     class Meta:
-        verbose_name = _("小额信贷")
-        verbose_name_plural = _("小额信贷")
+        verbose_name = verbose_name_plural = _("小额信贷")
         ordering = ["-issued_on", "pk"]
 
     def __str__(self) -> str:
@@ -405,8 +408,7 @@ class Repayment(models.Model):
     objects = AreaManager()
 
     class Meta:
-        verbose_name = _("还款记录")
-        verbose_name_plural = _("还款记录")
+        verbose_name = verbose_name_plural = _("还款记录")
         ordering = ["paid_on", "pk"]
 
     def __str__(self) -> str:
@@ -441,7 +443,7 @@ class ProjectQuerySet(UpwardAreaQuerySet):
 class IndustryProject(PlaceOwned):
     """项目超市: a farm or business project households may choose, with support per household."""
 
-    place = models.ForeignKey("regions.Place", on_delete=models.PROTECT, related_name="+", verbose_name=_("发布地区"))
+    place = place_link(_("发布地区"))
     name = models.CharField(_("项目名称"), max_length=100)
     category = models.CharField(_("项目类别"), max_length=12, choices=ProjectCategory.choices)
     description = models.TextField(_("项目说明"), blank=True)
@@ -452,8 +454,7 @@ class IndustryProject(PlaceOwned):
     objects = models.Manager.from_queryset(ProjectQuerySet)()
 
     class Meta:
-        verbose_name = _("产业项目")
-        verbose_name_plural = _("产业项目")
+        verbose_name = verbose_name_plural = _("产业项目")
         ordering = ["-open", "place__code", "name"]
 
     def __str__(self) -> str:
@@ -473,16 +474,13 @@ class IndustryProject(PlaceOwned):
 class ProjectChoice(HouseholdOwned):
     project = models.ForeignKey(IndustryProject, on_delete=models.PROTECT, related_name="choices",
                                 verbose_name=_("产业项目"))
-    household = models.ForeignKey("registry.Household", on_delete=models.PROTECT, related_name="+",
-                                  verbose_name=_("农户"))
+    household = household_link()
     chosen_on = models.DateField(_("选择日期"))
     status = models.CharField(_("状态"), max_length=12, choices=ChoiceStatus.choices, default=ChoiceStatus.CHOSEN)
-    measure = models.ForeignKey(Measure, on_delete=models.PROTECT, null=True, blank=True,
-                                related_name="project_choices", verbose_name=_("对应帮扶措施"))
+    measure = measure_link("project_choices")
 
     class Meta:
-        verbose_name = _("项目选择")
-        verbose_name_plural = _("项目选择")
+        verbose_name = verbose_name_plural = _("项目选择")
         ordering = ["-chosen_on", "pk"]
         constraints = [models.UniqueConstraint(fields=["project", "household"], condition=~Q(status="withdrawn"),
                                                name="project_chosen_once_per_household")]
@@ -498,18 +496,15 @@ class EnterprisePairing(HouseholdOwned):
     """企业结对: an enterprise helping one household (jobs, orders, consumption help)."""
 
     enterprise = models.CharField(_("企业名称"), max_length=100)
-    household = models.ForeignKey("registry.Household", on_delete=models.PROTECT, related_name="+",
-                                  verbose_name=_("农户"))
+    household = household_link()
     contact = models.CharField(_("企业联系人"), max_length=100, blank=True)
     started_on = models.DateField(_("结对日期"))
     content = models.CharField(_("帮扶内容"), max_length=500)
     ended_on = models.DateField(_("结束日期"), null=True, blank=True)
-    measure = models.ForeignKey(Measure, on_delete=models.PROTECT, null=True, blank=True,
-                                related_name="pairings", verbose_name=_("对应帮扶措施"))
+    measure = measure_link("pairings")
 
     class Meta:
-        verbose_name = _("企业结对帮扶")
-        verbose_name_plural = _("企业结对帮扶")
+        verbose_name = verbose_name_plural = _("企业结对帮扶")
         ordering = ["-started_on", "pk"]
 
     def __str__(self) -> str:
