@@ -196,6 +196,9 @@ class RowByRow:
     def _ymd(day):
         return None if day is None else day.year * 10000 + day.month * 100 + day.day
 
+    def _working_age(self, member):
+        return 16 <= (self.p.screening_ymd - self._ymd(member.birth_date)) // 10000 <= 64
+
     def _present_on(self, member, day):
         joined, ended = self._ymd(member.joined_on), self._ymd(member.ended_on)
         return (joined is None or joined <= day) and (ended is None or ended > day)
@@ -237,8 +240,8 @@ class RowByRow:
         if b and b["size"] and b["pc"] < p.line_fen:
             out.append("income_below_line")
         before = self.basis(1)
-        if b and before and b["size"] and before["pc"] and before["pc"] > 0 and \
-                (before["pc"] - b["pc"]) * 10000 >= before["pc"] * p.drop_bp:
+        if b and before and b["size"] and before["pc_after"] and before["pc_after"] > 0 and \
+                (before["pc_after"] - b["pc_after"]) * 10000 >= before["pc_after"] * p.drop_bp:
             out.append("income_sharp_drop")
         if b and b["size"] and p.line_fen <= b["pc"] < p.watch_line_fen:
             out.append("income_watch_band")
@@ -262,17 +265,18 @@ class RowByRow:
         water = (h.water_safe, h.water_quantity_ok, h.water_quality_ok, h.water_convenient_ok, h.water_supply_ok)
         if any(value is False for value in water):
             out.append("water_unsafe")
-        if any(m.medical_insurance == "none" for m in self.present):
+        if any(m.medical_insurance in ("none", "") for m in self.present):
             out.append("medical_insurance_missing")
         assisted = any(m.dibao or m.tekun for m in self.present)
         died = any(m.end_reason == "deceased" and p.year_before_ymd <= self._ymd(m.ended_on) < p.screening_ymd
                    and m.labour_capacity in self.STRONG for m in self.members if m.ended_on)
-        strong = sum(1 for m in self.present if m.labour_capacity in self.STRONG)
-        able = sum(1 for m in self.present if m.labour_capacity in self.ABLE)
+        strong = sum(1 for m in self.present if m.labour_capacity in self.STRONG and self._working_age(m))
+        able = sum(1 for m in self.present if m.labour_capacity in self.ABLE and self._working_age(m))
         head_disabled = any(m.relation == "head" and m.health == "disabled" for m in self.present)
         if self.present and not assisted and (died or (head_disabled and not strong) or not able):
             out.append("labour_loss_unprotected")
-        unstable = [m for m in self.present if m.labour_capacity in self.STRONG and m.work_place
+        unstable = [m for m in self.present if m.labour_capacity in self.STRONG and self._working_age(m)
+                    and m.work_place
                     and m.work_months < p.stable_employment_months]
         if unstable and b and b["gross"] > 0 and b["wage_income"] * 10000 >= b["gross"] * 5000:
             out.append("unstable_employment")

@@ -148,3 +148,33 @@ def test_elimination_case_rejected_keeps_the_household_monitored(monitored, stan
                          today=ELIMINATION_DAY, decision=StageInput(decision=Decision.REJECT, reason="收入尚不稳定"))
     monitored.refresh_from_db()
     assert monitored.status == MonitoringStatus.MONITORED
+
+
+def test_guarantees_and_labour_are_the_registry_conditions(monitored, standard, county_admin):
+    """The elimination check reads the same conditions as the screening: one failing water criterion
+    fails the water guarantee, schooling counts at compulsory ages only (6-15) and "not in school"
+    counts there, and labour means working age."""
+    from fangpin.registry.models import Household
+
+    household = monitored.household
+    _make_eligible(household, county_admin)
+    assert check_elimination(household, today=ELIMINATION_DAY).passed
+    Household.objects.filter(pk=household.pk).update(water_safe=True, water_supply_ok=False)
+    household.refresh_from_db()
+    water = _criteria(check_elimination(household, today=ELIMINATION_DAY))["water"]
+    assert not water.passed and "否" in water.detail
+    Household.objects.filter(pk=household.pk).update(water_supply_ok=True)
+    household.refresh_from_db()
+
+    child = household.members.exclude(relation="head").first()
+    Member.objects.filter(pk=child.pk).update(birth_date=datetime.date(2010, 12, 21), schooling="dropout")
+    assert _criteria(check_elimination(household, today=ELIMINATION_DAY))["education"].passed  # turned 16
+    Member.objects.filter(pk=child.pk).update(birth_date=datetime.date(2016, 1, 1), schooling="not_in_school")
+    education = _criteria(check_elimination(household, today=ELIMINATION_DAY))["education"]
+    assert not education.passed and child.name in education.detail
+
+    Member.objects.filter(pk=child.pk).update(schooling="primary")
+    Member.objects.filter(household=household).exclude(pk=child.pk).update(
+        birth_date=datetime.date(1961, 12, 21), labour_capacity="ordinary")
+    check = check_elimination(household, today=ELIMINATION_DAY)
+    assert check.no_labour and not check.passed   # the only adults turned 65 that day

@@ -8,24 +8,20 @@ from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.utils import timezone
 
 from fangpin.cases.models import Case, Monitoring
-from fangpin.registry.choices import ABLE_TO_WORK
+from fangpin.registry import conditions
 
 from .choices import IN_PLACE_STATUSES, MeasureStatus
 from .models import Measure
 
-WORKING_AGE = (16, 64)
 # A measure must be in place within this long of the household's confirmation (DOMAIN §6).
 MEASURE_WITHIN = relativedelta(months=1)
 
 
 def household_has_labour(household, on: datetime.date | None = None) -> bool:
-    """At least one active member aged 16-64 on `on` who can work (skilled, ordinary or weak labour)."""
+    """Some member in the household on `on` is labour (`conditions.ABLE_TO_WORK_MEMBER`: skilled,
+    ordinary or weak capacity, aged 16-64)."""
     on = on or timezone.localdate()
-    youngest, oldest = WORKING_AGE
-    for member in household.members.filter(ended_on__isnull=True, labour_capacity__in=ABLE_TO_WORK):
-        if youngest <= member.age_on(on) <= oldest:
-            return True
-    return False
+    return bool(conditions.members_meeting(conditions.ABLE_TO_WORK_MEMBER, household.members.all(), on))
 
 
 def current_monitoring(household):

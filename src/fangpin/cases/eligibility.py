@@ -15,13 +15,12 @@ from fangpin.core.areas import county_of
 from fangpin.core.errors import ValidationFailed
 from fangpin.core.periods import add_months
 from fangpin.monitoring.services import thresholds_in_force
-from fangpin.registry.choices import HouseGrade, MedicalInsurance, Schooling
+from fangpin.registry import conditions
 from fangpin.registry.models import Income
 
 from .choices import MonitoringStatus
 
 MIN_MONTHS_MONITORED = 6
-SAFE_HOUSE_GRADES = {HouseGrade.A, HouseGrade.B}
 
 
 @dataclasses.dataclass
@@ -80,7 +79,7 @@ def _income_basis(household, identified_on: datetime.date, today: datetime.date)
 
 
 def check_elimination(household, *, today=None, monitoring=None) -> EliminationCheck:
-    from fangpin.assistance.selectors import household_has_labour, measures_in_place
+    from fangpin.assistance.selectors import measures_in_place
 
     today = today or timezone.localdate()
     if monitoring is None:
@@ -119,26 +118,28 @@ def check_elimination(household, *, today=None, monitoring=None) -> EliminationC
             "rigid_spending", _("刚性支出问题已解决"), after_ok,
             _("扣除刚性支出后人均收入（折年）%(f)s；监测线%(l)s元") % {"f": figures(2), "l": line}))
 
-    members = list(household.members.filter(ended_on__isnull=True))
-    house_ok = household.house_grade in SAFE_HOUSE_GRADES
+    members = [m for m in household.members.all() if conditions.present_python(m, today)]
+    house_ok = conditions.HOUSE_SECURED.python(household)
     criteria.append(Criterion(
         "housing", _("住房安全有保障"), house_ok,
         _("危房等级：%(g)s%(r)s") % {"g": household.get_house_grade_display() or _("未填"),
                                  "r": _("，易地搬迁户") if household.relocated else ""}))
-    dropouts = [m.name for m in members if m.schooling == Schooling.DROPOUT]
+    dropouts = [m.name for m in conditions.members_meeting(conditions.OUT_OF_SCHOOL_CHILD, members, today)]
     criteria.append(Criterion(
         "education", _("义务教育有保障"), not dropouts,
         _("辍学：%(n)s") % {"n": "、".join(dropouts)} if dropouts else _("无辍学学生")))
-    uninsured = [m.name for m in members if m.medical_insurance in ("", MedicalInsurance.NONE)]
+    uninsured = [m.name for m in conditions.members_meeting(conditions.UNINSURED_MEMBER, members, today)]
     criteria.append(Criterion(
         "medical_insurance", _("基本医疗保险全员参保"), not uninsured,
         _("未参保：%(n)s") % {"n": "、".join(uninsured)} if uninsured else _("%(n)d人全部参保") % {"n": len(members)}))
+    water_secured, water_unsafe = conditions.WATER_SECURED.python(household), conditions.WATER_UNSAFE.python(household)
     criteria.append(Criterion(
-        "water", _("饮水安全有保障"), household.water_safe is True,
-        _("饮水安全：%(v)s") % {"v": {True: _("是"), False: _("否"), None: _("未填")}[household.water_safe]}))
+        "water", _("饮水安全有保障"), water_secured,
+        _("饮水安全：%(v)s") % {"v": _("是") if water_secured else _("否") if water_unsafe else _("未填")}))
     measures = list(measures_in_place(household, today))
     criteria.append(Criterion(
         "measure", _("至少落实一项帮扶措施"), bool(measures),
         "、".join(m.name for m in measures[:5]) if measures else _("没有已落实的帮扶措施")))
-    return EliminationCheck(criteria=criteria, no_labour=not household_has_labour(household, today))
+    labour = conditions.members_meeting(conditions.ABLE_TO_WORK_MEMBER, members, today)
+    return EliminationCheck(criteria=criteria, no_labour=not labour)
 

@@ -13,7 +13,8 @@ from django.utils import timezone
 from fangpin.assistance import services
 from fangpin.core.models import User
 from fangpin.regions.models import Place
-from fangpin.registry.choices import ABLE_TO_WORK, HouseholdStatus, HouseholdType
+from fangpin.registry.choices import HouseholdStatus, HouseholdType
+from fangpin.registry.conditions import ABLE_TO_WORK
 from fangpin.registry.models import Member
 
 

@@ -93,9 +93,6 @@ class LabourCapacity(models.TextChoices):
     NONE = "none", _("无劳动力")
 
 
-ABLE_TO_WORK = {LabourCapacity.SKILLED, LabourCapacity.ORDINARY, LabourCapacity.WEAK}
-
-
 class WorkPlace(models.TextChoices):
     IN_COUNTY = "in_county", _("县内")
     IN_PROVINCE = "in_province", _("省内县外")

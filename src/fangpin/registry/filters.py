@@ -9,6 +9,7 @@ from fangpin.core.views import style_widgets
 from fangpin.regions.models import Level, Place
 
 from .choices import Health, HouseGrade, HouseholdStatus, HouseholdType
+from .conditions import WATER_UNSAFE
 from .idnumber import normalise_text
 from .models import Household, Member
 
@@ -56,7 +57,7 @@ class HouseholdFilter(django_filters.FilterSet):
         return queryset.filter(place__code__startswith=place.scope_prefix)
 
     def filter_water_unsafe(self, queryset, name, value):
-        return queryset.filter(water_safe=False) if value else queryset.exclude(water_safe=False)
+        return queryset.filter(WATER_UNSAFE.q()) if value else queryset.exclude(WATER_UNSAFE.q())
 
     def filter_member_flag(self, queryset, name, value):
         flagged = Member.objects.filter(household=OuterRef("pk"), ended_on__isnull=True).filter(self.MEMBER_FLAGS[name])

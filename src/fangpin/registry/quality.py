@@ -2,29 +2,25 @@
 and checks of the registry's own consistency.
 
 Each rule is a condition on households that the database evaluates (a Q over Household built from
-EXISTS subqueries), so counting or listing the flagged households of a county with 100k households
-is one query, never a loop over households in Python. Only households still in the register (status
-active) and members still in them are checked.
+EXISTS subqueries, from the conditions of `fangpin.registry.conditions`), so counting or listing the
+flagged households of a county with 100k households is one query, never a loop over households in
+Python. Only households still in the register (status active) and members in them on the check day
+are checked.
 """
 
 import datetime
 from collections.abc import Callable
 from dataclasses import dataclass
-from decimal import Decimal
 from functools import reduce
 from operator import or_
 
-from django.db.models import Count, Exists, F, OuterRef, Q, QuerySet
+from django.db.models import Count, Exists, OuterRef, Q, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from .choices import Health, HouseholdStatus, HouseholdType, LabourCapacity, MedicalInsurance, Relation, Schooling
+from . import conditions as c
+from .choices import Health, HouseholdStatus, HouseholdType, Relation
 from .models import Household, Income, Member
-
-# The national system questions a per-capita net income above this for households that receive
-# minimum-living or extreme-poverty support (a national figure, not a county setting).
-ASSISTED_INCOME_CEILING = Decimal("20000")
-COMPULSORY_SCHOOL_AGES = (6, 15)
 
 
 @dataclass(frozen=True)
@@ -50,17 +46,15 @@ class Rule:
         return str(self.message) % {"year": check.year}
 
 
-def _years_before(day: datetime.date, years: int) -> datetime.date:
-    try:
-        return day.replace(year=day.year - years)
-    except ValueError:  # 29 February in a year that has none
-        return day.replace(year=day.year - years, day=28)
-
-
 def _member(*conditions: Q, **lookups) -> Exists:
     """Some member still in the household matches."""
     return Exists(Member.objects.filter(household=OuterRef("pk"), ended_on__isnull=True)
                   .filter(*conditions, **lookups))
+
+
+def _member_meets(condition: c.MemberCondition):
+    """Rule condition: some member in the household on the check day meets `condition`."""
+    return lambda check: Q(c.member_exists(condition, check.today))
 
 
 def _yearly_income(check: Check, *conditions: Q, **lookups) -> Exists:
@@ -69,33 +63,17 @@ def _yearly_income(check: Check, *conditions: Q, **lookups) -> Exists:
                   .filter(*conditions, **lookups))
 
 
-_ASSISTED = Q(dibao=True) | Q(tekun=True)
-
-
 def _illness_without_medical_spending(check: Check) -> Q:
-    return Q(_member(health__in=[Health.SERIOUS, Health.CHRONIC])) & Q(_yearly_income(check, medical_spending=0))
+    return _member_meets(c.ILL_MEMBER)(check) & Q(_yearly_income(check, medical_spending=0))
 
 
 def _assisted_without_transfer_income(check: Check) -> Q:
-    return Q(_member(_ASSISTED)) & Q(_yearly_income(check, transfer_income=0))
+    return _member_meets(c.ASSISTED_MEMBER)(check) & Q(_yearly_income(check, transfer_income=0))
 
 
 def _assisted_with_high_income(check: Check) -> Q:
-    net = (F("wage_income") + F("operating_income") + F("property_income") + F("transfer_income")
-           - F("operating_costs"))
-    high = (Income.objects.with_member_count()
-            .filter(household=OuterRef("pk"), year=check.year, quarter__isnull=True, member_count__gt=0)
-            .alias(net=net).filter(net__gt=F("member_count") * ASSISTED_INCOME_CEILING))
-    return Q(_member(_ASSISTED)) & Q(Exists(high))
-
-
-def _child_out_of_school(check: Check) -> Q:
-    youngest, oldest = COMPULSORY_SCHOOL_AGES
-    return Q(_member(
-        birth_date__lte=_years_before(check.today, youngest),
-        birth_date__gt=_years_before(check.today, oldest + 1),
-        schooling__in=[Schooling.NOT_IN_SCHOOL, Schooling.DROPOUT, ""],
-    ))
+    high = c.yearly_incomes(check.year).filter(size__gt=0, per_capita_fen__gt=c.to_fen(c.ASSISTED_INCOME_CEILING))
+    return _member_meets(c.ASSISTED_MEMBER)(check) & Q(Exists(high))
 
 
 RULES: tuple[Rule, ...] = (
@@ -113,14 +91,13 @@ RULES: tuple[Rule, ...] = (
          lambda check: Q(_member(health=Health.DISABLED, disability_grade=""))),
     Rule("child_out_of_school",
          _("6-15岁成员未在校、失学辍学或未填写在校情况"),
-         _child_out_of_school),
+         _member_meets(c.OUT_OF_SCHOOL_CHILD | c.SCHOOLING_UNKNOWN_CHILD)),
     Rule("no_basic_medical_insurance",
          _("有成员未参加基本医疗保险或未填写参保情况"),
-         lambda check: Q(_member(medical_insurance__in=[MedicalInsurance.NONE, ""]))),
+         _member_meets(c.UNINSURED_MEMBER)),
     Rule("works_without_labour_capacity",
          _("成员有务工月数，但劳动技能为无劳动力或丧失劳动力"),
-         lambda check: Q(_member(work_months__gt=0,
-                                 labour_capacity__in=[LabourCapacity.NONE, LabourCapacity.LOST]))),
+         _member_meets(c.WORKS_WITHOUT_LABOUR)),
     Rule("welfare_post_months_mismatch",
          _("公益岗位与公益岗位月数不一致"),
          lambda check: Q(_member(Q(welfare_post=True, welfare_post_months=0)

@@ -54,6 +54,11 @@ CASES = [
     ("income_sharp_drop", "fell exactly 30%", {"incomes": {2024: yearly("40000"), 2025: yearly("28000.00")}}, True),
     ("income_sharp_drop", "fell one fen less than 30%", {"incomes": {2024: yearly("40000"), 2025: yearly("28000.02")}},
      False),
+    ("income_sharp_drop", "medical spending takes 30% of the income", {
+        "incomes": {2024: yearly("40000"), 2025: yearly("40000", medical_spending="12000")}}, True),
+    ("income_sharp_drop", "the same spending, one fen of it paid back by insurance", {
+        "incomes": {2024: yearly("40000"), 2025: yearly("40000", medical_spending="12000", insurance_payout="0.02")}},
+     False),
     ("medical_spending_high", "ordinary: at the amount line", {
         "incomes": income_2025("40000", medical_spending="10000.00")}, False),
     ("medical_spending_high", "ordinary: one fen above the amount line", {
@@ -88,7 +93,9 @@ CASES = [
     ("medical_insurance_missing", "a member not insured", {"members": [person(), person(Relation.SPOUSE,
                                                                                         medical_insurance="none")]},
      True),
-    ("medical_insurance_missing", "insurance not filled in", {"members": [person(medical_insurance="")]}, False),
+    ("medical_insurance_missing", "insurance not filled in counts as uninsured", {
+        "members": [person(medical_insurance="")]}, True),
+    ("medical_insurance_missing", "everyone insured", {}, False),
     ("labour_loss_unprotected", "no one can work, no support", {"members": [
         person(labour_capacity="lost"), person(Relation.SPOUSE, labour_capacity="none")]}, True),
     ("labour_loss_unprotected", "no one can work, 低保", {"members": [
@@ -99,6 +106,10 @@ CASES = [
     ("labour_loss_unprotected", "earner died 2025-04-30 (before)", {"members": [
         person(labour_capacity="weak"),
         person(Relation.SON, ended_on=D(2025, 4, 30), end_reason="deceased", birth_date=D(1995, 1, 1))]}, False),
+    ("labour_loss_unprotected", "only labour is 65 years old", {"members": [
+        person(birth_date=D(1961, 5, 1)), person(Relation.SPOUSE, labour_capacity="none")]}, True),
+    ("labour_loss_unprotected", "only labour turns 65 the day after", {"members": [
+        person(birth_date=D(1961, 5, 2)), person(Relation.SPOUSE, labour_capacity="none")]}, False),
     ("labour_loss_unprotected", "disabled head, only weak labour", {"members": [
         person(health="disabled", disability_grade="2", labour_capacity="weak"),
         person(Relation.SPOUSE, labour_capacity="weak")]}, True),

@@ -3,29 +3,9 @@ turned into the integers the rules compare with (fen, basis points of 1/10000, Y
 
 import datetime
 from dataclasses import dataclass
-from decimal import Decimal
 
 from fangpin.core.periods import parse_period
-
-
-def to_fen(amount: Decimal | None) -> int | None:
-    return None if amount is None else int((amount * 100).to_integral_value())
-
-
-def to_bp(ratio: Decimal | None) -> int | None:
-    """A ratio with four decimals as an integer of 1/10000."""
-    return None if ratio is None else int((ratio * 10000).to_integral_value())
-
-
-def ymd(day: datetime.date) -> int:
-    return day.year * 10000 + day.month * 100 + day.day
-
-
-def quarter_end(index: int) -> datetime.date:
-    """Last day of the quarter numbered year * 4 + quarter - 1."""
-    year, quarter = divmod(index, 4)
-    first_of_next = datetime.date(year + (quarter == 3), 1 if quarter == 3 else quarter * 3 + 4, 1)
-    return first_of_next - datetime.timedelta(days=1)
+from fangpin.registry.conditions import quarter_end, to_bp, to_fen, ymd
 
 
 @dataclass(frozen=True)
@@ -70,6 +50,16 @@ class Parameters:
             disaster_amount_fen=to_fen(thresholds.disaster_warning_amount),
             disaster_income_share_bp=to_bp(thresholds.disaster_warning_income_share),
         )
+
+    def warning_lines(self, kind: str) -> dict[str, int | None]:
+        """The warning lines of one kind of rigid spending, as `conditions.rigid_spending_high` takes them."""
+        lines = {"amount_fen": getattr(self, f"{kind}_amount_fen"),
+                 "income_share_bp": getattr(self, f"{kind}_income_share_bp")}
+        if kind == "medical":
+            lines.update(reference_income_fen=self.reference_income_fen,
+                         reference_share_exited_bp=self.medical_reference_share_exited_bp,
+                         reference_share_other_bp=self.medical_reference_share_other_bp)
+        return lines
 
     @property
     def screening_ymd(self) -> int:

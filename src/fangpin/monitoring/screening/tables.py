@@ -23,6 +23,7 @@ import ibis
 import ibis.expr.types as ir
 
 from fangpin.registry.choices import HouseholdStatus, HouseholdType
+from fangpin.registry.conditions import WATER_UNSAFE
 
 # ---------------------------------------------------------------- the app database, as Ibis sees it
 
@@ -79,17 +80,13 @@ class CanonicalTable:
 
 def _households(county_id: int) -> ir.Table:
     h = REGISTRY_HOUSEHOLD
-    water_criteria = (h.water_quantity_ok, h.water_quality_ok, h.water_convenient_ok, h.water_supply_ok)
-    water_unsafe = h.water_safe == False  # noqa: E712 - an Ibis comparison, not a Python one
-    for criterion in water_criteria:
-        water_unsafe = water_unsafe | (criterion == False)  # noqa: E712
     return h.filter(h.county_id == county_id, h.status == HouseholdStatus.ACTIVE.value).select(
         household_id=h.id,
         place_id=h.place_id,
         exited=h.household_type == HouseholdType.EXITED.value,
         exit_year=h.exit_year,
         house_grade=h.house_grade,
-        water_unsafe=water_unsafe.fill_null(False),
+        water_unsafe=WATER_UNSAFE.ibis(h),
     )
 
 

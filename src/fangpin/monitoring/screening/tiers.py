@@ -1,10 +1,11 @@
 """Stability and risk tiers (分类分级), recomputed for every household of the county after a screening.
 
 Stability tier, exited households only (seed 002):
-- no labour: no member present can work (skilled, ordinary or weak labour);
+- no labour: no member present can work (`conditions.ABLE_TO_WORK_MEMBER`: skilled, ordinary or weak
+  labour, aged 16-64);
 - weak labour / easy to return: only weak labour, or per-capita income missing or below the watch line;
 - high quality: per-capita income at least HIGH_QUALITY_LINE_MULTIPLE x the monitoring line, full
-  labour, and no member seriously ill;
+  labour (`conditions.FULL_LABOUR_MEMBER`), and no member seriously ill;
 - stable: at least STABLE_LINE_MULTIPLE x the line and no member seriously ill;
 - general: the rest.
 
@@ -29,10 +30,10 @@ from django.utils.translation import gettext_lazy as _
 
 from fangpin.monitoring.choices import OPEN_LEAD_STATUSES, RiskTier, StabilityTier
 from fangpin.monitoring.models import HouseholdTier, Lead
-from fangpin.registry.choices import Health
+from fangpin.registry import conditions as c
 
 from .parameters import Parameters
-from .rules import ABLE_LABOUR, STRONG_LABOUR, income_basis, member_flags, present_members
+from .rules import income_basis, member_flags, present_members
 from .tables import Tables
 
 HIGH_QUALITY_LINE_MULTIPLE = Decimal("2.0")
@@ -57,12 +58,12 @@ REASONS = {
 
 def profile(t: Tables, p: Parameters) -> ir.Table:
     """Per household: exited flag, per-capita income of the basis and labour/illness counts."""
-    present = present_members(t, p)
+    present, day = present_members(t, p), p.screening_ymd
     flags = member_flags(
         present,
-        able_members=present.labour_capacity.isin(ABLE_LABOUR),
-        strong_members=present.labour_capacity.isin(STRONG_LABOUR),
-        seriously_ill=present.health == Health.SERIOUS.value,
+        able_members=c.ABLE_TO_WORK_MEMBER.ibis(present, day),
+        strong_members=c.FULL_LABOUR_MEMBER.ibis(present, day),
+        seriously_ill=c.SERIOUSLY_ILL_MEMBER.ibis(present, day),
     )
     income = income_basis(t, p).select("household_id", "per_capita_fen")
     h = t.households.select("household_id", "exited")
