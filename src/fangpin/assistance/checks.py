@@ -246,3 +246,16 @@ def placed_in_area(actor, data: dict) -> dict:
     if "place" in data:
         ensure_in_area(actor, data["place"], Perm.MANAGE_REGISTERS)
     return data
+
+
+def member_in_area(actor, member, *, field: str):
+    """The member a new register row names: still in an active household of the actor's area."""
+    member = active_member(member, field=field)
+    ensure_in_area(actor, member.household, Perm.MANAGE_REGISTERS)
+    return member
+
+
+def create_row(model, *, actor, household, measure=None, **values):
+    """A new register row for `household`, linked to one of its own measures if one is named; logged."""
+    return create_logged(model, actor=actor, household=household, measure=measure_of_household(measure, household),
+                         created_by=recorded_by(actor), **values)

@@ -45,6 +45,29 @@ def overdue_loans(queryset, on: datetime.date | None = None):
     return queryset.with_repaid().filter(due_before, amount__gt=F("repaid_total"))
 
 
+def running_workshops():
+    return Q(closed_on__isnull=True)
+
+
+def posts_in_contract():
+    return Q(ends_on__gte=timezone.localdate())
+
+
+def open_projects():
+    return Q(open=True)
+
+
+def ongoing_pairings():
+    return Q(ended_on__isnull=True)
+
+
+def state_filter(label, running_label, ended_label, running):
+    """A filter between the rows still running (`running()` gives their Q) and the others."""
+    return django_filters.ChoiceFilter(
+        label=label, empty_label=_("全部"), choices=[("1", running_label), ("0", ended_label)],
+        method=lambda queryset, name, value: queryset.filter(running()) if value == "1" else queryset.exclude(running()))
+
+
 class PlaceFilter(RegisterFilter):
     place = django_filters.CharFilter(label=_("区划代码"), method="filter_place", help_text=PLACE_HELP)
     place_field = "place__code"
@@ -55,76 +78,48 @@ class PlaceFilter(RegisterFilter):
 
 class WorkshopFilter(PlaceFilter):
     search_fields = ("name", "operator", "products")
-    running = django_filters.ChoiceFilter(label=_("经营状态"), method="filter_running", empty_label=_("全部"),
-                                          choices=[("1", _("在办")), ("0", _("已停办"))])
+    running = state_filter(_("经营状态"), _("在办"), _("已停办"), running_workshops)
 
     class Meta:
-        model = Workshop
-        fields = ["q", "place", "running"]
-
-    def filter_running(self, queryset, name, value):
-        return queryset.filter(closed_on__isnull=value == "1")
+        model, fields = Workshop, ["q", "place", "running"]
 
 
 class WelfarePostFilter(PlaceFilter):
     search_fields = ("post_name", "holder__name", "household__number")
-    current = django_filters.ChoiceFilter(label=_("合同状态"), method="filter_current", empty_label=_("全部"),
-                                          choices=[("1", _("在岗")), ("0", _("已到期"))])
+    current = state_filter(_("合同状态"), _("在岗"), _("已到期"), posts_in_contract)
 
     class Meta:
-        model = WelfarePost
-        fields = ["q", "place", "current"]
-
-    def filter_current(self, queryset, name, value):
-        today = timezone.localdate()
-        return queryset.filter(ends_on__gte=today) if value == "1" else queryset.filter(ends_on__lt=today)
+        model, fields = WelfarePost, ["q", "place", "current"]
 
 
 class TrainingCourseFilter(PlaceFilter):
     search_fields = ("name", "organiser", "skill")
 
     class Meta:
-        model = TrainingCourse
-        fields = ["q", "place"]
+        model, fields = TrainingCourse, ["q", "place"]
 
 
 class MicroCreditFilter(PlaceFilter):
-    search_fields = ("borrower__name", "household__number", "lender")
-    place_field = "household__place__code"
-    overdue = django_filters.ChoiceFilter(label=_("还款状态"), method="filter_overdue", empty_label=_("全部"),
-                                          choices=[("1", _("逾期"))])
+    search_fields, place_field = ("borrower__name", "household__number", "lender"), "household__place__code"
+    overdue = django_filters.ChoiceFilter(label=_("还款状态"), empty_label=_("全部"), choices=[("1", _("逾期"))],
+                                          method=lambda queryset, name, value: overdue_loans(queryset))
 
     class Meta:
-        model = MicroCredit
-        fields = ["q", "place", "overdue"]
-
-    def filter_overdue(self, queryset, name, value):
-        return overdue_loans(queryset)
+        model, fields = MicroCredit, ["q", "place", "overdue"]
 
 
 class IndustryProjectFilter(PlaceFilter):
     search_fields = ("name", "description")
     category = django_filters.ChoiceFilter(label=_("项目类别"), choices=ProjectCategory.choices, empty_label=_("全部类别"))
-    open = django_filters.ChoiceFilter(label=_("选择状态"), method="filter_open", empty_label=_("全部"),
-                                       choices=[("1", _("开放选择")), ("0", _("已停止选择"))])
+    open = state_filter(_("选择状态"), _("开放选择"), _("已停止选择"), open_projects)
 
     class Meta:
-        model = IndustryProject
-        fields = ["q", "place", "category", "open"]
-
-    def filter_open(self, queryset, name, value):
-        return queryset.filter(open=value == "1")
+        model, fields = IndustryProject, ["q", "place", "category", "open"]
 
 
 class EnterprisePairingFilter(PlaceFilter):
-    search_fields = ("enterprise", "household__number", "content")
-    place_field = "household__place__code"
-    ongoing = django_filters.ChoiceFilter(label=_("结对状态"), method="filter_ongoing", empty_label=_("全部"),
-                                          choices=[("1", _("结对中")), ("0", _("已结束"))])
+    search_fields, place_field = ("enterprise", "household__number", "content"), "household__place__code"
+    ongoing = state_filter(_("结对状态"), _("结对中"), _("已结束"), ongoing_pairings)
 
     class Meta:
-        model = EnterprisePairing
-        fields = ["q", "place", "ongoing"]
-
-    def filter_ongoing(self, queryset, name, value):
-        return queryset.filter(ended_on__isnull=value == "1")
+        model, fields = EnterprisePairing, ["q", "place", "ongoing"]

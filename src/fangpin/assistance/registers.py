@@ -107,10 +107,6 @@ class AssistanceRegister(Register):
     home_label = _("帮扶措施与帮扶资源")
     form_view = AssistanceFormView
 
-    def current(self, queryset):
-        """The rows the assistance menu counts: those still running."""
-        return queryset
-
     person_argument = ""  # adding: the service argument the picked member goes to
     household_argument = False  # adding: the household named in the address or picked goes to the service
 
@@ -138,17 +134,11 @@ class Workshops(AssistanceRegister):
     api_extra = {"employee_count": counted(_("在岗人数")), "eligible_count": counted(_("其中脱贫户、监测户")),
                  "sign_eligible": lambda: serializers.BooleanField(read_only=True, label=_("符合挂牌条件"))}
 
+    select_related, new_initial = ("place",), {"opened_on": timezone.localdate}
+    current = staticmethod(filters.running_workshops)
+
     def queryset(self, queryset):
-        return queryset.with_counts().select_related("place").order_by("place__code", "name", "pk")
-
-    def muted(self, w):
-        return w.closed_on is not None
-
-    def current(self, queryset):
-        return queryset.filter(closed_on__isnull=True)
-
-    def initial_new(self, view):
-        return {"opened_on": timezone.localdate()}
+        return super().queryset(queryset).with_counts().order_by("place__code", "name", "pk")
 
     def facts(self, w):
         return [fact(w, "place", w.place.name), fact(w, "operator"), fact(w, "address"), fact(w, "products"),
@@ -188,11 +178,7 @@ class WelfarePosts(AssistanceRegister):
     row_argument, person_argument = "post", "holder"
     api_fields = ("household", "holder", "ends_on", *edit_fields)
 
-    def muted(self, p):
-        return p.ends_on < timezone.localdate()
-
-    def current(self, queryset):
-        return queryset.filter(ends_on__gte=timezone.localdate())
+    current = staticmethod(filters.posts_in_contract)
 
     def initial_new(self, view):
         initial, household = {"starts_on": timezone.localdate(), "months": 12}, view.household
@@ -253,11 +239,10 @@ class MicroCredits(AssistanceRegister):
     def queryset(self, queryset):
         return super().queryset(queryset).with_repaid().order_by("-issued_on", "-pk")
 
+    new_initial = {"issued_on": timezone.localdate, "term_months": 36}
+
     def muted(self, loan):
         return loan.outstanding == 0
-
-    def initial_new(self, view):
-        return {"issued_on": timezone.localdate(), "term_months": 36}
 
     def facts(self, loan):
         return [fact(loan, "borrower", person_label(loan.borrower)), fact(loan, "household", loan.household.number),
@@ -295,14 +280,7 @@ class IndustryProjects(AssistanceRegister):
     def queryset(self, queryset):
         return super().queryset(queryset).with_taken().order_by("-open", "place__code", "name", "pk")
 
-    def muted(self, p):
-        return not p.open
-
-    def current(self, queryset):
-        return queryset.filter(open=True)
-
-    def initial_new(self, view):
-        return {"open": True}
+    new_initial, current = {"open": True}, staticmethod(filters.open_projects)
 
     def facts(self, p):
         return [fact(p, "place", p.place.name), fact(p, "category"),
@@ -332,14 +310,7 @@ class EnterprisePairings(AssistanceRegister):
     row_argument, household_argument = "pairing", True
     api_fields = ("household", *edit_fields)
 
-    def muted(self, p):
-        return p.ended_on is not None
-
-    def current(self, queryset):
-        return queryset.filter(ended_on__isnull=True)
-
-    def initial_new(self, view):
-        return {"started_on": timezone.localdate()}
+    new_initial, current = {"started_on": timezone.localdate}, staticmethod(filters.ongoing_pairings)
 
     def facts(self, p):
         return [fact(p, "enterprise"), fact(p, "household", household_label(p.household)), fact(p, "contact"),

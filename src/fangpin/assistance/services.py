@@ -26,7 +26,6 @@ from fangpin.regions.models import Level, Place
 from fangpin.registry.choices import HouseholdStatus
 
 from .checks import (
-    active_member,
     flag,
     long_text,
     one_of,
@@ -43,9 +42,10 @@ from .checks import (
     check_not_before,
     check_version,
     create_logged,
+    create_row,
     ensure_visible,
     lock_row,
-    measure_of_household,
+    member_in_area,
     parse_choice,
     parse_date,
     parse_money,
@@ -332,8 +332,7 @@ def workshop_update(*, actor, workshop: Workshop, version=None, reason: str = ""
 def workshop_employee_add(*, actor, workshop: Workshop, member, since, monthly_wage, until=None,
                           measure=None) -> WorkshopEmployee:
     ensure_visible(actor, workshop, Perm.MANAGE_REGISTERS)
-    member = active_member(member, field="member")
-    ensure_in_area(actor, member.household, Perm.MANAGE_REGISTERS)
+    member = member_in_area(actor, member, field="member")
     M = WorkshopEmployee
     since = parse_date(since, model=M, field="since")
     until = parse_date(until, model=M, field="until", required=False)
@@ -346,9 +345,8 @@ def workshop_employee_add(*, actor, workshop: Workshop, member, since, monthly_w
     if overlapping.exists():
         raise ValidationFailed("employee_duplicate", _("%(n)s在该车间已有同期务工记录。") % {"n": member.name},
                                field="member")
-    return create_logged(M, actor=actor, workshop=workshop, member=member, household=member.household, since=since,
-                         until=until, monthly_wage=parse_money(monthly_wage, model=M, field="monthly_wage"),
-                   measure=measure_of_household(measure, member.household), created_by=recorded_by(actor))
+    return create_row(M, actor=actor, household=member.household, measure=measure, workshop=workshop, member=member,
+                      since=since, until=until, monthly_wage=parse_money(monthly_wage, model=M, field="monthly_wage"))
 
 
 @transaction.atomic
@@ -396,14 +394,13 @@ def welfare_post_add(*, actor, place: Place, post_name: str, holder, starts_on, 
                      measure=None) -> WelfarePost:
     data = _welfare_values({"place": place, "post_name": post_name, "starts_on": starts_on, "months": months,
                             "monthly_wage": monthly_wage})
-    holder = active_member(holder, field="holder")
-    ensure_in_area(actor, holder.household, Perm.MANAGE_REGISTERS)
+    holder = member_in_area(actor, holder, field="holder")
     if not county_of(data["place"]).pk == holder.household.county_id:
         raise ValidationFailed("place_other_county", _("岗位须设在本县。"), field="place")
     ends_on = add_months(data["starts_on"], data["months"]) - datetime.timedelta(days=1)
     _welfare_overlap(holder, data["starts_on"], ends_on)
-    return create_logged(WelfarePost, actor=actor, holder=holder, household=holder.household, ends_on=ends_on,
-                         measure=measure_of_household(measure, holder.household), created_by=recorded_by(actor), **data)
+    return create_row(WelfarePost, actor=actor, household=holder.household, measure=measure, holder=holder,
+                      ends_on=ends_on, **data)
 
 
 @transaction.atomic
@@ -456,15 +453,13 @@ def training_course_update(*, actor, course: TrainingCourse, version=None, reaso
 def training_participant_add(*, actor, course: TrainingCourse, member, skill_gained: str = "",
                              certificate: bool = False, measure=None) -> TrainingParticipant:
     ensure_visible(actor, course, Perm.MANAGE_REGISTERS)
-    member = active_member(member, field="member")
-    ensure_in_area(actor, member.household, Perm.MANAGE_REGISTERS)
+    member = member_in_area(actor, member, field="member")
     if TrainingParticipant.objects.filter(course=course, member=member).exists():
         raise ValidationFailed("participant_duplicate", _("%(n)s已在该培训班学员名单中。") % {"n": member.name},
                                field="member")
-    return create_logged(TrainingParticipant, actor=actor, course=course, member=member, household=member.household,
-                         skill_gained=parse_text(skill_gained, model=TrainingParticipant, field="skill_gained", required=False),
-                   certificate=bool(certificate), measure=measure_of_household(measure, member.household),
-                   created_by=recorded_by(actor))
+    return create_row(TrainingParticipant, actor=actor, household=member.household, measure=measure, course=course,
+                      member=member, certificate=bool(certificate),
+                      skill_gained=parse_text(skill_gained, model=TrainingParticipant, field="skill_gained", required=False))
 
 
 @transaction.atomic
@@ -524,12 +519,11 @@ def _loan_values(values: dict) -> dict:
 @transaction.atomic
 def micro_credit_add(*, actor, borrower, lender: str, amount, term_months, issued_on, rate,
                      measure=None) -> MicroCredit:
-    borrower = active_member(borrower, field="borrower")
-    ensure_in_area(actor, borrower.household, Perm.MANAGE_REGISTERS)
+    borrower = member_in_area(actor, borrower, field="borrower")
     data = _loan_values({"lender": lender, "amount": amount, "term_months": term_months, "issued_on": issued_on,
                          "rate": rate})
-    return create_logged(MicroCredit, actor=actor, household=borrower.household, borrower=borrower,
-                         measure=measure_of_household(measure, borrower.household), created_by=recorded_by(actor), **data)
+    return create_row(MicroCredit, actor=actor, household=borrower.household, measure=measure, borrower=borrower,
+                      **data)
 
 
 @transaction.atomic
@@ -616,8 +610,8 @@ def project_choose(*, actor, project: IndustryProject, household, chosen_on=None
         raise ValidationFailed("project_full", _("项目“%(n)s”的%(c)d个名额已满。") % {
             "n": project.name, "c": project.capacity}, field="project")
     chosen_on = parse_date(chosen_on or timezone.localdate(), model=ProjectChoice, field="chosen_on")
-    return create_logged(ProjectChoice, actor=actor, project=project, household=household, chosen_on=chosen_on,
-                         measure=measure_of_household(measure, household), created_by=recorded_by(actor))
+    return create_row(ProjectChoice, actor=actor, household=household, measure=measure, project=project,
+                      chosen_on=chosen_on)
 
 
 @transaction.atomic
@@ -660,8 +654,7 @@ def pairing_add(*, actor, household, enterprise: str, started_on, content: str, 
                             "content": content, "ended_on": ended_on})
     check_not_before(data["ended_on"], data["started_on"], model=EnterprisePairing, later_field="ended_on",
                      earlier_field="started_on")
-    return create_logged(EnterprisePairing, actor=actor, household=household, measure=measure_of_household(measure, household),
-                         created_by=recorded_by(actor), **data)
+    return create_row(EnterprisePairing, actor=actor, household=household, measure=measure, **data)
 
 
 @transaction.atomic

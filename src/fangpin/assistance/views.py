@@ -55,7 +55,7 @@ class IndexView(PermissionRequiredMixin, TemplateView):
         user, today = self.request.user, timezone.localdate()
         restrict = lambda model: model.objects.restrict(user, Perm.VIEW_ASSISTANCE)
         registers = [(register.title, register.url("list"),
-                      register.current(register.model.objects.restrict(user, register.view_perm)).count())
+                      register.running(register.model.objects.restrict(user, register.view_perm)).count())
                      for register in REGISTERS.values()]
         overdue = monitorings_without_measure(Monitoring.objects.restrict(user, Perm.VIEW_ASSISTANCE), today).count()
         return {**super().get_context_data(**kwargs), "registers": registers, "overdue": overdue,

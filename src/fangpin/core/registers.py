@@ -24,7 +24,7 @@ from django.contrib import messages
 from django.core.paginator import Paginator
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect
-from django.db.models import Q
+from django.db.models import BooleanField, ExpressionWrapper, Q
 from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.functional import cached_property
@@ -154,6 +154,8 @@ class Register:
     add_verb = None  # the service function that creates a row: add_verb(actor=..., **form data)
     update_verb = None  # the service function that changes one: update_verb(actor=..., <row_argument>=row, ...)
     row_argument = ""
+    new_initial: dict = {}  # field -> value, or a callable giving it, that a new row's form starts with
+    current = None  # a callable giving the Q of rows still running (counted in menus; the others shown muted)
     api_fields: tuple[str, ...] = ()
     api_extra: dict = {}  # name -> a callable making the read-only serializer field computed from the row
     form_view: type = None  # RegisterFormView or a subclass that knows more of the request
@@ -170,7 +172,14 @@ class Register:
 
     def queryset(self, queryset):
         """The restricted rows with what the columns need loaded (one query per page, not per row)."""
-        return queryset.select_related(*self.select_related)
+        queryset = queryset.select_related(*self.select_related)
+        if self.current is not None:
+            queryset = queryset.annotate(running=ExpressionWrapper(self.current(), output_field=BooleanField()))
+        return queryset
+
+    def running(self, queryset):
+        """The rows still running: all of them when the register does not say."""
+        return queryset if self.current is None else queryset.filter(self.current())
 
     def rows_for(self, user):
         return self.queryset(self.model.objects.restrict(user, self.view_perm))
@@ -179,7 +188,7 @@ class Register:
         return self.filterset_class(data or None, queryset=self.rows_for(user)).qs
 
     def muted(self, obj) -> bool:
-        return False
+        return self.current is not None and not obj.running
 
     def row(self, obj) -> Row:
         return Row(self.url("detail", obj.pk), [column.value(obj) for column in self.columns], self.muted(obj))
@@ -217,7 +226,7 @@ class Register:
         return {"new": view.object is None}
 
     def initial_new(self, view) -> dict:
-        return {}
+        return {name: value() if callable(value) else value for name, value in self.new_initial.items()}
 
     def add(self, form, view):
         return self.add_verb(actor=view.request.user, **form.service_fields())
