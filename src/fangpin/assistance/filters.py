@@ -3,6 +3,7 @@
 import datetime
 
 import django_filters
+from django import forms
 from django.db.models import F, Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -20,7 +21,7 @@ from .models import (
     Workshop,
 )
 
-PLACE_HELP = _("区划代码，含其下各级")
+PLACE_HELP = _("区划代码（含下级）")
 
 
 def latest_issue_overdue(on: datetime.date, months: int) -> datetime.date:
@@ -69,7 +70,8 @@ def state_filter(label, running_label, ended_label, running):
 
 
 class PlaceFilter(RegisterFilter):
-    place = django_filters.CharFilter(label=_("区划代码"), method="filter_place", help_text=PLACE_HELP)
+    place = django_filters.CharFilter(label=_("区划代码"), method="filter_place", widget=forms.TextInput(
+        attrs={"placeholder": PLACE_HELP, "inputmode": "numeric", "class": "form-control w-auto"}))
     place_field = "place__code"
 
     def filter_place(self, queryset, name, value):
