@@ -262,6 +262,8 @@ SPECTACULAR_SETTINGS = {
         "CaseStatusEnum": "fangpin.cases.choices.CaseStatus",
         "MonitoringStatusEnum": "fangpin.cases.choices.MonitoringStatus",
         "EliminationMethodEnum": "fangpin.cases.choices.EliminationMethod",
+        "ProjectCategoryEnum": "fangpin.assistance.models.ProjectCategory",
+        "CategoryEnum": "fangpin.cases.choices.MonitoredCategory",
     },
 }
 
