@@ -14,7 +14,9 @@ from ..factories import make_household, make_user
 
 pytestmark = pytest.mark.django_db
 
-RESOURCES = ["places", "households", "members", "incomes", "cases", "notices", "monitorings"]
+RESOURCES = ["places", "households", "members", "incomes", "cases", "notices", "monitorings",
+             # the assistance registers (tests/assistance/test_register_declarations.py reads them)
+             "workshops", "welfare-posts", "training", "micro-credit", "projects", "pairings"]
 
 
 def rows(response):
