@@ -30,6 +30,11 @@ from .routes import (EXHAUSTIVE, NOT_WALKED, PUBLIC, SAMPLED, SKIPPED_PREFIXES, 
 from .world import WALKERS
 
 WALKER_IDS = [f"{role}@{place}" for role, place in WALKERS]
+# The exhaustive walk (every row, format and variant: about 7,000 requests and ten minutes a user on our
+# machines) runs for the two users bound where most rows and routes meet — a village and a township — so
+# that CI stays within its time on both databases; every other role walks the sampled budget above, with
+# its own seed, on every run.
+EXHAUSTIVE_WALKERS = [(Role.VILLAGE_CADRE, "t1v1"), (Role.TOWNSHIP_OFFICER, "t1")]
 
 
 def walk_as(world, role, place_key, budget, seed):
@@ -63,7 +68,7 @@ def test_no_route_shows_another_areas_data(world, role, place_key):
 
 @pytest.mark.slow
 @pytest.mark.django_db
-@pytest.mark.parametrize("role, place_key", WALKERS, ids=WALKER_IDS)
+@pytest.mark.parametrize("role, place_key", EXHAUSTIVE_WALKERS, ids=[f"{r}@{p}" for r, p in EXHAUSTIVE_WALKERS])
 def test_no_route_shows_another_areas_data_exhaustive(world, role, place_key):
     walk_as(world, role, place_key, EXHAUSTIVE, seed=0)
 

@@ -9,7 +9,7 @@ the page answers with the error's status (400, 403, 409)."""
 import datetime
 
 from django.contrib import messages
-from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
+from django.core.exceptions import PermissionDenied as DjangoPermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.db.models import Case as DbCase, F, IntegerField, Prefetch, Q, Value, When
 from django.http import Http404, HttpResponse
@@ -697,7 +697,7 @@ class ProcedureView(CountyMixin, TemplateView):
         try:
             parsed_json = json_field.clean(stages_json)
             json_error = ""
-        except Exception as error:  # forms.ValidationError: shown next to the text area
+        except ValidationError as error:  # shown next to the text area
             parsed_json, json_error = None, " ".join(getattr(error, "messages", [str(error)]))
         use_json = bool(stages_json.strip())
         duty_formset = DutyFormSet(request.POST, prefix="duties")
@@ -705,7 +705,7 @@ class ProcedureView(CountyMixin, TemplateView):
         try:
             parsed_duties = json_field.clean(duties_json)
             duties_error = ""
-        except Exception as error:  # forms.ValidationError: shown next to the text area
+        except ValidationError as error:  # shown next to the text area
             parsed_duties, duties_error = None, " ".join(getattr(error, "messages", [str(error)]))
         use_duties_json = bool(duties_json.strip())
         # A post without the rules table (an older form or a script) keeps the rules of the last version.
