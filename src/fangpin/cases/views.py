@@ -115,6 +115,14 @@ def describe_case(case, user, calendar, today) -> None:
 # ---------------------------------------------------------------- the inbox
 
 
+def _parse_json(text: str):
+    """A configuration typed as JSON: (the parsed value or None, the error to show next to its text area)."""
+    try:
+        return StagesJsonField(required=False).clean(text), ""
+    except ValidationError as error:
+        return None, " ".join(error.messages)
+
+
 class CaseListView(AreaScopedMixin, TemplateView):
     model = Case
     required_perm = Perm.VIEW_CASES
@@ -692,21 +700,12 @@ class ProcedureView(CountyMixin, TemplateView):
         kind = self.kind()
         form = ProcedureForm(request.POST)
         formset = StageFormSet(request.POST, prefix="stages")
-        json_field = StagesJsonField(required=False)
         stages_json = request.POST.get("stages_json", "")
-        try:
-            parsed_json = json_field.clean(stages_json)
-            json_error = ""
-        except ValidationError as error:  # shown next to the text area
-            parsed_json, json_error = None, " ".join(getattr(error, "messages", [str(error)]))
+        parsed_json, json_error = _parse_json(stages_json)
         use_json = bool(stages_json.strip())
         duty_formset = DutyFormSet(request.POST, prefix="duties")
         duties_json = request.POST.get("duties_json", "")
-        try:
-            parsed_duties = json_field.clean(duties_json)
-            duties_error = ""
-        except ValidationError as error:  # shown next to the text area
-            parsed_duties, duties_error = None, " ".join(getattr(error, "messages", [str(error)]))
+        parsed_duties, duties_error = _parse_json(duties_json)
         use_duties_json = bool(duties_json.strip())
         # A post without the rules table (an older form or a script) keeps the rules of the last version.
         duties_posted = use_duties_json or f"{duty_formset.prefix}-TOTAL_FORMS" in request.POST
