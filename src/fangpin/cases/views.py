@@ -115,14 +115,6 @@ def describe_case(case, user, calendar, today) -> None:
 # ---------------------------------------------------------------- the inbox
 
 
-def _parse_json(text: str):
-    """A configuration typed as JSON: (the parsed value or None, the error to show next to its text area)."""
-    try:
-        return StagesJsonField(required=False).clean(text), ""
-    except ValidationError as error:
-        return None, " ".join(error.messages)
-
-
 class CaseListView(AreaScopedMixin, TemplateView):
     model = Case
     required_perm = Perm.VIEW_CASES
@@ -684,6 +676,14 @@ class CountyMixin(PermissionRequiredMixin):
         if request.user.is_authenticated and not request.user.place_id:
             raise DjangoPermissionDenied(gettext("您的账号没有所属区划。"))
         return super().dispatch(request, *args, **kwargs)
+
+
+def _parse_json(text: str):
+    """A configuration typed as JSON: (the parsed value or None, the error to show next to its text area)."""
+    try:
+        return StagesJsonField(required=False).clean(text), ""
+    except ValidationError as error:
+        return None, " ".join(error.messages)
 
 
 class ProcedureView(CountyMixin, TemplateView):
