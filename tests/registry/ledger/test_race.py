@@ -309,6 +309,26 @@ def test_unique_violation_while_writing_ends_the_import_failed(tmp_path, county_
     assert Household.objects.count() == 0 and registry_log().count() == 0
 
 
+
+@pytest.mark.django_db
+def test_unexpected_error_ends_the_import_failed_without_its_text(tmp_path, county_admin, places, monkeypatch):
+    """An error nobody planned for can carry a row in its text (a database message quoting an ID
+    number): the import ends failed and names the error's kind only; the text goes to the server log."""
+    (staged,) = stage_copies(tmp_path, new_rows(), county_admin, count=1)
+    quoted = new_rows()[0]["证件号码"]
+
+    def broken_write(plan, **kwargs):
+        raise RuntimeError(f"Key (id_number)=({quoted}) could not be written")
+
+    monkeypatch.setattr(ledger_services, "write_plan", broken_write)
+    with pytest.raises(RuntimeError):
+        ledger_merge(staged, actor=county_admin)
+    staged.refresh_from_db()
+    assert staged.status == LedgerImport.Status.FAILED
+    assert "RuntimeError" in staged.status_reason and quoted not in staged.status_reason
+    assert Household.objects.count() == 0 and registry_log().count() == 0
+
+
 def dead_pid() -> int:
     finished = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True,
                               text=True, check=True)

@@ -332,10 +332,13 @@ def ledger_merge(ledger_import: LedgerImport, *, actor, progress=None) -> Ledger
         except Conflict:
             raise
         except BaseException as exc:
-            # The database itself may be what failed: then the next look ends the import instead.
+            # The error's own text can quote a row (an ID number in a database message): the page gets
+            # its kind, the server log the whole of it. The database itself may be what failed: then
+            # the next look ends the import instead.
+            logger.exception("ledger import #%s: merge stopped", ledger_import.pk)
             with suppress(DatabaseError):
-                _merge_fail(ledger_import, started, _("导入意外中止，未写入任何数据：%(e)s") % {
-                    "e": str(exc) or type(exc).__name__}, None)
+                _merge_fail(ledger_import, started, _("导入意外中止，未写入任何数据（%(e)s，详情已记入服务器日志）") % {
+                    "e": type(exc).__name__}, None)
             raise
     finally:
         request_id_var.reset(request_token)
