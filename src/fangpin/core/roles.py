@@ -53,6 +53,7 @@ class Perm(models.TextChoices):
     MANAGE_MEASURES = "assistance.manage_measures", _("制定和更新帮扶措施")
     MANAGE_CATALOGUE = "assistance.manage_catalogue", _("维护帮扶措施目录")
     MANAGE_REGISTERS = "assistance.manage_registers", _("维护帮扶资源台账")
+    MANAGE_POLICY = "core.manage_policy", _("制定消除标准、线索受理时限和台账限额")
 
 
 _READ = {Perm.VIEW_REGISTRY, Perm.VIEW_CHANGE_LOG, Perm.VIEW_DATA_QUALITY, Perm.VIEW_LEADS, Perm.VIEW_CASES,

@@ -1,7 +1,7 @@
 from django.contrib.auth import views as auth_views
 from django.urls import path
 
-from . import job_views, views
+from . import job_views, policy_views, views
 from .auth import SignInForm
 
 urlpatterns = [
@@ -13,6 +13,8 @@ urlpatterns = [
     path("changes/<int:pk>/unmask/", views.ChangeValueUnmaskView.as_view(), name="change-unmask"),
     path("access-log/", views.AccessLogView.as_view(), name="access-log"),
     path("access-log/export/", views.AccessLogExportView.as_view(), name="access-log-export"),
+    path("policy/", policy_views.CountyPolicyView.as_view(), name="county-policy"),
+    path("policy/<str:label>/new/", policy_views.PolicyAdoptView.as_view(), name="policy-adopt"),
     path("jobs/", job_views.JobListView.as_view(), name="job-list"),
     path("jobs/<int:pk>/", job_views.JobDetailView.as_view(), name="job-detail"),
     path("jobs/<int:pk>/file/", job_views.JobFileView.as_view(), name="job-file"),
