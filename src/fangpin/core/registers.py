@@ -21,7 +21,6 @@ from urllib.parse import quote
 
 import django_filters
 from django.contrib import messages
-from django.core.paginator import Paginator
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect
 from django.db.models import BooleanField, ExpressionWrapper, Q
@@ -38,7 +37,7 @@ from .api import AreaScopedViewSet
 from .audit import log_access
 from .errors import ServiceError
 from .models import AccessLog
-from .views import XLSX_TYPE, AreaScopedMixin, PermissionRequiredMixin, display_value, style_widgets
+from .views import XLSX_TYPE, AreaScopedMixin, PermissionRequiredMixin, display_value, page_of, style_widgets
 
 PAGE_SIZE = 30
 
@@ -289,16 +288,14 @@ class RegisterListView(AreaScopedMixin, TemplateView):
     def get_context_data(self, **kwargs):
         register, user = self.register, self.request.user
         filterset = register.filterset_class(self.request.GET or None, queryset=register.rows_for(user))
-        page = Paginator(filterset.qs, PAGE_SIZE).get_page(self.request.GET.get("page"))
-        query = self.request.GET.copy()
-        query.pop("page", None)
+        page, query = page_of(self.request, filterset.qs, PAGE_SIZE)
         return {**super().get_context_data(**kwargs), "title": register.title, "intro": register.intro,
                 "headers": [column.label for column in register.columns],
                 "rows": [register.row(obj) for obj in page.object_list], "page_obj": page,
-                "query": query.urlencode(), "filter": filterset,
+                "query": query, "filter": filterset,
                 "home_url": reverse(register.home_url_name) if register.home_url_name else "",
                 "home_label": register.home_label,
-                "export_url": register.url("export") + (f"?{query.urlencode()}" if query else ""),
+                "export_url": register.url("export") + (f"?{query}" if query else ""),
                 "new_url": register.url("new") if register.may_manage(user) else "",
                 "new_label": register.new_label}
 

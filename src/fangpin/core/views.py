@@ -9,6 +9,7 @@ from django import forms
 from django.apps import apps
 from django.contrib.auth.mixins import LoginRequiredMixin
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
+from django.core.paginator import Page, Paginator
 from django.db import models
 from django.db.models import Q
 from django.http import Http404, HttpResponse
@@ -66,6 +67,19 @@ class AreaScopedMixin(PermissionRequiredMixin):
         return self.model.objects.restrict(self.request.user, self.required_perm)
 
 
+def query_without_page(request) -> str:
+    """The request's query string without `page`: what a pager's links add their page number to."""
+    query = request.GET.copy()
+    query.pop("page", None)
+    return query.urlencode()
+
+
+def page_of(request, rows, per_page: int) -> tuple[Page, str]:
+    """The page of `rows` that `?page=` asks for (the last one when it asks too far), and the query string
+    that keeps the list's filters on the pager's links."""
+    return Paginator(rows, per_page).get_page(request.GET.get("page")), query_without_page(request)
+
+
 # ---------------------------------------------------------------- pages
 
 
@@ -115,22 +129,35 @@ def logged_model_choices() -> list[tuple[str, str]]:
             if hasattr(m, "area_field") and m not in audit_models]
 
 
-class ChangeLogView(AreaScopedMixin, ListView):
-    model = ChangeLog
-    required_perm = Perm.VIEW_CHANGE_LOG
-    template_name = "core/change_log.html"
+class LogListView(AreaScopedMixin, ListView):
+    """A log of the user's area (changes, access to personal data), filtered by `filterset_class` and paged;
+    a subclass puts the entries on the page into words in its `describe(entries)`."""
+
+    filterset_class: type[django_filters.FilterSet] = None
     paginate_by = 50
 
+    def filterset_kwargs(self) -> dict:
+        return {}
+
     def get_queryset(self):
-        self.filterset = ChangeLogFilter(self.request.GET or None, queryset=super().get_queryset())
+        self.filterset = self.filterset_class(self.request.GET or None, queryset=super().get_queryset(),
+                                              **self.filterset_kwargs())
         return self.filterset.qs.select_related("actor")
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
-        describe_changes(context["page_obj"].object_list)
-        query = self.request.GET.copy()
-        query.pop("page", None)
-        return {**context, "filter": self.filterset, "query": query.urlencode()}
+        self.describe(context["page_obj"].object_list)
+        return {**context, "filter": self.filterset, "query": query_without_page(self.request)}
+
+
+class ChangeLogView(LogListView):
+    model = ChangeLog
+    required_perm = Perm.VIEW_CHANGE_LOG
+    template_name = "core/change_log.html"
+    filterset_class = ChangeLogFilter
+
+    def describe(self, entries) -> None:
+        describe_changes(entries)
 
 
 class UnmaskReasonForm(forms.Form):
@@ -360,25 +387,19 @@ def _target_words(target: str) -> str:
     return f"{model._meta.verbose_name} {name}".strip()
 
 
-class AccessLogView(AreaScopedMixin, ListView):
+class AccessLogView(LogListView):
     """Who saw personal data in full or exported it, in the user's area: county admin and auditor."""
 
     model = AccessLog
     required_perm = Perm.VIEW_ACCESS_LOG
     template_name = "core/access_log.html"
-    paginate_by = 50
+    filterset_class = AccessLogFilter
 
-    def get_queryset(self):
-        self.filterset = AccessLogFilter(self.request.GET or None, queryset=super().get_queryset(),
-                                         user=self.request.user)
-        return self.filterset.qs.select_related("actor")
+    def filterset_kwargs(self) -> dict:
+        return {"user": self.request.user}
 
-    def get_context_data(self, **kwargs):
-        context = super().get_context_data(**kwargs)
-        describe_access(context["page_obj"].object_list)
-        query = self.request.GET.copy()
-        query.pop("page", None)
-        return {**context, "filter": self.filterset, "query": query.urlencode()}
+    def describe(self, entries) -> None:
+        describe_access(entries)
 
 
 class AccessLogExportView(AccessLogView):

@@ -2,7 +2,6 @@
 queryset or calls a service from services.py, and renders; it holds no business rules."""
 
 from django.contrib import messages
-from django.core.paginator import Paginator
 from django.db.models import Case, Count, IntegerField, OuterRef, Prefetch, Q, Subquery, Value, When
 from django.db.models.functions import Coalesce
 from django.http import Http404
@@ -18,7 +17,7 @@ from fangpin.core.errors import ServiceError
 from fangpin.core.masking import mask_id_number, mask_phone
 from fangpin.core.models import ChangeLog
 from fangpin.core.roles import Perm
-from fangpin.core.views import AreaScopedMixin, describe_changes, display_value, unmask_response
+from fangpin.core.views import AreaScopedMixin, describe_changes, display_value, page_of, unmask_response
 
 from . import quality, services
 from .choices import HouseholdStatus, HouseholdType, Relation
@@ -72,14 +71,12 @@ def household_facts(household: Household):
 
 
 def paginate(request, queryset):
-    page = Paginator(queryset, PAGE_SIZE).get_page(request.GET.get("page"))
+    page, query = page_of(request, queryset, PAGE_SIZE)
     for household in page.object_list:
         household.head_member = household.heads[0] if household.heads else None
         household.head_id_masked = mask_id_number(household.head_member.id_number) if household.head_member else ""
         household.latest_income = household.latest_incomes[0] if household.latest_incomes else None
-    query = request.GET.copy()
-    query.pop("page", None)
-    return page, query.urlencode()
+    return page, query
 
 
 class HouseholdListView(AreaScopedMixin, TemplateView):

@@ -13,7 +13,6 @@ import segno
 from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
-from django.core.paginator import Paginator
 from django.db.models import Case, F, IntegerField, Prefetch, Value, When
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
@@ -29,7 +28,7 @@ from fangpin.core.errors import ServiceError
 from fangpin.core.masking import PHONE, mask_id_number, mask_phone
 from fangpin.core.models import ChangeLog
 from fangpin.core.roles import Perm
-from fangpin.core.views import AreaScopedMixin, PermissionRequiredMixin, describe_changes, unmask_response
+from fangpin.core.views import AreaScopedMixin, PermissionRequiredMixin, describe_changes, page_of, unmask_response
 from fangpin.regions.models import Level, Place
 from fangpin.registry.choices import Relation
 from fangpin.registry.models import Household, Member
@@ -219,13 +218,11 @@ def describe_lead(lead, now) -> None:
 
 
 def paginate(request, queryset):
-    page = Paginator(queryset, PAGE_SIZE).get_page(request.GET.get("page"))
+    page, query = page_of(request, queryset, PAGE_SIZE)
     now = timezone.now()
     for lead in page.object_list:
         describe_lead(lead, now)
-    query = request.GET.copy()
-    query.pop("page", None)
-    return page, query.urlencode()
+    return page, query
 
 
 class LeadInboxView(AreaScopedMixin, TemplateView):

@@ -4,7 +4,6 @@ call the services; the rules live in services.py, schedule.py and card.py."""
 
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
-from django.core.paginator import Paginator
 from django.http import Http404, JsonResponse
 from django.shortcuts import get_object_or_404, redirect
 from django.urls import reverse
@@ -18,7 +17,7 @@ from fangpin.core.areas import county_of
 from fangpin.core.errors import ServiceError
 from fangpin.core.periods import parse_period
 from fangpin.core.roles import Perm
-from fangpin.core.views import AreaScopedMixin, PermissionRequiredMixin
+from fangpin.core.views import AreaScopedMixin, PermissionRequiredMixin, page_of
 from fangpin.regions.models import Level, Place
 from fangpin.registry.choices import Relation
 from fangpin.registry.models import Household
@@ -168,11 +167,9 @@ class OverdueView(PermissionRequiredMixin, TemplateView):
         context = {**super().get_context_data(**kwargs), "today": today}
         if helper or village:
             rows, policies = queries.overdue_households(user, today, helper=helper, village=village)
-            page = Paginator(rows, PAGE_SIZE).get_page(self.request.GET.get("page"))
+            page, query = page_of(self.request, rows, PAGE_SIZE)
             page.object_list = schedule.attach_due_dates(page.object_list, policies, today)
-            query = self.request.GET.copy()
-            query.pop("page", None)
-            context.update(page_obj=page, query=query.urlencode(), helper=helper, village=village)
+            context.update(page_obj=page, query=query, helper=helper, village=village)
             first = page.object_list[0] if page.object_list else None
             if first is not None:
                 context["subject"] = ((first.helper.display_name if first.helper else _("未指定帮扶责任人"))
