@@ -8,14 +8,17 @@ from decimal import Decimal, InvalidOperation
 
 from django.utils.translation import gettext as _
 
-from fangpin.core.audit import log_change, snapshot
-from fangpin.core.errors import Conflict, PermissionDenied, ValidationFailed
+from fangpin.assistance.errors import AssistanceErrorCode
+from fangpin.core.audit import log_change, update_logged
+from fangpin.core.errors import Conflict, CoreErrorCode, PermissionDenied, ValidationFailed
 from fangpin.core.models import ChangeLog
 from fangpin.core.roles import Perm
 from fangpin.core.scoping import ensure_in_area
 from fangpin.monitoring.choices import RiskType
+from fangpin.monitoring.errors import MonitoringErrorCode
 from fangpin.regions.models import Level, Place
 from fangpin.registry.choices import HouseholdStatus
+from fangpin.registry.errors import RegistryErrorCode
 
 CENT = Decimal("0.01")
 MAX_MONEY = Decimal(10000000000)
@@ -28,10 +31,10 @@ def field_label(model, name: str) -> str:
 def parse_text(value, *, model, field: str, required: bool = True) -> str:
     text = " ".join(str(value or "").split())
     if required and not text:
-        raise ValidationFailed("required", _("请填写%(f)s。") % {"f": field_label(model, field)}, field=field)
+        raise ValidationFailed(CoreErrorCode.REQUIRED, _("请填写%(f)s。") % {"f": field_label(model, field)}, field=field)
     limit = model._meta.get_field(field).max_length
     if limit and len(text) > limit:
-        raise ValidationFailed("too_long", _("%(f)s最多%(n)d个字。") % {"f": field_label(model, field), "n": limit},
+        raise ValidationFailed(AssistanceErrorCode.TOO_LONG, _("%(f)s最多%(n)d个字。") % {"f": field_label(model, field), "n": limit},
                                field=field)
     return text
 
@@ -39,7 +42,7 @@ def parse_text(value, *, model, field: str, required: bool = True) -> str:
 def parse_date(value, *, model, field: str, required: bool = True) -> datetime.date | None:
     if value in (None, ""):
         if required:
-            raise ValidationFailed("required", _("请填写%(f)s。") % {"f": field_label(model, field)}, field=field)
+            raise ValidationFailed(CoreErrorCode.REQUIRED, _("请填写%(f)s。") % {"f": field_label(model, field)}, field=field)
         return None
     if isinstance(value, datetime.datetime):
         return value.date()
@@ -48,30 +51,30 @@ def parse_date(value, *, model, field: str, required: bool = True) -> datetime.d
     try:
         return datetime.date.fromisoformat(str(value).strip())
     except ValueError:
-        raise ValidationFailed("date_format", _("%(f)s“%(v)s”不是有效日期，请按2026-01-31的格式填写。") % {
+        raise ValidationFailed(AssistanceErrorCode.DATE_FORMAT, _("%(f)s“%(v)s”不是有效日期，请按2026-01-31的格式填写。") % {
             "f": field_label(model, field), "v": value}, field=field) from None
 
 
 def parse_money(value, *, model, field: str, required: bool = True) -> Decimal | None:
     if value in (None, ""):
         if required:
-            raise ValidationFailed("required", _("请填写%(f)s。") % {"f": field_label(model, field)}, field=field)
+            raise ValidationFailed(CoreErrorCode.REQUIRED, _("请填写%(f)s。") % {"f": field_label(model, field)}, field=field)
         return None
     try:
         amount = value if isinstance(value, Decimal) else Decimal(
             str(value).replace(",", "").replace("，", "").removesuffix("元").strip())
     except InvalidOperation:
-        raise ValidationFailed("money_format", _("%(f)s“%(v)s”不是金额。") % {
+        raise ValidationFailed(CoreErrorCode.MONEY_FORMAT, _("%(f)s“%(v)s”不是金额。") % {
             "f": field_label(model, field), "v": value}, field=field) from None
     if not amount.is_finite():
-        raise ValidationFailed("money_format", _("%(f)s“%(v)s”不是金额。") % {
+        raise ValidationFailed(CoreErrorCode.MONEY_FORMAT, _("%(f)s“%(v)s”不是金额。") % {
             "f": field_label(model, field), "v": value}, field=field)
     if amount < 0:
-        raise ValidationFailed("money_negative", _("%(f)s不能为负数。") % {"f": field_label(model, field)}, field=field)
+        raise ValidationFailed(CoreErrorCode.MONEY_NEGATIVE, _("%(f)s不能为负数。") % {"f": field_label(model, field)}, field=field)
     if amount != amount.quantize(CENT):
-        raise ValidationFailed("money_decimals", _("%(f)s最多两位小数。") % {"f": field_label(model, field)}, field=field)
+        raise ValidationFailed(CoreErrorCode.MONEY_DECIMALS, _("%(f)s最多两位小数。") % {"f": field_label(model, field)}, field=field)
     if amount >= MAX_MONEY:
-        raise ValidationFailed("money_too_large", _("%(f)s过大。") % {"f": field_label(model, field)}, field=field)
+        raise ValidationFailed(CoreErrorCode.MONEY_TOO_LARGE, _("%(f)s过大。") % {"f": field_label(model, field)}, field=field)
     return amount.quantize(CENT)
 
 
@@ -79,17 +82,17 @@ def parse_int(value, *, model, field: str, low: int, high: int) -> int:
     try:
         number = int(str(value).strip())
     except (TypeError, ValueError):
-        raise ValidationFailed("number_format", _("请按整数填写%(f)s。") % {"f": field_label(model, field)},
+        raise ValidationFailed(CoreErrorCode.NUMBER_FORMAT, _("请按整数填写%(f)s。") % {"f": field_label(model, field)},
                                field=field) from None
     if not low <= number <= high:
-        raise ValidationFailed("number_range", _("%(f)s须在%(lo)d到%(hi)d之间。") % {
+        raise ValidationFailed(CoreErrorCode.NUMBER_RANGE, _("%(f)s须在%(lo)d到%(hi)d之间。") % {
             "f": field_label(model, field), "lo": low, "hi": high}, field=field)
     return number
 
 
 def parse_choice(value, choices, *, model, field: str) -> str:
     if value not in choices.values:
-        raise ValidationFailed("choice_unknown", _("请选择%(f)s。") % {"f": field_label(model, field)}, field=field)
+        raise ValidationFailed(AssistanceErrorCode.CHOICE_UNKNOWN, _("请选择%(f)s。") % {"f": field_label(model, field)}, field=field)
     return value
 
 
@@ -97,38 +100,31 @@ def parse_risk_types(values, field: str = "risk_types") -> list[str]:
     cleaned = list(dict.fromkeys(values or []))
     unknown = [r for r in cleaned if r not in RiskType.values]
     if unknown:
-        raise ValidationFailed("risk_type_unknown", _("未知的风险类型：%(r)s") % {"r": "、".join(unknown)},
+        raise ValidationFailed(MonitoringErrorCode.RISK_TYPE_UNKNOWN, _("未知的风险类型：%(r)s") % {"r": "、".join(unknown)},
                                field=field)
     return cleaned
 
 
 def check_not_before(later, earlier, *, model, later_field: str, earlier_field: str) -> None:
     if later is not None and earlier is not None and later < earlier:
-        raise ValidationFailed("date_order", _("%(a)s不能早于%(b)s。") % {
+        raise ValidationFailed(AssistanceErrorCode.DATE_ORDER, _("%(a)s不能早于%(b)s。") % {
             "a": field_label(model, later_field), "b": field_label(model, earlier_field)}, field=later_field)
 
 
 def check_version(obj, version) -> None:
     if version not in (None, "") and int(version) != obj.version:
-        raise Conflict("stale_version", _("“%(obj)s”已被他人修改，请刷新后重新填写。") % {"obj": obj})
+        raise Conflict(CoreErrorCode.STALE_VERSION, _("“%(obj)s”已被他人修改，请刷新后重新填写。") % {"obj": obj})
 
 
 def refuse_unknown(fields: dict, allowed: set) -> None:
     extra = set(fields) - allowed
     if extra:
-        raise ValidationFailed("unknown_field", _("不能修改这些字段：%(f)s") % {"f": ", ".join(sorted(extra))})
+        raise ValidationFailed(CoreErrorCode.UNKNOWN_FIELD, _("不能修改这些字段：%(f)s") % {"f": ", ".join(sorted(extra))})
 
 
 def save_update(obj, values: dict, *, actor, reason: str = ""):
     """Set fields; save and log only when something changed."""
-    before = snapshot(obj)
-    for key, value in values.items():
-        setattr(obj, key, value)
-    if snapshot(obj) == before:
-        return obj
-    obj.version += 1
-    obj.save()
-    log_change(obj, ChangeLog.Action.UPDATE, actor=actor, before=before, reason=(reason or "")[:200])
+    update_logged(obj, values, actor=actor, reason=reason)
     return obj
 
 
@@ -147,7 +143,7 @@ def ensure_visible(actor, obj, perm: str) -> None:
     must hold `perm` and see the row."""
     actor.require(perm)
     if not type(obj).objects.restrict(actor, perm).filter(pk=obj.pk).exists():
-        raise PermissionDenied("out_of_area", _("该记录不在您的辖区内。"))
+        raise PermissionDenied(CoreErrorCode.OUT_OF_AREA, _("该记录不在您的辖区内。"))
 
 
 def lock_row(obj):
@@ -156,11 +152,11 @@ def lock_row(obj):
 
 def active_member(member, *, field: str):
     if member is None:
-        raise ValidationFailed("required", _("请选择人员。"), field=field)
+        raise ValidationFailed(CoreErrorCode.REQUIRED, _("请选择人员。"), field=field)
     if member.ended_on is not None:
-        raise ValidationFailed("member_ended", _("%(n)s已离户，不能登记。") % {"n": member.name}, field=field)
+        raise ValidationFailed(RegistryErrorCode.MEMBER_ENDED, _("%(n)s已离户，不能登记。") % {"n": member.name}, field=field)
     if member.household.status not in (HouseholdStatus.ACTIVE, HouseholdStatus.PROVISIONAL):
-        raise ValidationFailed("household_ended", _("%(n)s所在农户已销户。") % {"n": member.name}, field=field)
+        raise ValidationFailed(RegistryErrorCode.HOUSEHOLD_ENDED, _("%(n)s所在农户已销户。") % {"n": member.name}, field=field)
     return member
 
 
@@ -168,16 +164,16 @@ def measure_of_household(measure, household, *, field: str = "measure"):
     if measure is None:
         return None
     if measure.household_id != household.pk:
-        raise ValidationFailed("measure_other_household", _("所选帮扶措施不属于该户。"), field=field)
+        raise ValidationFailed(AssistanceErrorCode.MEASURE_OTHER_HOUSEHOLD, _("所选帮扶措施不属于该户。"), field=field)
     return measure
 
 
 def place_of_level(place, *, levels, field: str = "place") -> Place:
     if place is None:
-        raise ValidationFailed("required", _("请选择地点。"), field=field)
+        raise ValidationFailed(CoreErrorCode.REQUIRED, _("请选择地点。"), field=field)
     if place.level not in levels:
         names = "、".join(str(Level(level).label) for level in levels)
-        raise ValidationFailed("place_level", _("地点须为%(l)s。") % {"l": names}, field=field)
+        raise ValidationFailed(CoreErrorCode.PLACE_LEVEL, _("地点须为%(l)s。") % {"l": names}, field=field)
     return place
 
 

@@ -8,7 +8,7 @@ from django.db.models.fields.files import FieldFile
 from django.utils.translation import gettext as _
 
 from .context import current_request_id, current_source
-from .errors import ValidationFailed
+from .errors import CoreErrorCode, ValidationFailed
 from .masking import UNMASK_PERMS
 from .models import AccessLog, ChangeLog, User
 
@@ -64,6 +64,20 @@ def log_change(obj, action: str, *, actor, before: dict | None = None, reason: s
     return entry
 
 
+def update_logged(obj, values: dict, *, actor, reason: str = "") -> bool:
+    """Set `values` on a versioned row; only when that really changes something, raise its version, save
+    it and log the change. Returns whether it changed."""
+    before = snapshot(obj)
+    for key, value in values.items():
+        setattr(obj, key, value)
+    if snapshot(obj) == before:
+        return False
+    obj.version += 1
+    obj.save()
+    log_change(obj, ChangeLog.Action.UPDATE, actor=actor, before=before, reason=reason or "")
+    return True
+
+
 def log_access(*, actor, kind: str, area_code: str, target: str, detail: dict | None = None) -> AccessLog:
     return AccessLog.objects.create(
         actor=actor,
@@ -83,7 +97,7 @@ def personal_data_unmask(*, actor, kind: str, value, area_code: str, target: str
     actor.require(UNMASK_PERMS[kind])
     reason = " ".join(str(reason or "").split())
     if not reason:
-        raise ValidationFailed("unmask_reason_missing", _("请填写查看完整信息的原因。"), field="reason")
+        raise ValidationFailed(CoreErrorCode.UNMASK_REASON_MISSING, _("请填写查看完整信息的原因。"), field="reason")
     with transaction.atomic():
         log_access(actor=actor, kind=log_kind, area_code=area_code, target=target,
                    detail={**(detail or {}), "kind": kind, "reason": reason[:200], "unmasked": True})

@@ -51,10 +51,7 @@ class HouseholdFilter(django_filters.FilterSet):
         return queryset.filter(pk__in=members.values("household_id"))
 
     def filter_place(self, queryset, name, value):
-        place = Place.objects.filter(code=normalise_text(value)).first()
-        if place is None:
-            return queryset.none()
-        return queryset.filter(place__code__startswith=place.scope_prefix)
+        return within_place(queryset, value)
 
     def filter_water_unsafe(self, queryset, name, value):
         return queryset.filter(WATER_UNSAFE.q()) if value else queryset.exclude(WATER_UNSAFE.q())
@@ -96,6 +93,14 @@ class HouseholdSearchFilter(HouseholdFilter):
 
     def flag_fields(self):
         return [self.form[name] for name in self.FLAG_NAMES]
+
+
+def within_place(queryset, code: str, place_field: str = "place"):
+    """The rows whose place (`place_field`) lies in the place with this code; none when no place has it."""
+    place = Place.objects.filter(code=normalise_text(code)).first()
+    if place is None:
+        return queryset.none()
+    return queryset.filter(**{f"{place_field}__code__startswith": place.scope_prefix})
 
 
 def area_place_choices(user) -> list[tuple[str, str]]:

@@ -9,12 +9,13 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from fangpin.core.areas import county_of
-from fangpin.core.audit import log_change, snapshot
-from fangpin.core.errors import Conflict, ValidationFailed
+from fangpin.core.audit import log_change, snapshot, update_logged
+from fangpin.core.errors import Conflict, CoreErrorCode, ValidationFailed
 from fangpin.core.models import ChangeLog
 from fangpin.core.roles import Perm, Role
 from fangpin.core.scoping import ensure_in_area
 from fangpin.regions.models import Level, Place
+from fangpin.registry.errors import RegistryErrorCode
 
 from .choices import EDITABLE_HOUSEHOLD_STATUSES, EndReason, HouseholdStatus, HouseholdType, Relation
 from .idnumber import check_sex, normalise_text, parse_id_number
@@ -42,7 +43,7 @@ EXIT_YEARS = range(2014, 2021)
 def _check_version(obj, version: int | None) -> None:
     if version is not None and int(version) != obj.version:
         raise Conflict(
-            "stale_version",
+            CoreErrorCode.STALE_VERSION,
             _("“%(obj)s”已被他人修改，请刷新后重新填写。") % {"obj": obj},
         )
 
@@ -50,7 +51,7 @@ def _check_version(obj, version: int | None) -> None:
 def _unknown(fields: dict, allowed: set) -> None:
     extra = set(fields) - allowed
     if extra:
-        raise ValidationFailed("unknown_field", _("不能修改这些字段：%(f)s") % {"f": ", ".join(sorted(extra))})
+        raise ValidationFailed(CoreErrorCode.UNKNOWN_FIELD, _("不能修改这些字段：%(f)s") % {"f": ", ".join(sorted(extra))})
 
 
 def validate_household_fields(data: dict) -> dict:
@@ -60,23 +61,23 @@ def validate_household_fields(data: dict) -> dict:
         data["phone"] = normalise_phone(data["phone"] or "", field="phone")
     htype = data.get("household_type")
     if htype is not None and htype not in HouseholdType.values:
-        raise ValidationFailed("household_type", _("户类型必须是脱贫户或一般农户。"), field="household_type")
+        raise ValidationFailed(RegistryErrorCode.HOUSEHOLD_TYPE, _("户类型必须是脱贫户或一般农户。"), field="household_type")
     if htype == HouseholdType.EXITED:
         if data.get("exit_year") in (None, ""):
-            raise ValidationFailed("exit_year_missing", _("脱贫户必须填写脱贫年度（2014-2020）。"), field="exit_year")
+            raise ValidationFailed(RegistryErrorCode.EXIT_YEAR_MISSING, _("脱贫户必须填写脱贫年度（2014-2020）。"), field="exit_year")
     if data.get("exit_year") not in (None, ""):
         try:
             year = int(normalise_text(str(data["exit_year"])))
         except ValueError:
             raise ValidationFailed(
-                "exit_year_format", _("脱贫年度必须是年份：“%(y)s”") % {"y": data["exit_year"]}, field="exit_year"
+                RegistryErrorCode.EXIT_YEAR_FORMAT, _("脱贫年度必须是年份：“%(y)s”") % {"y": data["exit_year"]}, field="exit_year"
             ) from None
         if year not in EXIT_YEARS:
             raise ValidationFailed(
-                "exit_year_range", _("脱贫年度%(y)s不在2014-2020之间。") % {"y": year}, field="exit_year"
+                RegistryErrorCode.EXIT_YEAR_RANGE, _("脱贫年度%(y)s不在2014-2020之间。") % {"y": year}, field="exit_year"
             )
         if htype == HouseholdType.ORDINARY:
-            raise ValidationFailed("exit_year_ordinary", _("一般农户不能有脱贫年度。"), field="exit_year")
+            raise ValidationFailed(RegistryErrorCode.EXIT_YEAR_ORDINARY, _("一般农户不能有脱贫年度。"), field="exit_year")
         data["exit_year"] = year
     elif "exit_year" in data:
         data["exit_year"] = None
@@ -93,7 +94,7 @@ def validate_household_fields(data: dict) -> dict:
         data["water_safe"] = True
     place = data.get("place")
     if place is not None and place.level not in (Level.VILLAGE, Level.GROUP):
-        raise ValidationFailed("place_level", _("农户必须属于村或村民小组。"), field="place")
+        raise ValidationFailed(CoreErrorCode.PLACE_LEVEL, _("农户必须属于村或村民小组。"), field="place")
     return data
 
 
@@ -108,15 +109,15 @@ def parse_money(value, *, field: str) -> Decimal:
         try:
             amount = Decimal(text)
         except InvalidOperation:
-            raise ValidationFailed("money_format", _("“%(v)s”不是金额。") % {"v": value}, field=field) from None
+            raise ValidationFailed(CoreErrorCode.MONEY_FORMAT, _("“%(v)s”不是金额。") % {"v": value}, field=field) from None
     if not amount.is_finite():
-        raise ValidationFailed("money_format", _("“%(v)s”不是金额。") % {"v": value}, field=field)
+        raise ValidationFailed(CoreErrorCode.MONEY_FORMAT, _("“%(v)s”不是金额。") % {"v": value}, field=field)
     if amount < 0:
-        raise ValidationFailed("money_negative", _("金额不能为负数：%(v)s") % {"v": value}, field=field)
+        raise ValidationFailed(CoreErrorCode.MONEY_NEGATIVE, _("金额不能为负数：%(v)s") % {"v": value}, field=field)
     if amount != amount.quantize(Decimal("0.01")):
-        raise ValidationFailed("money_decimals", _("金额最多两位小数：%(v)s") % {"v": value}, field=field)
+        raise ValidationFailed(CoreErrorCode.MONEY_DECIMALS, _("金额最多两位小数：%(v)s") % {"v": value}, field=field)
     if amount >= Decimal("10000000000"):
-        raise ValidationFailed("money_too_large", _("金额过大：%(v)s") % {"v": value}, field=field)
+        raise ValidationFailed(CoreErrorCode.MONEY_TOO_LARGE, _("金额过大：%(v)s") % {"v": value}, field=field)
     return amount.quantize(Decimal("0.01"))
 
 
@@ -125,7 +126,7 @@ def validate_member_fields(data: dict) -> dict:
     if "name" in data:
         name = normalise_text(data["name"] or "").replace(" ", "")
         if not name:
-            raise ValidationFailed("name_missing", _("姓名不能为空。"), field="name")
+            raise ValidationFailed(RegistryErrorCode.NAME_MISSING, _("姓名不能为空。"), field="name")
         data["name"] = name
     if "id_number" in data:
         resident = parse_id_number(data["id_number"], field="id_number")
@@ -134,7 +135,7 @@ def validate_member_fields(data: dict) -> dict:
         data["sex"] = resident.sex
         data["birth_date"] = resident.birth_date
     if data.get("health") == "disabled" and not data.get("disability_grade"):
-        raise ValidationFailed("disability_grade_missing", _("残疾成员必须填写残疾等级。"), field="disability_grade")
+        raise ValidationFailed(RegistryErrorCode.DISABILITY_GRADE_MISSING, _("残疾成员必须填写残疾等级。"), field="disability_grade")
     if data.get("health") not in (None, "disabled") and data.get("disability_grade"):
         data["disability_grade"] = ""
     for field in ("work_months", "welfare_post_months"):
@@ -142,9 +143,9 @@ def validate_member_fields(data: dict) -> dict:
             try:
                 months = int(data[field] or 0)
             except (TypeError, ValueError):
-                raise ValidationFailed("months_format", _("月数必须是0-12的整数。"), field=field) from None
+                raise ValidationFailed(RegistryErrorCode.MONTHS_FORMAT, _("月数必须是0-12的整数。"), field=field) from None
             if not 0 <= months <= 12:
-                raise ValidationFailed("months_range", _("月数必须在0-12之间：%(v)s") % {"v": months}, field=field)
+                raise ValidationFailed(RegistryErrorCode.MONTHS_RANGE, _("月数必须在0-12之间：%(v)s") % {"v": months}, field=field)
             data[field] = months
     return data
 
@@ -154,7 +155,7 @@ def _guard_head_count(household: Household) -> None:
     active = household.members.filter(ended_on__isnull=True).count()
     if active and heads != 1:
         raise ValidationFailed(
-            "head_count",
+            RegistryErrorCode.HEAD_COUNT,
             _("农户%(n)s必须恰有一名户主，现有%(h)d名。") % {"n": household.number, "h": heads},
             field="relation",
         )
@@ -168,7 +169,7 @@ def _guard_person_free(id_number: str, *, actor, except_member: Member | None = 
     if other is None:
         return
     if other.household.place.code.startswith(actor.area_prefix):
-        raise ValidationFailed("person_in_other_household", _("证件号码%(id)s的成员已在农户%(n)s中；请先办理迁出或转户。") % {
+        raise ValidationFailed(RegistryErrorCode.PERSON_IN_OTHER_HOUSEHOLD, _("证件号码%(id)s的成员已在农户%(n)s中；请先办理迁出或转户。") % {
             "id": id_number, "n": other.household.number}, field="id_number")
     # The other household lies outside the actor's area: the answer must not tell that the person is
     # in the registry at all (an existence oracle), so it is the refusal of any number this user may
@@ -181,22 +182,9 @@ def id_number_refused(id_number: str) -> ValidationFailed:
     lies outside their area (the person is in a household elsewhere, or a concurrent write put them
     there first): it says neither whether nor where the person is registered."""
     return ValidationFailed(
-        "id_number_refused",
+        RegistryErrorCode.ID_NUMBER_REFUSED,
         _("证件号码%(id)s不能在此登记。请核对号码；号码无误的，请联系县级管理员核实后办理。") % {"id": id_number},
         field="id_number")
-
-
-def _apply_update(obj, data: dict, *, actor, reason: str) -> bool:
-    """Set fields, and save and log only when something really changed."""
-    before = snapshot(obj)
-    for key, value in data.items():
-        setattr(obj, key, value)
-    if snapshot(obj) == before:
-        return False
-    obj.version += 1
-    obj.save()
-    log_change(obj, ChangeLog.Action.UPDATE, actor=actor, before=before, reason=reason)
-    return True
 
 
 def _lock(model, pk):
@@ -212,13 +200,13 @@ def household_create(*, actor, place: Place, number: str, head: dict, members: l
     ensure_in_area(actor, place, Perm.EDIT_REGISTRY)
     number = normalise_text(str(number or ""))
     if not number.isdigit():
-        raise ValidationFailed("household_number", _("户编号只能是数字：“%(v)s”") % {"v": number}, field="number")
+        raise ValidationFailed(RegistryErrorCode.HOUSEHOLD_NUMBER, _("户编号只能是数字：“%(v)s”") % {"v": number}, field="number")
     _unknown(fields, HOUSEHOLD_FIELDS - {"place"})
     fields = validate_household_fields({**fields, "place": place})
     _check_assignees(fields, place=place)
     county = county_of(place)
     if Household.objects.filter(county=county, number=number).exists():
-        raise ValidationFailed("household_number_taken", _("户编号%(n)s已存在。") % {"n": number}, field="number")
+        raise ValidationFailed(RegistryErrorCode.HOUSEHOLD_NUMBER_TAKEN, _("户编号%(n)s已存在。") % {"n": number}, field="number")
     household = Household.objects.create(county=county, number=number, **fields)
     log_change(household, ChangeLog.Action.CREATE, actor=actor)
     member_add(actor=actor, household=household, **{**head, "relation": Relation.HEAD}, _defer_head_check=True)
@@ -245,7 +233,7 @@ def household_update(*, actor, household: Household, version: int | None = None,
     if "place" in fields:
         ensure_in_area(actor, fields["place"], Perm.EDIT_REGISTRY)
     _check_assignees(fields, place=fields.get("place") or household.place)
-    _apply_update(household, merged, actor=actor, reason=reason)
+    update_logged(household, merged, actor=actor, reason=reason)
     return household
 
 
@@ -263,17 +251,17 @@ def _check_assignees(fields: dict, *, place: Place) -> None:
             continue
         label = Household._meta.get_field(field).verbose_name
         if not user.is_active or user.role not in roles:
-            raise ValidationFailed("assignee_role", _("%(u)s不能担任%(f)s。") % {"u": user.display_name, "f": label},
+            raise ValidationFailed(RegistryErrorCode.ASSIGNEE_ROLE, _("%(u)s不能担任%(f)s。") % {"u": user.display_name, "f": label},
                                    field=field)
         if not place.code.startswith(user.area_prefix):
-            raise ValidationFailed("assignee_area", _("%(u)s的辖区不包括该农户，不能担任%(f)s。") % {
+            raise ValidationFailed(RegistryErrorCode.ASSIGNEE_AREA, _("%(u)s的辖区不包括该农户，不能担任%(f)s。") % {
                 "u": user.display_name, "f": label}, field=field)
 
 
 def _require_active(household: Household) -> None:
     if household.status not in EDITABLE_HOUSEHOLD_STATUSES:
         raise ValidationFailed(
-            "household_ended", _("农户%(n)s已%(s)s，不能再修改。") % {"n": household.number, "s": household.get_status_display()}
+            RegistryErrorCode.HOUSEHOLD_ENDED, _("农户%(n)s已%(s)s，不能再修改。") % {"n": household.number, "s": household.get_status_display()}
         )
 
 
@@ -284,7 +272,7 @@ def household_dissolve(*, actor, household: Household, on: datetime.date | None 
     ensure_in_area(actor, household, Perm.EDIT_REGISTRY)
     _require_active(household)
     if not reason:
-        raise ValidationFailed("reason_missing", _("请填写销户原因。"), field="reason")
+        raise ValidationFailed(CoreErrorCode.REASON_MISSING, _("请填写销户原因。"), field="reason")
     on = on or timezone.localdate()
     for member in household.members.filter(ended_on__isnull=True):
         member_end(actor=actor, member=member, on=on, reason=EndReason.HOUSEHOLD_DISSOLVED, _allow_headless=True)
@@ -303,12 +291,12 @@ def household_merge(*, actor, source: Household, target: Household, on: datetime
     locked = {pk: _lock(Household, pk) for pk in (first, second)}
     source, target = locked[source.pk], locked[target.pk]
     if source.pk == target.pk:
-        raise ValidationFailed("merge_same", _("不能与自身合户。"))
+        raise ValidationFailed(RegistryErrorCode.MERGE_SAME, _("不能与自身合户。"))
     for household in (source, target):
         ensure_in_area(actor, household, Perm.EDIT_REGISTRY)
         _require_active(household)
     if not reason:
-        raise ValidationFailed("reason_missing", _("请填写合户原因。"), field="reason")
+        raise ValidationFailed(CoreErrorCode.REASON_MISSING, _("请填写合户原因。"), field="reason")
     on = on or timezone.localdate()
     for member in source.members.filter(ended_on__isnull=True).order_by("id"):
         relation = Relation.OTHER if member.relation == Relation.HEAD else member.relation
@@ -333,7 +321,7 @@ def household_open_provisional(*, actor, place: Place, head_name: str, id_number
     if actor is not None:
         ensure_in_area(actor, place, Perm.RAISE_LEAD)
     if place.level not in (Level.VILLAGE, Level.GROUP):
-        raise ValidationFailed("place_level", _("农户必须属于村或村民小组。"), field="place")
+        raise ValidationFailed(CoreErrorCode.PLACE_LEVEL, _("农户必须属于村或村民小组。"), field="place")
     head = validate_member_fields({"name": head_name, "id_number": id_number})
     county = county_of(place)
     # Provisional numbers are 9 0000 and a sequence: a shape county household numbers do not take.
@@ -361,12 +349,12 @@ def household_confirm_provisional(*, actor, household: Household, number: str, r
     household = _lock(Household, household.pk)
     ensure_in_area(actor, household, Perm.EDIT_REGISTRY)
     if household.status != HouseholdStatus.PROVISIONAL:
-        raise ValidationFailed("not_provisional", _("农户%(n)s不是待核实农户。") % {"n": household.number})
+        raise ValidationFailed(RegistryErrorCode.NOT_PROVISIONAL, _("农户%(n)s不是待核实农户。") % {"n": household.number})
     number = normalise_text(str(number or ""))
     if not number.isdigit():
-        raise ValidationFailed("household_number", _("户编号只能是数字：“%(v)s”") % {"v": number}, field="number")
+        raise ValidationFailed(RegistryErrorCode.HOUSEHOLD_NUMBER, _("户编号只能是数字：“%(v)s”") % {"v": number}, field="number")
     if Household.objects.filter(county=household.county, number=number).exclude(pk=household.pk).exists():
-        raise ValidationFailed("household_number_taken", _("户编号%(n)s已存在。") % {"n": number}, field="number")
+        raise ValidationFailed(RegistryErrorCode.HOUSEHOLD_NUMBER_TAKEN, _("户编号%(n)s已存在。") % {"n": number}, field="number")
     before = snapshot(household)
     household.number, household.status = number, HouseholdStatus.ACTIVE
     household.version += 1
@@ -384,15 +372,16 @@ def member_add(*, actor, household: Household, _defer_head_check: bool = False, 
     ensure_in_area(actor, household, Perm.EDIT_REGISTRY)
     _require_active(household)
     _unknown(fields, MEMBER_FIELDS)
-    for required in ("name", "id_number", "relation"):
+    for required, code in (("name", RegistryErrorCode.NAME_MISSING), ("id_number", RegistryErrorCode.ID_NUMBER_MISSING),
+                           ("relation", RegistryErrorCode.RELATION_MISSING)):
         if not fields.get(required):
-            raise ValidationFailed(f"{required}_missing", _("缺少必填项：%(f)s") % {
+            raise ValidationFailed(code, _("缺少必填项：%(f)s") % {
                 "f": Member._meta.get_field(required).verbose_name}, field=required)
     data = validate_member_fields(fields)
     _guard_person_free(data["id_number"], actor=actor)
     if data["relation"] == Relation.HEAD and household.members.filter(
             ended_on__isnull=True, relation=Relation.HEAD).exists():
-        raise ValidationFailed("head_exists", _("该户已有户主；请先变更户主。"), field="relation")
+        raise ValidationFailed(RegistryErrorCode.HEAD_EXISTS, _("该户已有户主；请先变更户主。"), field="relation")
     member = Member(household=household, **data)
     try:
         with transaction.atomic():
@@ -410,7 +399,7 @@ def member_update(*, actor, member: Member, version: int | None = None, reason: 
     member = _lock(Member, member.pk)
     ensure_in_area(actor, member, Perm.EDIT_REGISTRY)
     if not member.is_active:
-        raise ValidationFailed("member_ended", _("该成员已离户，不能修改。"))
+        raise ValidationFailed(RegistryErrorCode.MEMBER_ENDED, _("该成员已离户，不能修改。"))
     _check_version(member, version)
     _unknown(fields, MEMBER_FIELDS)
     current = {k: getattr(member, k) for k in ("health", "disability_grade")}
@@ -420,8 +409,8 @@ def member_update(*, actor, member: Member, version: int | None = None, reason: 
     if data.get("relation") == Relation.HEAD and member.relation != Relation.HEAD:
         # The former head steps down in the same transaction: a household always has exactly one.
         for old in member.household.members.filter(ended_on__isnull=True, relation=Relation.HEAD):
-            _apply_update(old, {"relation": Relation.OTHER}, actor=actor, reason=_("变更户主"))
-    _apply_update(member, data, actor=actor, reason=reason)
+            update_logged(old, {"relation": Relation.OTHER}, actor=actor, reason=_("变更户主"))
+    update_logged(member, data, actor=actor, reason=reason)
     _guard_head_count(member.household)
     return member
 
@@ -433,17 +422,17 @@ def member_end(*, actor, member: Member, on: datetime.date | None = None, reason
     member = _lock(Member, member.pk)
     ensure_in_area(actor, member, Perm.EDIT_REGISTRY)
     if not member.is_active:
-        raise ValidationFailed("member_ended", _("该成员已离户。"))
+        raise ValidationFailed(RegistryErrorCode.MEMBER_ENDED, _("该成员已离户。"))
     if reason not in EndReason.values:
-        raise ValidationFailed("end_reason", _("离户原因无效：%(r)s") % {"r": reason}, field="reason")
+        raise ValidationFailed(RegistryErrorCode.END_REASON, _("离户原因无效：%(r)s") % {"r": reason}, field="reason")
     on = on or timezone.localdate()
     if on > timezone.localdate():
-        raise ValidationFailed("end_in_future", _("离户日期不能晚于今天。"), field="on")
+        raise ValidationFailed(RegistryErrorCode.END_IN_FUTURE, _("离户日期不能晚于今天。"), field="on")
     if member.joined_on and on < member.joined_on:
-        raise ValidationFailed("end_before_join", _("离户日期不能早于入户日期。"), field="on")
+        raise ValidationFailed(RegistryErrorCode.END_BEFORE_JOIN, _("离户日期不能早于入户日期。"), field="on")
     if (member.relation == Relation.HEAD and not _allow_headless
             and member.household.members.filter(ended_on__isnull=True).exclude(pk=member.pk).exists()):
-        raise ValidationFailed("head_leaving", _("户主离户前请先指定新户主。"), field="relation")
+        raise ValidationFailed(RegistryErrorCode.HEAD_LEAVING, _("户主离户前请先指定新户主。"), field="relation")
     before = snapshot(member)
     member.ended_on, member.end_reason = on, reason
     member.version += 1
@@ -458,7 +447,7 @@ def member_move(*, actor, member: Member, to: Household, relation: str, on: date
     """Move a person to another household: the old membership ends, a new one starts."""
     ensure_in_area(actor, to, Perm.EDIT_REGISTRY)
     if relation == Relation.HEAD:
-        raise ValidationFailed("move_as_head", _("转入成员不能直接成为户主；转入后再变更户主。"), field="relation")
+        raise ValidationFailed(RegistryErrorCode.MOVE_AS_HEAD, _("转入成员不能直接成为户主；转入后再变更户主。"), field="relation")
     old = member_end(actor=actor, member=member, on=on, reason=EndReason.MOVED_TO_HOUSEHOLD,
                      _allow_headless=_allow_headless)
     fields = {k: getattr(old, k) for k in MEMBER_FIELDS if k not in ("joined_on",)}
@@ -479,11 +468,11 @@ def income_set(*, actor, household: Household, year: int, quarter: int | None = 
     try:
         year = int(year)
     except (TypeError, ValueError):
-        raise ValidationFailed("year_format", _("年度必须是数字。"), field="year") from None
+        raise ValidationFailed(RegistryErrorCode.YEAR_FORMAT, _("年度必须是数字。"), field="year") from None
     if not 2014 <= year <= this_year:
-        raise ValidationFailed("year_range", _("年度%(y)s不在2014-%(t)s之间。") % {"y": year, "t": this_year}, field="year")
+        raise ValidationFailed(RegistryErrorCode.YEAR_RANGE, _("年度%(y)s不在2014-%(t)s之间。") % {"y": year, "t": this_year}, field="year")
     if quarter not in (None, "", 1, 2, 3, 4, "1", "2", "3", "4"):
-        raise ValidationFailed("quarter_range", _("季度必须是1-4。"), field="quarter")
+        raise ValidationFailed(RegistryErrorCode.QUARTER_RANGE, _("季度必须是1-4。"), field="quarter")
     quarter = int(quarter) if quarter not in (None, "") else None
     _unknown(amounts, set(Income.MONEY_FIELDS))
     parsed = {k: parse_money(v, field=k) for k, v in amounts.items()}
@@ -493,7 +482,7 @@ def income_set(*, actor, household: Household, year: int, quarter: int | None = 
         log_change(income, ChangeLog.Action.CREATE, actor=actor, reason=reason)
         return income
     _check_version(income, version)
-    _apply_update(income, parsed, actor=actor, reason=reason)
+    update_logged(income, parsed, actor=actor, reason=reason)
     return income
 
 

@@ -6,9 +6,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from fangpin.core.views import style_widgets
-from fangpin.regions.models import Place
-from fangpin.registry.filters import FlagCheckbox, area_place_choices
-from fangpin.registry.idnumber import normalise_text
+from fangpin.registry.filters import FlagCheckbox, area_place_choices, within_place
 
 from ..choices import Channel, LeadStatus, RiskType
 from ..models import Lead
@@ -40,10 +38,7 @@ class LeadFilter(django_filters.FilterSet):
         return queryset.filter(risk_types__icontains=f'"{value}"')
 
     def filter_place(self, queryset, name, value):
-        place = Place.objects.filter(code=normalise_text(value)).first()
-        if place is None:
-            return queryset.none()
-        return queryset.filter(place__code__startswith=place.scope_prefix)
+        return within_place(queryset, value)
 
     def filter_overdue(self, queryset, name, value):
         late = dict(status=LeadStatus.NEW, accept_due__lt=timezone.now())

@@ -224,18 +224,10 @@ class MergeForm(StyledForm):
 class PushedListForm(StyledForm):
     file = forms.FileField(label=_("推送名单文件"),
                            help_text=_("Excel（.xlsx，读取第一个工作表）或 CSV；列：证件号码、姓名、区划代码、风险类型、原因"),
-                           widget=forms.ClearableFileInput(attrs={"accept": ".xlsx,.csv"}))
+                           widget=forms.ClearableFileInput(attrs={"accept": ".xlsx,.csv"}),
+                           validators=[uploads.form_validator(uploads.TABLES)])
     source = forms.CharField(label=_("推送单位"), max_length=100,
                              widget=forms.TextInput(attrs={"placeholder": _("例如：市乡村振兴局")}))
-
-    def clean_file(self):
-        """Size, type by content and, for .xlsx, the expanded size and rows (`fangpin.core.uploads`)."""
-        upload = self.cleaned_data["file"]
-        try:
-            uploads.check_upload(upload, uploads.TABLES)
-        except ValidationFailed as error:
-            raise forms.ValidationError(error.message, code=error.code) from None
-        return upload
 
 
 class QrPlaceForm(forms.Form):

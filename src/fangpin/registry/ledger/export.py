@@ -16,10 +16,11 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from fangpin.core.audit import cli_account, log_access
-from fangpin.core.errors import PermissionDenied, ValidationFailed
+from fangpin.core.errors import CoreErrorCode, PermissionDenied, ValidationFailed
 from fangpin.core.models import AccessLog
 from fangpin.core.roles import Perm
 from fangpin.regions.models import Level, Place
+from fangpin.registry.errors import RegistryErrorCode
 
 from ..choices import (
     DisabilityGrade,
@@ -41,11 +42,6 @@ from .plan import PlaceIndex
 
 CHUNK = 1000
 EXPORT_HEADER = [c.label for c in COLUMNS]
-MEMBER_CHOICES = {
-    "relation": Relation, "education": Education, "schooling": Schooling, "health": Health,
-    "disability_grade": DisabilityGrade, "labour_capacity": LabourCapacity, "work_place": WorkPlace,
-    "medical_insurance": MedicalInsurance,
-}
 HOUSEHOLD_VALUES = ("pk", "number", "place_id", "household_type", "exit_year", "phone", "address", "relocated",
                     "house_grade", "water_safe")
 MEMBER_VALUES = ("household_id", "id", "name", "sex", "birth_date", "id_number", "relation", "ethnicity",
@@ -73,7 +69,7 @@ def export_ledger(actor, out_path, place=None, *, year: int | None = None, progr
     ID numbers (docs/admin-guide.md). Every export is written to the access log."""
     out_path = Path(out_path)
     if out_path.suffix.lower() not in (".xlsx", ".csv"):
-        raise ValidationFailed("file_type", _("导出文件须以 .xlsx 或 .csv 结尾。"))
+        raise ValidationFailed(CoreErrorCode.FILE_TYPE, _("导出文件须以 .xlsx 或 .csv 结尾。"))
     if actor is not None:
         actor.require(Perm.EXPORT_LEDGER)
         actor.require(Perm.UNMASK_ID_NUMBER)
@@ -83,12 +79,12 @@ def export_ledger(actor, out_path, place=None, *, year: int | None = None, progr
     if place is not None and not isinstance(place, Place):
         found = Place.objects.filter(code=str(place).strip()).first()
         if found is None:
-            raise ValidationFailed("unknown_place", _("区划代码%(c)s不存在。") % {"c": place}, field="place")
+            raise ValidationFailed(RegistryErrorCode.UNKNOWN_PLACE, _("区划代码%(c)s不存在。") % {"c": place}, field="place")
         place = found
     if place is not None:
         if actor is not None and not place.code.startswith(actor.area_prefix) and not actor.area_prefix.startswith(
                 place.scope_prefix):
-            raise PermissionDenied("out_of_area", _("该区划不在您的辖区内。"))
+            raise PermissionDenied(CoreErrorCode.OUT_OF_AREA, _("该区划不在您的辖区内。"))
         households = households.filter(place__code__startswith=place.scope_prefix)
     households = households.filter(status=HouseholdStatus.ACTIVE).order_by("place__code", "number")
     rows = list(households.values_list(*HOUSEHOLD_VALUES))

@@ -43,16 +43,9 @@ XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 class UploadForm(forms.Form):
     file = forms.FileField(label=gettext_lazy("台账文件"),
                            help_text=gettext_lazy("Excel（.xlsx，读取第一个工作表）或 CSV（UTF-8 或 GBK 编码）"),
-                           widget=forms.ClearableFileInput(attrs={"accept": ".xlsx,.csv", "class": "form-control"}))
-
-    def clean_file(self):
-        """Size, type by content and, for .xlsx, the expanded size and rows: all before it is stored."""
-        upload = self.cleaned_data["file"]
-        try:
-            uploads.check_upload(upload, uploads.TABLES)
-        except ServiceError as exc:
-            raise forms.ValidationError(exc.message, code=exc.code) from None
-        return upload
+                           widget=forms.ClearableFileInput(attrs={"accept": ".xlsx,.csv", "class": "form-control"}),
+                           # size, type by content and, for .xlsx, the expanded size and rows: before it is stored
+                           validators=[uploads.form_validator(uploads.TABLES)])
 
 
 def _store_upload(upload) -> Path:
