@@ -24,6 +24,7 @@ import copy
 
 from django.utils.translation import gettext as _, gettext_lazy
 
+from fangpin.cases.errors import CasesErrorCode
 from fangpin.core.errors import ValidationFailed
 from fangpin.core.roles import Perm
 
@@ -110,7 +111,7 @@ def validate_stages(kind: str, stages) -> list[dict]:
     """Check a county's stage list; return it normalised. Every problem is listed in one error."""
     errors = []
     if not isinstance(stages, list) or not stages:
-        raise ValidationFailed("stages_empty", _("环节列表不能为空。"), field="stages")
+        raise ValidationFailed(CasesErrorCode.STAGES_EMPTY, _("环节列表不能为空。"), field="stages")
     seen, clean = set(), []
     for number, stage in enumerate(stages, start=1):
         where = _("第%(n)d个环节") % {"n": number}
@@ -159,7 +160,7 @@ def validate_stages(kind: str, stages) -> list[dict]:
                                                         and kinds[-1] != StageKind.ANNOUNCEMENT):
             errors.append(_("公告环节只能有一个，并且必须是最后一个环节。"))
     if errors:
-        raise ValidationFailed("stages_invalid", " ".join(errors), field="stages")
+        raise ValidationFailed(CasesErrorCode.STAGES_INVALID, " ".join(errors), field="stages")
     return clean
 
 
@@ -185,7 +186,7 @@ def validate_duties(duties) -> list[dict]:
     one error. "One decision per person" is the house rule for every approval procedure: a county may
     add opener rules or drop them, not that one."""
     if not isinstance(duties, list):
-        raise ValidationFailed("duties_invalid", _("职责分离规则须是一个列表。"), field="duties")
+        raise ValidationFailed(CasesErrorCode.DUTIES_INVALID, _("职责分离规则须是一个列表。"), field="duties")
     errors, seen, clean = [], set(), []
     for number, rule in enumerate(duties, start=1):
         where = _("第%(n)d条规则") % {"n": number}
@@ -211,5 +212,5 @@ def validate_duties(duties) -> list[dict]:
     if not any(r["rule"] == DutyRule.ONE_DECISION_PER_PERSON for r in clean):
         errors.append(_("“%(r)s”是基本规则，不能去掉。") % {"r": DutyRule.ONE_DECISION_PER_PERSON.label})
     if errors:
-        raise ValidationFailed("duties_invalid", " ".join(errors), field="duties")
+        raise ValidationFailed(CasesErrorCode.DUTIES_INVALID, " ".join(errors), field="duties")
     return clean

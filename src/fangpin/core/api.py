@@ -19,7 +19,7 @@ from rest_framework.views import exception_handler as drf_exception_handler
 from rest_framework.views import set_rollback
 
 from .audit import log_access
-from .errors import MissingPermission, ServiceError, ValidationFailed
+from .errors import CoreErrorCode, MissingPermission, ServiceError, ValidationFailed, error_code_choices
 from .masking import mask_id_number, mask_phone
 from .models import AccessLog
 from .roles import Perm
@@ -48,7 +48,7 @@ def _error_body(exc: exceptions.APIException) -> dict:
     if not isinstance(exc, exceptions.ValidationError):
         return {"code": exc.get_codes(), "message": str(exc.detail)}
     field, error = _first_error(exc.detail)
-    body = {"code": getattr(error, "code", "invalid") or "invalid",
+    body = {"code": field_error_code(error).value,
             "message": f"{field}：{error}" if field else str(error),
             "details": exc.detail}
     if field:
@@ -67,23 +67,35 @@ def _first_error(detail, path: str = ""):
     return path, detail
 
 
+def field_error_code(error) -> CoreErrorCode:
+    """The code of a DRF field error: its own when core declares it (required, max_length...), else
+    the generic `invalid` (the message and the details still say what was wrong)."""
+    code = getattr(error, "code", None)
+    return CoreErrorCode(code) if code in CoreErrorCode._value2member_map_ else CoreErrorCode.INVALID
+
+
 def invalid_input(serializer: serializers.Serializer) -> ValidationFailed:
     """The error for input a serializer refused, worded with the field's label for people."""
     field, error = _first_error(serializer.errors)
     top = field.split(".")[0]
     label = serializer.fields[top].label if top in serializer.fields else None
     message = f"{label or field}：{error}" if field else str(error)
-    return ValidationFailed(getattr(error, "code", None) or "invalid", message, field=field or None,
+    return ValidationFailed(field_error_code(error), message, field=field or None,
                             details=serializer.errors)
 
 
 class ErrorSerializer(serializers.Serializer):
     """The body of every error response (for the schema)."""
 
-    code = serializers.CharField(help_text=gettext_lazy("稳定的错误代码，供程序判断"))
+    code = serializers.ChoiceField(choices=(), help_text=gettext_lazy("稳定的错误代码，供程序判断（各代码的含义见枚举说明）"))
     message = serializers.CharField(help_text=gettext_lazy("给人看的说明"))
     field = serializers.CharField(required=False, help_text=gettext_lazy("出错的输入字段"))
     details = serializers.JSONField(required=False, help_text=gettext_lazy("更多信息，如缺少的权限代码或各字段的错误"))
+
+    def get_fields(self):
+        fields = super().get_fields()
+        fields["code"].choices = error_code_choices()
+        return fields
 
 
 def error_responses(*statuses: int) -> dict:
@@ -240,7 +252,7 @@ class AreaScopedViewSet(viewsets.ReadOnlyModelViewSet):
             request.user.require(PERSONAL_KINDS[kind])
         self.unmask_reason = " ".join(request.query_params.get("unmask_reason", "").split())[:200]
         if self.unmasked and not self.unmask_reason:
-            raise ValidationFailed("unmask_reason_missing", _("请用 unmask_reason 说明查看完整信息的原因。"),
+            raise ValidationFailed(CoreErrorCode.UNMASK_REASON_MISSING, _("请用 unmask_reason 说明查看完整信息的原因。"),
                                    field="unmask_reason")
 
     def _requested_unmask(self, request) -> frozenset[str]:
@@ -253,7 +265,7 @@ class AreaScopedViewSet(viewsets.ReadOnlyModelViewSet):
         unknown = kinds - set(self.personal_kinds)
         if unknown:
             raise ValidationFailed(
-                "unmask_value",
+                CoreErrorCode.UNMASK_VALUE,
                 _("unmask 只能是 1 或这些种类：%(kinds)s") % {"kinds": ", ".join(self.personal_kinds)},
                 field="unmask",
             )

@@ -4,7 +4,7 @@ from django.utils.translation import gettext as _
 
 from fangpin.regions.models import Level, Place
 
-from .errors import ValidationFailed
+from .errors import CoreErrorCode, ValidationFailed
 
 
 def county_of(place: Place) -> Place:
@@ -14,7 +14,7 @@ def county_of(place: Place) -> Place:
     while node is not None and node.level != Level.COUNTY:
         node = node.parent
     if node is None:
-        raise ValidationFailed("county_missing", _("该区划不属于任何县。"))
+        raise ValidationFailed(CoreErrorCode.COUNTY_MISSING, _("该区划不属于任何县。"))
     return node
 
 

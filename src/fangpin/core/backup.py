@@ -34,7 +34,7 @@ from django.db import connection
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from .errors import ValidationFailed
+from .errors import CoreErrorCode, ValidationFailed
 
 FORMAT = 1
 MANIFEST = "manifest.json"
@@ -126,7 +126,7 @@ def _pg_command(program: str, *args: str) -> tuple[list[str], dict]:
 def _run(command: list[str], env: dict) -> None:
     done = subprocess.run(command, env=env, capture_output=True, text=True)
     if done.returncode != 0:
-        raise ValidationFailed("backup_tool_failed", _("%(tool)s 执行失败：%(error)s") % {
+        raise ValidationFailed(CoreErrorCode.BACKUP_TOOL_FAILED, _("%(tool)s 执行失败：%(error)s") % {
             "tool": Path(command[0]).name, "error": (done.stderr or done.stdout).strip()[-2000:]})
 
 
@@ -160,9 +160,9 @@ def backup(out: Path, *, portable: bool = False) -> Summary:
     """Write the archive to `out` (which must not exist yet); returns what it holds."""
     out = Path(out).resolve()
     if out.exists():
-        raise ValidationFailed("backup_exists", _("文件 %(path)s 已存在，不会覆盖。") % {"path": out})
+        raise ValidationFailed(CoreErrorCode.BACKUP_EXISTS, _("文件 %(path)s 已存在，不会覆盖。") % {"path": out})
     if connection.in_atomic_block:
-        raise ValidationFailed("backup_in_transaction", _("备份不能在事务中进行。"))
+        raise ValidationFailed(CoreErrorCode.BACKUP_IN_TRANSACTION, _("备份不能在事务中进行。"))
     method = _method(portable)
     out.parent.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(dir=out.parent, prefix=".backup-") as work:
@@ -194,21 +194,21 @@ def backup(out: Path, *, portable: bool = False) -> Summary:
 def read_manifest(path: Path) -> dict:
     path = Path(path)
     if not path.is_file():
-        raise ValidationFailed("backup_missing", _("备份文件 %(path)s 不存在。") % {"path": path})
+        raise ValidationFailed(CoreErrorCode.BACKUP_MISSING, _("备份文件 %(path)s 不存在。") % {"path": path})
     try:
         with tarfile.open(path, "r:gz") as archive:
             member = archive.extractfile(MANIFEST)
             manifest = json.loads(member.read().decode("utf-8"))
             names = set(archive.getnames())
     except (tarfile.TarError, KeyError, OSError, ValueError) as exc:
-        raise ValidationFailed("backup_unreadable", _("%(path)s 不是本系统的备份文件：%(error)s") % {
+        raise ValidationFailed(CoreErrorCode.BACKUP_UNREADABLE, _("%(path)s 不是本系统的备份文件：%(error)s") % {
             "path": path, "error": exc}) from None
     if manifest.get("format") != FORMAT or manifest.get("database_file") not in names:
-        raise ValidationFailed("backup_unreadable", _("%(path)s 不是本系统可读的备份文件（格式 %(format)s）。") % {
+        raise ValidationFailed(CoreErrorCode.BACKUP_UNREADABLE, _("%(path)s 不是本系统可读的备份文件（格式 %(format)s）。") % {
             "path": path, "format": manifest.get("format")})
     media = [n for n in names if n.startswith("media/") and n != "media/"]
     if len(media) != manifest.get("media_files"):
-        raise ValidationFailed("backup_incomplete", _("备份文件不完整：应有 %(want)d 个上传文件，实有 %(have)d 个。") % {
+        raise ValidationFailed(CoreErrorCode.BACKUP_INCOMPLETE, _("备份文件不完整：应有 %(want)d 个上传文件，实有 %(have)d 个。") % {
             "want": manifest.get("media_files", 0), "have": len(media)})
     return manifest
 
@@ -216,14 +216,14 @@ def read_manifest(path: Path) -> dict:
 def check_restorable(manifest: dict) -> None:
     method = manifest["method"]
     if method == "sqlite-backup" and connection.vendor != "sqlite":
-        raise ValidationFailed("backup_wrong_database", _("该备份来自 SQLite 数据库，只能恢复到 SQLite；"
+        raise ValidationFailed(CoreErrorCode.BACKUP_WRONG_DATABASE, _("该备份来自 SQLite 数据库，只能恢复到 SQLite；"
                                                           "请在 SQLite 上恢复，或用 --portable 重新备份。"))
     if method == "pg_dump":
         if connection.vendor != "postgresql":
-            raise ValidationFailed("backup_wrong_database", _("该备份来自 PostgreSQL（pg_dump），只能恢复到 PostgreSQL；"
+            raise ValidationFailed(CoreErrorCode.BACKUP_WRONG_DATABASE, _("该备份来自 PostgreSQL（pg_dump），只能恢复到 PostgreSQL；"
                                                               "或用 --portable 重新备份。"))
         if not shutil.which("pg_restore"):
-            raise ValidationFailed("backup_tool_missing", _("恢复该备份需要 pg_restore，但 PATH 中没有找到。"))
+            raise ValidationFailed(CoreErrorCode.BACKUP_TOOL_MISSING, _("恢复该备份需要 pg_restore，但 PATH 中没有找到。"))
 
 
 def _restore_database(manifest: dict, folder: Path) -> None:
@@ -274,12 +274,12 @@ def restore(path: Path, *, force: bool = False, say=None) -> Summary:
     manifest = read_manifest(path)
     check_restorable(manifest)
     if connection.in_atomic_block:
-        raise ValidationFailed("backup_in_transaction", _("恢复不能在事务中进行。"))
+        raise ValidationFailed(CoreErrorCode.BACKUP_IN_TRANSACTION, _("恢复不能在事务中进行。"))
     holds_data, replaced = describe_current()
     if say:
         say(replaced)
     if holds_data and not force:
-        raise ValidationFailed("restore_not_empty", _("%(what)s 数据库中已有数据，未作任何修改；确认要覆盖请加 --force。") % {
+        raise ValidationFailed(CoreErrorCode.RESTORE_NOT_EMPTY, _("%(what)s 数据库中已有数据，未作任何修改；确认要覆盖请加 --force。") % {
             "what": replaced})
     media_root = Path(settings.MEDIA_ROOT)
     media_root.parent.mkdir(parents=True, exist_ok=True)
@@ -294,7 +294,7 @@ def restore(path: Path, *, force: bool = False, say=None) -> Summary:
     expected = {t: n for t, n in manifest["tables"].items()}
     differing = sorted(t for t in expected if summary.tables.get(t) != expected[t])
     if differing or summary.files != manifest["media_files"]:
-        raise ValidationFailed("restore_mismatch", _("恢复后的数据与备份清单不一致：%(tables)s；上传文件 %(have)d 个，应为 %(want)d 个。") % {
+        raise ValidationFailed(CoreErrorCode.RESTORE_MISMATCH, _("恢复后的数据与备份清单不一致：%(tables)s；上传文件 %(have)d 个，应为 %(want)d 个。") % {
             "tables": "、".join(f"{t} {summary.tables.get(t)}≠{expected[t]}" for t in differing) or _("各表行数一致"),
             "have": summary.files, "want": manifest["media_files"]})
     return summary

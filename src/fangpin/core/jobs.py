@@ -12,7 +12,6 @@ a plain reason and the details in the server log.
 
 from __future__ import annotations
 
-import enum
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -26,20 +25,11 @@ from django.utils.translation import gettext as _
 
 from .audit import change_entry, snapshot
 from .context import current_request_id, new_request_id, request_id_var, source_var
-from .errors import Conflict, ServiceError
+from .errors import Conflict, JobError, ServiceError
 from .models import ChangeLog, Job
 from .roles import Perm
 
 logger = logging.getLogger(__name__)
-
-
-class JobError(enum.StrEnum):
-    """Stable codes of the errors jobs themselves raise (a service a job calls raises its own)."""
-
-    ALREADY_QUEUED = "job_already_queued"
-    NOT_QUEUED = "job_not_queued"
-    UNEXPECTED = "job_unexpected"
-    NO_FILE = "job_no_file"
 
 
 # The permission a person needs to see (and to have asked for) a job of each kind.

@@ -25,7 +25,7 @@ from django.utils.translation import gettext_lazy
 from fangpin.regions.models import Level
 
 from .audit import log_change
-from .errors import ValidationFailed
+from .errors import CoreErrorCode, ValidationFailed
 from .models import ChangeLog
 from .scoping import UpwardAreaQuerySet, ensure_in_area
 
@@ -126,7 +126,7 @@ def _check_values(policy: CountyPolicy) -> None:
     except DjangoValidationError as error:
         name, messages = next(iter(error.message_dict.items()))
         label = policy._meta.get_field(name).verbose_name if name != "__all__" else policy.policy_title
-        raise ValidationFailed("policy_value_invalid", _("%(f)s：%(m)s") % {"f": label, "m": messages[0]},
+        raise ValidationFailed(CoreErrorCode.POLICY_VALUE_INVALID, _("%(f)s：%(m)s") % {"f": label, "m": messages[0]},
                                field=None if name == "__all__" else name) from None
     policy.clean_policy()
 
@@ -139,7 +139,7 @@ def policy_adopt(model: type[CountyPolicy], *, actor, county, effective_from: da
     entry. `values` hold the figures (and the series fields, e.g. the kind of a procedure)."""
     ensure_in_area(actor, county, model.adopt_perm)
     if county.level != Level.COUNTY:
-        raise ValidationFailed("county_level", _("%(p)s按县制定。") % {"p": model.policy_title}, field="county")
+        raise ValidationFailed(CoreErrorCode.COUNTY_LEVEL, _("%(p)s按县制定。") % {"p": model.policy_title}, field="county")
     key = {name: values[name] for name in model.series_fields}
     last = model.objects.select_for_update().filter(county=county, **key).order_by("-version").first()
     policy = model(county=county, version=(last.version + 1) if last else 1,
@@ -176,6 +176,6 @@ def policy_in_force(model: type[CountyPolicy], county, on: datetime.date | None 
     if policy is not None:
         return policy
     if model.objects.series(county, **key).exists():
-        raise ValidationFailed("no_policy_in_force", _("%(c)s在%(d)s尚无生效的%(p)s。") % {
+        raise ValidationFailed(CoreErrorCode.NO_POLICY_IN_FORCE, _("%(c)s在%(d)s尚无生效的%(p)s。") % {
             "c": county.name, "d": on.isoformat(), "p": model.policy_title})
     return policy_start(model, county, **key)

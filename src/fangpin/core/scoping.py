@@ -8,7 +8,7 @@ statistical codes nest by prefix (county 6 digits, township 9, village 12, group
 from django.db import models
 from django.db.models import Q
 
-from .errors import PermissionDenied
+from .errors import CoreErrorCode, PermissionDenied
 
 
 class AreaQuerySet(models.QuerySet):
@@ -51,4 +51,4 @@ def ensure_in_area(user, obj, perm: str) -> None:
     user.require(perm)
     code = obj.area_code
     if not code.startswith(user.area_prefix):
-        raise PermissionDenied("out_of_area", "该记录不在您的辖区内。")
+        raise PermissionDenied(CoreErrorCode.OUT_OF_AREA, "该记录不在您的辖区内。")

@@ -36,7 +36,7 @@ from pathlib import Path
 
 from django.utils.translation import gettext as _
 
-from .errors import ValidationFailed
+from .errors import CoreErrorCode, ValidationFailed
 from .uploads import check_xlsx_archive
 
 EXCEL_SUFFIXES = {".xlsx", ".xlsm"}
@@ -161,13 +161,13 @@ def read_table(path, *, markers: Sequence[str], exact_columns: Sequence[str] = (
     if suffix in CSV_SUFFIXES:
         return _read_csv(path, markers)
     raise ValidationFailed(
-        "file_type", _("不支持的文件类型“%(s)s”：请使用 .xlsx 或 .csv 文件。") % {"s": path.suffix or path.name}
+        CoreErrorCode.FILE_TYPE, _("不支持的文件类型“%(s)s”：请使用 .xlsx 或 .csv 文件。") % {"s": path.suffix or path.name}
     )
 
 
 def _header_error(markers: Sequence[str]) -> ValidationFailed:
     return ValidationFailed(
-        "header_missing",
+        CoreErrorCode.HEADER_MISSING,
         _("找不到表头行：表头行须同时包含“%(cols)s”列。") % {"cols": "”“".join(markers)},
     )
 
@@ -186,7 +186,7 @@ def decode_csv_bytes(data: bytes, name: str = "") -> str:
         data = data[3:]
     elif data.startswith((b"\xff\xfe", b"\xfe\xff")) or b"\x00" in data[:4096]:
         raise ValidationFailed(
-            "file_encoding",
+            CoreErrorCode.FILE_ENCODING,
             _("无法识别文件“%(n)s”的编码：CSV 文件须为 UTF-8 或 GBK/GB18030 编码（可在 Excel 中另存为“CSV UTF-8”）。")
             % {"n": name},
         )
@@ -196,7 +196,7 @@ def decode_csv_bytes(data: bytes, name: str = "") -> str:
         except UnicodeDecodeError:
             continue
     raise ValidationFailed(
-        "file_encoding",
+        CoreErrorCode.FILE_ENCODING,
         _("无法识别文件“%(n)s”的编码：CSV 文件须为 UTF-8 或 GBK/GB18030 编码（可在 Excel 中另存为“CSV UTF-8”）。")
         % {"n": name},
     )
@@ -211,7 +211,7 @@ def _read_csv(path: Path, markers: Sequence[str]) -> Table:
     try:
         data = path.read_bytes()
     except OSError as exc:
-        raise ValidationFailed("file_unreadable", _("无法读取文件：%(e)s") % {"e": exc}) from None
+        raise ValidationFailed(CoreErrorCode.FILE_UNREADABLE, _("无法读取文件：%(e)s") % {"e": exc}) from None
     text = decode_csv_bytes(data, path.name)
     del data
     delimiter = _sniff_delimiter(text)
@@ -247,7 +247,7 @@ def _open_first_sheet(path: Path):
         return workbook.get_sheet_by_index(0)
     except Exception as exc:  # calamine raises its own error types for corrupt or foreign files
         raise ValidationFailed(
-            "file_unreadable", _("无法读取 Excel 文件“%(n)s”：%(e)s") % {"n": path.name, "e": exc}
+            CoreErrorCode.FILE_UNREADABLE, _("无法读取 Excel 文件“%(n)s”：%(e)s") % {"n": path.name, "e": exc}
         ) from None
 
 

@@ -35,7 +35,7 @@ from django.urls import Resolver404, resolve
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from .errors import ValidationFailed
+from .errors import CoreErrorCode, ValidationFailed
 
 MB = 1024 * 1024
 SNIFF_BYTES = 1 * MB  # libmagic's own default read limit
@@ -178,7 +178,7 @@ def megabytes(size: int) -> str:
 def too_large(name: str, size: int, limit: int, *, field: str = "file") -> ValidationFailed:
     message = _("文件“%(n)s”有%(size)sMB，超过了上传上限%(limit)sMB，未保存。请压缩或拆分后再上传。") % {
         "n": name, "size": megabytes(size), "limit": megabytes(limit)}
-    return ValidationFailed("file_too_large", message, field=field)
+    return ValidationFailed(CoreErrorCode.FILE_TOO_LARGE, message, field=field)
 
 
 class RefusedUpload(UploadedFile):
@@ -301,15 +301,15 @@ def check_upload(upload, policy: UploadPolicy, *, field: str = "file") -> str:
     if size > policy.max_bytes:
         raise too_large(name, size, policy.max_bytes, field=field)
     if size <= 0:
-        raise ValidationFailed("file_empty", _("文件“%(n)s”是空的。") % {"n": name}, field=field)
+        raise ValidationFailed(CoreErrorCode.FILE_EMPTY, _("文件“%(n)s”是空的。") % {"n": name}, field=field)
     extension = os.path.splitext(name)[1].lower()
     kind = KINDS.get(extension) if extension in policy.extensions else None
     if kind is None:
-        raise ValidationFailed("file_type", _("文件“%(n)s”的类型不能上传：只能上传%(allowed)s。") % {
+        raise ValidationFailed(CoreErrorCode.FILE_TYPE, _("文件“%(n)s”的类型不能上传：只能上传%(allowed)s。") % {
             "n": name, "allowed": policy.description}, field=field)
     sniffed = sniff(_head(upload))
     if not kind.accepts(sniffed):
-        raise ValidationFailed("file_content_mismatch", _(
+        raise ValidationFailed(CoreErrorCode.FILE_CONTENT_MISMATCH, _(
             "文件“%(n)s”的扩展名是%(ext)s，内容却是%(actual)s，不是%(kind)s，未保存。"
             "请上传原始文件，不要修改扩展名。") % {"n": name, "ext": extension, "actual": _content_words(sniffed),
                                         "kind": kind.label}, field=field)
@@ -318,7 +318,7 @@ def check_upload(upload, policy: UploadPolicy, *, field: str = "file") -> str:
         try:
             with zipfile.ZipFile(upload) as archive:
                 if kind.zip_member not in archive.namelist():
-                    raise ValidationFailed("file_content_mismatch", _(
+                    raise ValidationFailed(CoreErrorCode.FILE_CONTENT_MISMATCH, _(
                         "文件“%(n)s”是压缩包，不是%(kind)s，未保存。") % {"n": name, "kind": kind.label}, field=field)
                 if extension == ".xlsx":
                     try:
@@ -327,7 +327,7 @@ def check_upload(upload, policy: UploadPolicy, *, field: str = "file") -> str:
                         error.field = field
                         raise
         except zipfile.BadZipFile:
-            raise ValidationFailed("file_unreadable", _("文件“%(n)s”已损坏，无法作为%(kind)s打开。") % {
+            raise ValidationFailed(CoreErrorCode.FILE_UNREADABLE, _("文件“%(n)s”已损坏，无法作为%(kind)s打开。") % {
                 "n": name, "kind": kind.label}, field=field) from None
         finally:
             upload.seek(0)
@@ -364,7 +364,7 @@ def check_xlsx_archive(path, name: str | None = None) -> None:
         with zipfile.ZipFile(path) as archive:
             _check_archive(archive, name)
     except zipfile.BadZipFile:
-        raise ValidationFailed("file_unreadable", _("文件“%(n)s”已损坏，无法作为 Excel 表格打开。") % {"n": name},
+        raise ValidationFailed(CoreErrorCode.FILE_UNREADABLE, _("文件“%(n)s”已损坏，无法作为 Excel 表格打开。") % {"n": name},
                                field="file") from None
 
 
@@ -375,12 +375,12 @@ def _check_archive(archive: zipfile.ZipFile, name: str) -> None:
     max_rows = int(settings.FANGPIN_XLSX_MAX_ROWS)
     expanded = sum(info.file_size for info in infos)
     if expanded > max_expanded:
-        raise ValidationFailed("xlsx_too_large", _(
+        raise ValidationFailed(CoreErrorCode.XLSX_TOO_LARGE, _(
             "Excel 文件“%(n)s”解压后有%(size)sMB，超过了上限%(limit)sMB，未读取。请拆分后再上传，或另存为 CSV。") % {
             "n": name, "size": megabytes(expanded), "limit": megabytes(max_expanded)}, field="file")
     for info in infos:
         if info.file_size > RATIO_FLOOR_BYTES and info.file_size > max_ratio * max(info.compress_size, 1):
-            raise ValidationFailed("xlsx_ratio", _(
+            raise ValidationFailed(CoreErrorCode.XLSX_RATIO, _(
                 "Excel 文件“%(n)s”的压缩比异常（%(part)s 由%(packed)sMB解压为%(size)sMB），"
                 "不像正常的表格，未读取。") % {"n": name, "part": info.filename,
                                        "packed": megabytes(info.compress_size), "size": megabytes(info.file_size)},
@@ -389,7 +389,7 @@ def _check_archive(archive: zipfile.ZipFile, name: str) -> None:
         if info.filename.startswith("xl/worksheets/") and info.filename.endswith(".xml"):
             rows = _sheet_rows(archive, info, max_rows)
             if rows > max_rows:
-                raise ValidationFailed("xlsx_rows", _(
+                raise ValidationFailed(CoreErrorCode.XLSX_ROWS, _(
                     "Excel 文件“%(n)s”的工作表超过%(limit)s行，未读取。请拆分后再上传，或另存为 CSV。") % {
                     "n": name, "limit": f"{max_rows:,}"}, field="file")
 

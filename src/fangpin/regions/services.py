@@ -17,6 +17,7 @@ from fangpin.core.errors import ValidationFailed
 from fangpin.core.models import ChangeLog
 from fangpin.core.roles import Perm
 from fangpin.core.tabular import cell_error, clean_cell, read_table
+from fangpin.regions.errors import RegionsErrorCode
 
 from .models import PARENT_LEVEL, SCOPE_PREFIX_LENGTH, Level, Place
 
@@ -83,7 +84,7 @@ def _rows_from(path_or_rows) -> Iterable[tuple[int, Mapping]]:
         table = read_table(Path(path_or_rows), markers=PLACE_COLUMNS)
         duplicates = table.duplicate_columns()
         if duplicates:
-            raise ValidationFailed("duplicate_column", _("列名重复：%(c)s") % {"c": "、".join(duplicates)},
+            raise ValidationFailed(RegionsErrorCode.DUPLICATE_COLUMN, _("列名重复：%(c)s") % {"c": "、".join(duplicates)},
                                    details=[cell_error(table.header_row, c, c, _("列名重复。"), "duplicate_column")
                                             for c in duplicates])
         positions = table.index()
@@ -213,7 +214,7 @@ def places_import(path_or_rows, *, actor=None) -> PlacesImportResult:
     if errors:
         errors.sort(key=lambda e: (e["row"] or 0, PLACE_COLUMNS.index(e["column"])))
         raise ValidationFailed(
-            "places_invalid", _("区划文件有%(n)d处错误，未导入任何数据。") % {"n": len(errors)}, details=errors
+            RegionsErrorCode.PLACES_INVALID, _("区划文件有%(n)d处错误，未导入任何数据。") % {"n": len(errors)}, details=errors
         )
     return _write(rows, existing, actor)
 

@@ -23,7 +23,7 @@ from fangpin.core.api import (
     invalid_input,
     unmask_parameters,
 )
-from fangpin.core.errors import ServiceError, ValidationFailed
+from fangpin.core.errors import CoreErrorCode, ServiceError, ValidationFailed
 from fangpin.core.masking import mask, personal_fields
 from fangpin.core.models import User
 from fangpin.core.roles import Perm, Role
@@ -244,7 +244,7 @@ def parse(serializer_class, request) -> dict:
     if hasattr(request.data, "keys"):
         unknown = sorted(set(request.data.keys()) - set(serializer.fields))
         if unknown:
-            raise ValidationFailed("unknown_field", _("不认识这些字段：%(f)s") % {"f": ", ".join(unknown)},
+            raise ValidationFailed(CoreErrorCode.UNKNOWN_FIELD, _("不认识这些字段：%(f)s") % {"f": ", ".join(unknown)},
                                    field=unknown[0])
     if not serializer.is_valid():
         raise invalid_input(serializer)

@@ -15,6 +15,7 @@ from stdnum.cn import ric
 from stdnum.exceptions import ValidationError as StdnumError
 
 from fangpin.core.errors import ValidationFailed
+from fangpin.registry.errors import RegistryErrorCode
 
 from .choices import Sex
 
@@ -35,28 +36,28 @@ def parse_id_number(raw: str, *, field: str = "id_number") -> ResidentId:
     """Validate and normalise an ID number, or raise ValidationFailed saying exactly why."""
     number = "".join(normalise_text(str(raw or "")).split()).upper()
     if not number:
-        raise ValidationFailed("id_missing", _("证件号码不能为空。"), field=field)
+        raise ValidationFailed(RegistryErrorCode.ID_MISSING, _("证件号码不能为空。"), field=field)
     if len(number) == 15 and number.isdigit():
         raise ValidationFailed(
-            "id_legacy_15",
+            RegistryErrorCode.ID_LEGACY_15,
             _("“%(number)s”是15位旧身份证号码，请换成18位居民身份证号码。") % {"number": number},
             field=field,
         )
     if len(number) != 18:
-        raise ValidationFailed("id_length", _("“%(number)s”应为18位，实际%(length)d位。") % {"number": number, "length": len(number)}, field=field)
+        raise ValidationFailed(RegistryErrorCode.ID_LENGTH, _("“%(number)s”应为18位，实际%(length)d位。") % {"number": number, "length": len(number)}, field=field)
     if not number[:17].isdigit() or not (number[17].isdigit() or number[17] == "X"):
-        raise ValidationFailed("id_format", _("“%(number)s”只能由17位数字和1位数字或X组成。") % {"number": number}, field=field)
+        raise ValidationFailed(RegistryErrorCode.ID_FORMAT, _("“%(number)s”只能由17位数字和1位数字或X组成。") % {"number": number}, field=field)
     if number[17] != ric.calc_check_digit(number):
-        raise ValidationFailed("id_checksum", _("“%(number)s”校验位不正确，请核对号码。") % {"number": number}, field=field)
+        raise ValidationFailed(RegistryErrorCode.ID_CHECKSUM, _("“%(number)s”校验位不正确，请核对号码。") % {"number": number}, field=field)
     try:
         birth_date = ric.get_birth_date(number)
     except StdnumError:
         raise ValidationFailed(
-            "id_birth_date", _("“%(number)s”中的出生日期%(date)s不是真实日期。") % {"number": number, "date": number[6:14]}, field=field
+            RegistryErrorCode.ID_BIRTH_DATE, _("“%(number)s”中的出生日期%(date)s不是真实日期。") % {"number": number, "date": number[6:14]}, field=field
         ) from None
     if birth_date > timezone.localdate() or birth_date.year < 1880:
         raise ValidationFailed(
-            "id_birth_date", _("“%(number)s”中的出生日期%(date)s晚于今天或早于1880年。") % {"number": number, "date": birth_date.isoformat()}, field=field
+            RegistryErrorCode.ID_BIRTH_DATE, _("“%(number)s”中的出生日期%(date)s晚于今天或早于1880年。") % {"number": number, "date": birth_date.isoformat()}, field=field
         )
     sex = Sex.MALE if int(number[16]) % 2 else Sex.FEMALE
     return ResidentId(number=number, birth_date=birth_date, sex=sex)
@@ -66,7 +67,7 @@ def check_sex(resident: ResidentId, sex: str | None, *, field: str = "sex") -> N
     """A stated sex must match the one the number encodes (17th digit odd: male)."""
     if sex and sex != resident.sex:
         raise ValidationFailed(
-            "id_sex_mismatch",
+            RegistryErrorCode.ID_SEX_MISMATCH,
             _("性别“%(sex)s”与证件号码“%(number)s”不符（号码表示%(coded)s）。")
             % {"sex": Sex(sex).label, "number": resident.number, "coded": Sex(resident.sex).label},
             field=field,

@@ -5,6 +5,7 @@ import re
 from django.utils.translation import gettext as _
 
 from fangpin.core.errors import ValidationFailed
+from fangpin.registry.errors import RegistryErrorCode
 
 from .idnumber import normalise_text
 
@@ -19,5 +20,5 @@ def normalise_phone(raw: str, *, field: str = "phone") -> str:
     if MOBILE.match(text) or LANDLINE.match(text):
         return text
     raise ValidationFailed(
-        "phone_format", _("“%(v)s”不是11位手机号，也不是带区号的固定电话。") % {"v": raw}, field=field
+        RegistryErrorCode.PHONE_FORMAT, _("“%(v)s”不是11位手机号，也不是带区号的固定电话。") % {"v": raw}, field=field
     )

@@ -19,7 +19,9 @@ from django.utils.translation import gettext as _
 from fangpin.core.errors import PermissionDenied, ServiceError, ValidationFailed
 from fangpin.core.roles import Perm, Role
 from fangpin.core.tabular import InexactNumber, cell_error, read_table
+from fangpin.monitoring.errors import MonitoringErrorCode
 from fangpin.regions.models import SCOPE_PREFIX_LENGTH, Level, Place
+from fangpin.registry.errors import RegistryErrorCode
 from fangpin.registry.idnumber import normalise_text, parse_id_number
 from fangpin.registry.phone import normalise_phone
 
@@ -43,29 +45,29 @@ class TooManyRequests(ServiceError):
 def clean_person_name(value: str, *, field: str = "head_name", required: bool = True) -> str:
     name = "".join(normalise_text(str(value or "")).split())
     if not name and required:
-        raise ValidationFailed("name_missing", _("请填写姓名。"), field=field)
+        raise ValidationFailed(RegistryErrorCode.NAME_MISSING, _("请填写姓名。"), field=field)
     if len(name) > NAME_MAX:
-        raise ValidationFailed("name_too_long", _("姓名太长了（最多%(n)d个字）。") % {"n": NAME_MAX}, field=field)
+        raise ValidationFailed(MonitoringErrorCode.NAME_TOO_LONG, _("姓名太长了（最多%(n)d个字）。") % {"n": NAME_MAX}, field=field)
     if name and any(ch.isdigit() for ch in name):
-        raise ValidationFailed("name_format", _("姓名里不能有数字。"), field=field)
+        raise ValidationFailed(MonitoringErrorCode.NAME_FORMAT, _("姓名里不能有数字。"), field=field)
     return name
 
 
 def clean_phone(value: str, *, field: str = "phone", required: bool = True) -> str:
     phone = normalise_phone(value, field=field)
     if not phone and required:
-        raise ValidationFailed("phone_missing", _("请填写联系电话，查询办理进度时要用。"), field=field)
+        raise ValidationFailed(MonitoringErrorCode.PHONE_MISSING, _("请填写联系电话，查询办理进度时要用。"), field=field)
     return phone
 
 
 def clean_risk_types(values, *, field: str = "risk_types") -> list[str]:
     chosen = list(dict.fromkeys(values or []))
     if not chosen:
-        raise ValidationFailed("risk_types_missing", _("请至少选一项遇到的困难。"), field=field)
+        raise ValidationFailed(MonitoringErrorCode.RISK_TYPES_MISSING, _("请至少选一项遇到的困难。"), field=field)
     if any(value not in RiskType.values for value in chosen):
-        raise ValidationFailed("risk_type_unknown", _("选择的困难类型不对，请重新选择。"), field=field)
+        raise ValidationFailed(MonitoringErrorCode.RISK_TYPE_UNKNOWN, _("选择的困难类型不对，请重新选择。"), field=field)
     if len(chosen) > MAX_RISK_TYPES:
-        raise ValidationFailed("risk_types_too_many", _("最多选%(n)d项。") % {"n": MAX_RISK_TYPES}, field=field)
+        raise ValidationFailed(MonitoringErrorCode.RISK_TYPES_TOO_MANY, _("最多选%(n)d项。") % {"n": MAX_RISK_TYPES}, field=field)
     return chosen
 
 
@@ -73,7 +75,7 @@ def public_place(code: str, *, field: str = "village") -> Place:
     """A village (or group) the public pages may name: any that exists."""
     place = Place.objects.filter(code=normalise_text(str(code or "")), level__in=[Level.VILLAGE, Level.GROUP]).first()
     if place is None:
-        raise ValidationFailed("village_unknown", _("请选择您所在的村。"), field=field)
+        raise ValidationFailed(MonitoringErrorCode.VILLAGE_UNKNOWN, _("请选择您所在的村。"), field=field)
     return place
 
 
@@ -86,13 +88,13 @@ def public_villages():
 def intake_guard(kind: str, *, address: str, phone: str = "") -> None:
     """Refuse when this address (or phone) has already sent as much as the limits allow."""
     if ratelimit.Counter("refused_ip", address).exhausted():
-        raise TooManyRequests("too_many_refused", _("提交不成功的次数太多，请一小时后再试，或拨打12317热线反映。"))
+        raise TooManyRequests(MonitoringErrorCode.TOO_MANY_REFUSED, _("提交不成功的次数太多，请一小时后再试，或拨打12317热线反映。"))
     for counter in ratelimit.counters(kind, address=address, phone=phone):
         if counter.exhausted():
             if counter.name.endswith("_phone"):
-                raise TooManyRequests("too_many_for_phone", _("这个电话号码今天已经提交过多次，不用重复提交。"
+                raise TooManyRequests(MonitoringErrorCode.TOO_MANY_FOR_PHONE, _("这个电话号码今天已经提交过多次，不用重复提交。"
                                                               "需要补充情况请拨打12317热线。"), field="phone")
-            raise TooManyRequests("too_many_from_address", _("提交次数太多，请一小时后再试，或拨打12317热线反映。"))
+            raise TooManyRequests(MonitoringErrorCode.TOO_MANY_FROM_ADDRESS, _("提交次数太多，请一小时后再试，或拨打12317热线反映。"))
 
 
 def intake_refused(*, address: str) -> None:
@@ -140,9 +142,9 @@ def tip_submit(*, address: str, place: Place, risk_types, summary: str, person_n
     risk_types = clean_risk_types(risk_types)
     summary = (summary or "").strip()[:SUMMARY_MAX]
     if not summary:
-        raise ValidationFailed("summary_missing", _("请写一写看到的情况。"), field="summary")
+        raise ValidationFailed(MonitoringErrorCode.SUMMARY_MISSING, _("请写一写看到的情况。"), field="summary")
     if number and not person_name:
-        raise ValidationFailed("name_missing", _("填了身份证号码，也请填上这个人的姓名。"), field="person_name")
+        raise ValidationFailed(RegistryErrorCode.NAME_MISSING, _("填了身份证号码，也请填上这个人的姓名。"), field="person_name")
     intake_guard("tip", address=address, phone=reporter_phone)
     fields = dict(actor=None, channel=Channel.TIP, risk_types=risk_types, summary=summary,
                   reporter_name=reporter_name, reporter_phone=reporter_phone, anonymous=anonymous)
@@ -171,15 +173,15 @@ def status_lookup(*, address: str, ack_number: str, phone: str) -> PublicStatus:
     was sent with. Every look-up counts against the address, so numbers cannot be guessed."""
     ack_number = "".join(normalise_text(str(ack_number or "")).split()).upper()
     if not ack_number:
-        raise ValidationFailed("ack_missing", _("请填写受理编号。"), field="ack_number")
+        raise ValidationFailed(MonitoringErrorCode.ACK_MISSING, _("请填写受理编号。"), field="ack_number")
     phone = clean_phone(phone)
     counter = ratelimit.Counter("status_ip", address)
     if counter.exhausted():
-        raise TooManyRequests("too_many_lookups", _("查询次数太多，请一小时后再试。"))
+        raise TooManyRequests(MonitoringErrorCode.TOO_MANY_LOOKUPS, _("查询次数太多，请一小时后再试。"))
     counter.hit()
     lead = Lead.objects.filter(ack_number=ack_number, reporter_phone=phone).first()
     if lead is None:
-        raise ValidationFailed("ack_not_found", _("没有找到这条申报。请核对受理编号和电话号码（要和申报时填的一样）。"))
+        raise ValidationFailed(MonitoringErrorCode.ACK_NOT_FOUND, _("没有找到这条申报。请核对受理编号和电话号码（要和申报时填的一样）。"))
     current, seen = lead, {lead.pk}
     while current.status == LeadStatus.MERGED and current.merged_into_id and current.merged_into_id not in seen:
         # A merged declaration is handled with the lead it joined: that one's status is the answer.
@@ -218,7 +220,7 @@ def lead_raise_by_staff(*, actor, channel: str, risk_types, summary: str, househ
     """A lead staff enter by hand: for a household picked from the registry, for a person by ID
     number (their household, or a provisional one), or — tips only — for a place."""
     if channel not in staff_channels(actor):
-        raise ValidationFailed("channel_not_for_role", _("您的角色不能登记这种来源的线索。"), field="channel")
+        raise ValidationFailed(MonitoringErrorCode.CHANNEL_NOT_FOR_ROLE, _("您的角色不能登记这种来源的线索。"), field="channel")
     reporter_name = clean_person_name(reporter_name, field="reporter_name", required=False)
     reporter_phone = clean_phone(reporter_phone, field="reporter_phone", required=False)
     fields = dict(actor=actor, channel=channel, risk_types=risk_types, summary=summary,
@@ -226,13 +228,13 @@ def lead_raise_by_staff(*, actor, channel: str, risk_types, summary: str, househ
     if household is not None:
         return lead_raise(household=household, **fields)
     if place is None:
-        raise ValidationFailed("place_missing", _("请选择所在村组。"), field="place")
+        raise ValidationFailed(MonitoringErrorCode.PLACE_MISSING, _("请选择所在村组。"), field="place")
     person_name = clean_person_name(person_name, field="person_name", required=bool(id_number))
     if str(id_number or "").strip():
         return lead_raise_for_person(place=place, person_name=person_name, id_number=id_number,
                                      phone=clean_phone(phone, required=False), **fields)
     if channel != Channel.TIP:
-        raise ValidationFailed("id_missing", _("请填写所涉人员的身份证号码（只有举报线索可以不填）。"),
+        raise ValidationFailed(RegistryErrorCode.ID_MISSING, _("请填写所涉人员的身份证号码（只有举报线索可以不填）。"),
                                field="id_number")
     return lead_raise(place=place, evidence={"person_name": person_name} if person_name else {}, **fields)
 
@@ -268,7 +270,7 @@ def can_upload_pushed_list(user) -> bool:
 def _require_county_uploader(actor) -> None:
     actor.require(Perm.RAISE_LEAD)
     if not can_upload_pushed_list(actor):
-        raise PermissionDenied("county_only", _("上级推送名单由县级工作人员导入。"))
+        raise PermissionDenied(MonitoringErrorCode.COUNTY_ONLY, _("上级推送名单由县级工作人员导入。"))
 
 
 def _pushed_rows(path, actor) -> list[PushedRow]:
@@ -277,7 +279,7 @@ def _pushed_rows(path, actor) -> list[PushedRow]:
                        exact_columns=[PUSHED_COLUMNS["id_number"], PUSHED_COLUMNS["place_code"]])
     duplicates = table.duplicate_columns()
     if duplicates:
-        raise ValidationFailed("columns_duplicate", _("表头中有重复的列：%(c)s") % {"c": "、".join(duplicates)})
+        raise ValidationFailed(MonitoringErrorCode.COLUMNS_DUPLICATE, _("表头中有重复的列：%(c)s") % {"c": "、".join(duplicates)})
     index = table.index()
     places = {p.code: p for p in Place.objects.restrict(actor).filter(level__in=[Level.VILLAGE, Level.GROUP])}
     rows, errors = [], []
@@ -320,10 +322,10 @@ def _pushed_rows(path, actor) -> list[PushedRow]:
         else:
             rows.append(PushedRow(number, resident.number, name, place, risk_types, reason))
     if errors:
-        raise ValidationFailed("pushed_list_invalid", _("名单有%(n)d处错误，没有写入任何数据。") % {"n": len(errors)},
+        raise ValidationFailed(MonitoringErrorCode.PUSHED_LIST_INVALID, _("名单有%(n)d处错误，没有写入任何数据。") % {"n": len(errors)},
                                details=errors)
     if not rows:
-        raise ValidationFailed("pushed_list_empty", _("名单里没有数据行。"))
+        raise ValidationFailed(MonitoringErrorCode.PUSHED_LIST_EMPTY, _("名单里没有数据行。"))
     return rows
 
 
@@ -334,7 +336,7 @@ def pushed_list_import(path, *, actor, original_name: str, source: str) -> Pushe
     _require_county_uploader(actor)
     source = (source or "").strip()
     if not source:
-        raise ValidationFailed("source_missing", _("请填写推送单位，例如“市乡村振兴局”。"), field="source")
+        raise ValidationFailed(MonitoringErrorCode.SOURCE_MISSING, _("请填写推送单位，例如“市乡村振兴局”。"), field="source")
     rows = _pushed_rows(path, actor)
     batch = uuid.uuid4().hex[:12]
     new = merged = 0
@@ -352,7 +354,7 @@ def pushed_list_import(path, *, actor, original_name: str, source: str) -> Pushe
         new += not outcome.merged
     if errors:
         transaction.set_rollback(True)
-        raise ValidationFailed("pushed_list_invalid", _("名单有%(n)d处错误，没有写入任何数据。") % {"n": len(errors)},
+        raise ValidationFailed(MonitoringErrorCode.PUSHED_LIST_INVALID, _("名单有%(n)d处错误，没有写入任何数据。") % {"n": len(errors)},
                                details=errors)
     return PushedListResult(batch=batch, rows=len(rows), leads_new=new, leads_merged=merged)
 

@@ -29,6 +29,7 @@ from fangpin.core.masking import PHONE, mask_id_number, mask_phone
 from fangpin.core.models import ChangeLog
 from fangpin.core.roles import Perm
 from fangpin.core.views import AreaScopedMixin, PermissionRequiredMixin, describe_changes, page_of, unmask_response
+from fangpin.monitoring.errors import MonitoringErrorCode
 from fangpin.regions.models import Level, Place
 from fangpin.registry.choices import Relation
 from fangpin.registry.models import Household, Member
@@ -341,7 +342,7 @@ class LeadMergeView(LeadActionView):
     def perform(self, lead):
         form = MergeForm(self.request.POST, lead=lead, leads=self.get_queryset())
         if not form.is_valid():
-            raise ServiceError("merge_target", gettext("请选择同一农户的另一条未办结线索。"))
+            raise ServiceError(MonitoringErrorCode.MERGE_TARGET, gettext("请选择同一农户的另一条未办结线索。"))
         monitoring_services.lead_merge(actor=self.request.user, lead=lead, into=form.cleaned_data["into"])
 
 

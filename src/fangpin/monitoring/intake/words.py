@@ -7,6 +7,7 @@ from django.utils import translation
 from django.utils.translation import gettext_lazy as _
 
 from fangpin.core.errors import ValidationFailed
+from fangpin.monitoring.errors import MonitoringErrorCode
 
 from ..choices import LeadStatus, RiskType
 
@@ -79,10 +80,10 @@ def parse_risk_types(text: str, *, field: str = "risk_types") -> list[str]:
     lookup = _risk_lookup()
     names = [name for name in RISK_SEPARATORS.split(str(text or "").strip()) if name]
     if not names:
-        raise ValidationFailed("risk_types_missing", str(_("请填写风险类型。")), field=field)
+        raise ValidationFailed(MonitoringErrorCode.RISK_TYPES_MISSING, str(_("请填写风险类型。")), field=field)
     unknown = [name for name in names if name not in lookup and name.lower() not in lookup]
     if unknown:
-        raise ValidationFailed("risk_type_unknown", str(_("不认识的风险类型：%(r)s（可填：因病、因残、因学、因灾、因意外事故、"
+        raise ValidationFailed(MonitoringErrorCode.RISK_TYPE_UNKNOWN, str(_("不认识的风险类型：%(r)s（可填：因病、因残、因学、因灾、因意外事故、"
                                                         "因产业项目失败、因务工就业不稳、缺劳动力、住房、饮水、医保、辍学、收入、其他）"))
                                % {"r": "、".join(unknown)}, field=field)
     return list(dict.fromkeys(lookup.get(name) or lookup[name.lower()] for name in names))

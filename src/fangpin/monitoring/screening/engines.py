@@ -26,6 +26,7 @@ from django.db import connection
 from django.utils.translation import gettext as _
 
 from fangpin.core.errors import ValidationFailed
+from fangpin.monitoring.errors import MonitoringErrorCode
 
 from .parameters import Parameters
 from .rules import Rule
@@ -39,7 +40,7 @@ ARROW_TYPES = {"int64": pa.int64(), "boolean": pa.bool_(), "string": pa.string()
 
 def check_engine(engine: str) -> str:
     if engine not in ENGINES:
-        raise ValidationFailed("engine_unknown", _("未知的计算引擎：%(e)s（可选：db、duckdb）") % {"e": engine},
+        raise ValidationFailed(MonitoringErrorCode.ENGINE_UNKNOWN, _("未知的计算引擎：%(e)s（可选：db、duckdb）") % {"e": engine},
                                field="engine")
     return engine
 
@@ -48,7 +49,7 @@ def _dialect() -> str:
     try:
         return DIALECTS[connection.vendor]
     except KeyError:
-        raise ValidationFailed("engine_database", _("应用数据库%(v)s不支持db引擎，请使用duckdb。") % {
+        raise ValidationFailed(MonitoringErrorCode.ENGINE_DATABASE, _("应用数据库%(v)s不支持db引擎，请使用duckdb。") % {
             "v": connection.vendor}) from None
 
 

@@ -10,7 +10,7 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from fangpin.core.audit import log_change
-from fangpin.core.errors import ValidationFailed
+from fangpin.core.errors import CoreErrorCode, ValidationFailed
 from fangpin.core.models import ChangeLog
 from fangpin.core.periods import parse_period
 from fangpin.core.roles import Perm
@@ -52,7 +52,7 @@ def screening_run(*, actor, county: Place, period: str, engine: str = "db",
     if actor is not None:
         ensure_in_area(actor, county, Perm.RUN_SCREENING)
     if county.level != Level.COUNTY:
-        raise ValidationFailed("county_level", _("系统筛查按县执行。"), field="county")
+        raise ValidationFailed(CoreErrorCode.COUNTY_LEVEL, _("系统筛查按县执行。"), field="county")
     county = Place.objects.select_for_update().get(pk=county.pk)  # one screening of a county at a time
     thresholds = thresholds_in_force(county, _last_day(first_day))
     parameters = Parameters.from_thresholds(thresholds, period)

@@ -31,6 +31,7 @@ from django.db.models.functions import Substr
 from django.utils.translation import gettext, gettext_lazy as _
 
 from fangpin.core.errors import ValidationFailed
+from fangpin.monitoring.errors import MonitoringErrorCode
 from fangpin.regions.models import Level, Place
 from fangpin.registry.choices import HouseholdStatus, HouseholdType
 from fangpin.registry.models import Income
@@ -65,15 +66,17 @@ class Question:
     nonzero: bool = False  # only household-years with some spending
 
     def __post_init__(self):
-        for name, allowed in (("measure", MEASURES), ("basis", BASES), ("dimension", DIMENSIONS)):
+        for name, allowed, code in (("measure", MEASURES, MonitoringErrorCode.MEASURE_UNKNOWN),
+                                    ("basis", BASES, MonitoringErrorCode.BASIS_UNKNOWN),
+                                    ("dimension", DIMENSIONS, MonitoringErrorCode.DIMENSION_UNKNOWN)):
             if getattr(self, name) not in allowed:
-                raise ValidationFailed(f"{name}_unknown", gettext("未知的选项：%(v)s") % {"v": getattr(self, name)},
+                raise ValidationFailed(code, gettext("未知的选项：%(v)s") % {"v": getattr(self, name)},
                                        field=name)
         if not self.percentiles:
-            raise ValidationFailed("percentiles_missing", gettext("请至少选择一个分位数。"), field="percentiles")
+            raise ValidationFailed(MonitoringErrorCode.PERCENTILES_MISSING, gettext("请至少选择一个分位数。"), field="percentiles")
         for p in self.percentiles:
             if not (Decimal("0.1") <= p <= Decimal("99.9")) or p * 10 != int(p * 10):
-                raise ValidationFailed("percentile_range", gettext("分位数须在0.1到99.9之间，最多一位小数：%(p)s") % {
+                raise ValidationFailed(MonitoringErrorCode.PERCENTILE_RANGE, gettext("分位数须在0.1到99.9之间，最多一位小数：%(p)s") % {
                     "p": p}, field="percentiles")
 
     @property
@@ -87,7 +90,7 @@ def parse_percentiles(text: str) -> tuple[Decimal, ...]:
     try:
         values = tuple(sorted({Decimal(part.removeprefix("P").removeprefix("p")) for part in parts}))
     except InvalidOperation:
-        raise ValidationFailed("percentile_format", gettext("分位数请填数字，用逗号分隔，例如 75,90,95。"),
+        raise ValidationFailed(MonitoringErrorCode.PERCENTILE_FORMAT, gettext("分位数请填数字，用逗号分隔，例如 75,90,95。"),
                                field="percentiles") from None
     return values
 

@@ -19,11 +19,12 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from fangpin.core.audit import change_entry, log_change, snapshot
-from fangpin.core.errors import ValidationFailed
+from fangpin.core.errors import CoreErrorCode, ValidationFailed
 from fangpin.core.models import ChangeLog
 from fangpin.core.periods import parse_period
 from fangpin.core.roles import Perm
 from fangpin.core.scoping import ensure_in_area
+from fangpin.monitoring.errors import MonitoringErrorCode
 from fangpin.regions.models import Level, Place
 from fangpin.registry.choices import HouseholdStatus
 
@@ -77,12 +78,12 @@ def warning_line_adopt(*, actor, county: Place, measure: str, percentile, dimens
     result = calibration.calibrate(county, question)
     stats = result.segment(segment)
     if stats is None:
-        raise ValidationFailed("segment_empty", _("所选分组没有收支数据。"), field="segment")
+        raise ValidationFailed(MonitoringErrorCode.SEGMENT_EMPTY, _("所选分组没有收支数据。"), field="segment")
     per_mille = question.per_mille[0]
     value = stats.percentiles[per_mille]
     line = calibration.round_line(value)
     if line <= 0:
-        raise ValidationFailed("line_zero", _("该分位数为0，不能作为预警线。"), field="percentile")
+        raise ValidationFailed(MonitoringErrorCode.LINE_ZERO, _("该分位数为0，不能作为预警线。"), field="percentile")
     measure_label, target = calibration.MEASURES[measure][1], calibration.MEASURES[measure][2]
     note = _("预警线测算：%(years)s年%(segment)s户均%(measure)s%(p)s为%(value)s元，取整为%(line)s元%(nz)s") % {
         "years": f"{result.years[0]}-{result.years[-1]}", "segment": calibration.describe_segment(question, result, segment),
@@ -175,7 +176,7 @@ def monthly_list_build(*, actor, county: Place, period: str) -> BuildResult:
     if actor is not None:
         ensure_in_area(actor, county, Perm.SEND_MONTHLY_LIST)
     if county.level != Level.COUNTY:
-        raise ValidationFailed("county_level", _("月度预警名单按县生成。"), field="county")
+        raise ValidationFailed(CoreErrorCode.COUNTY_LEVEL, _("月度预警名单按县生成。"), field="county")
     period = f"{parse_period(period):%Y-%m}"
     townships = list(Place.objects.filter(parent=county, level=Level.TOWNSHIP).order_by("code"))
     per_township = defaultdict(list)
@@ -233,7 +234,7 @@ def monthly_list_send(*, actor, monthly_list: MonthlyList) -> MonthlyList:
     if actor is not None:
         ensure_in_area(actor, monthly_list, Perm.SEND_MONTHLY_LIST)
     if monthly_list.sent_at is not None:
-        raise ValidationFailed("list_sent", _("%(t)s%(p)s的名单已于%(d)s下发。") % {
+        raise ValidationFailed(MonitoringErrorCode.LIST_SENT, _("%(t)s%(p)s的名单已于%(d)s下发。") % {
             "t": monthly_list.township.name, "p": monthly_list.period,
             "d": timezone.localtime(monthly_list.sent_at).strftime("%Y-%m-%d %H:%M")})
     before = snapshot(monthly_list)
@@ -262,12 +263,12 @@ def monthly_list_line_act(*, actor, line: MonthlyListLine, status: str, note: st
             .get(pk=line.pk))
     ensure_in_area(actor, line.household, Perm.HANDLE_LEADS)
     if line.monthly_list.sent_at is None:
-        raise ValidationFailed("list_not_sent", _("名单尚未下发。"))
+        raise ValidationFailed(MonitoringErrorCode.LIST_NOT_SENT, _("名单尚未下发。"))
     if status not in Status.values or status == Status.PENDING:
-        raise ValidationFailed("line_status", _("请选择处理结果。"), field="status")
+        raise ValidationFailed(MonitoringErrorCode.LINE_STATUS, _("请选择处理结果。"), field="status")
     note = (note or "").strip()
     if status == Status.NO_RISK and not note:
-        raise ValidationFailed("note_missing", _("核实无风险时请写明核实情况。"), field="note")
+        raise ValidationFailed(MonitoringErrorCode.NOTE_MISSING, _("核实无风险时请写明核实情况。"), field="note")
     if status == Status.LEAD_ACCEPTED:
         _accept_leads(line, actor=actor, note=note)
     before = snapshot(line)

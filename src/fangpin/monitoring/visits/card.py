@@ -16,6 +16,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _, gettext_lazy
 
 from fangpin.core.errors import ValidationFailed
+from fangpin.monitoring.errors import MonitoringErrorCode
 from fangpin.registry.choices import DisabilityGrade, Health, HouseGrade, LabourCapacity, MedicalInsurance, Schooling, WorkPlace
 from fangpin.registry.models import Household, Income, Member
 
@@ -44,19 +45,19 @@ class CardField:
                 return False
             if value in (None, "", "unknown"):
                 return None
-            raise ValidationFailed("card_value", _("“%(v)s”不是有效的选项。") % {"v": value}, field=key)
+            raise ValidationFailed(MonitoringErrorCode.CARD_VALUE, _("“%(v)s”不是有效的选项。") % {"v": value}, field=key)
         if self.kind == CHOICE:
             value = "" if value is None else str(value)
             if value and value not in dict(self.choices):
-                raise ValidationFailed("card_value", _("“%(v)s”不是有效的选项。") % {"v": value}, field=key)
+                raise ValidationFailed(MonitoringErrorCode.CARD_VALUE, _("“%(v)s”不是有效的选项。") % {"v": value}, field=key)
             return value
         if self.kind == MONTHS:
             try:
                 months = int(value or 0)
             except (TypeError, ValueError):
-                raise ValidationFailed("card_months", _("月数必须是0-12的整数。"), field=key) from None
+                raise ValidationFailed(MonitoringErrorCode.CARD_MONTHS, _("月数必须是0-12的整数。"), field=key) from None
             if not 0 <= months <= 12:
-                raise ValidationFailed("card_months", _("月数必须在0-12之间。"), field=key)
+                raise ValidationFailed(MonitoringErrorCode.CARD_MONTHS, _("月数必须在0-12之间。"), field=key)
             return months
         if self.kind == MONEY:
             if value in (None, ""):
@@ -64,9 +65,9 @@ class CardField:
             try:
                 amount = Decimal(str(value).replace(",", "").strip())
             except InvalidOperation:
-                raise ValidationFailed("card_money", _("“%(v)s”不是金额。") % {"v": value}, field=key) from None
+                raise ValidationFailed(MonitoringErrorCode.CARD_MONEY, _("“%(v)s”不是金额。") % {"v": value}, field=key) from None
             if not amount.is_finite() or amount < 0 or amount >= Decimal("1e9"):
-                raise ValidationFailed("card_money", _("金额必须是非负数：%(v)s") % {"v": value}, field=key)
+                raise ValidationFailed(MonitoringErrorCode.CARD_MONEY, _("金额必须是非负数：%(v)s") % {"v": value}, field=key)
             return f"{amount.quantize(Decimal('0.01'))}"
         return str(value or "").strip()[:300]
 
@@ -229,7 +230,7 @@ def clean_changes(card: dict, changes: dict) -> dict:
     for code, values in (changes or {}).items():
         item = ITEMS_BY_CODE.get(code)
         if item is None:
-            raise ValidationFailed("card_item", _("监测卡没有“%(i)s”这一项。") % {"i": code}, field=code)
+            raise ValidationFailed(MonitoringErrorCode.CARD_ITEM, _("监测卡没有“%(i)s”这一项。") % {"i": code}, field=code)
         current = card["items"][code]
         kept = {}
         for name, value in (values or {}).items():
@@ -238,7 +239,7 @@ def clean_changes(card: dict, changes: dict) -> dict:
                 for member_id, member_values in (value or {}).items():
                     member_id = str(member_id)
                     if member_id not in current.get("members", {}):
-                        raise ValidationFailed("card_member", _("该成员不在本户在户成员中。"),
+                        raise ValidationFailed(MonitoringErrorCode.CARD_MEMBER, _("该成员不在本户在户成员中。"),
                                                field=field_key(code, "member", member_id))
                     differ = {}
                     for member_field, member_value in (member_values or {}).items():
@@ -264,7 +265,7 @@ def _field(item: CardItem, name: str, code: str, member_id=None, *, member: bool
     fields = item.member_fields if member else item.household_fields
     spec = next((f for f in fields if f.name == name), None)
     if spec is None:
-        raise ValidationFailed("card_field", _("监测卡“%(i)s”没有“%(f)s”。") % {"i": item.label, "f": name},
+        raise ValidationFailed(MonitoringErrorCode.CARD_FIELD, _("监测卡“%(i)s”没有“%(f)s”。") % {"i": item.label, "f": name},
                                field=field_key(code, name, member_id))
     return spec
 

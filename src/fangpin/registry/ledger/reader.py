@@ -14,6 +14,7 @@ from django.utils.translation import gettext as _
 
 from fangpin.core.errors import ValidationFailed
 from fangpin.core.tabular import ExactNumber, InexactNumber, Table, cell_error, read_table
+from fangpin.registry.errors import RegistryErrorCode
 
 from ..choices import Health, Relation
 from ..idnumber import ResidentId, parse_id_number
@@ -146,7 +147,7 @@ class _Reader:
                         header, label, "", _("缺少必填列“%(c)s”（或用“村代码”列代替县、乡镇、行政村名称）。") % {"c": label},
                         "missing_column"))
         if problems:
-            raise FileInvalid("columns_invalid", _("文件的表头有%(n)d处错误，无法逐行检查。") % {"n": len(problems)},
+            raise FileInvalid(RegistryErrorCode.COLUMNS_INVALID, _("文件的表头有%(n)d处错误，无法逐行检查。") % {"n": len(problems)},
                               details=problems)
         return positions
 

@@ -19,10 +19,11 @@ from django.utils.translation import gettext as _
 
 from fangpin.core.audit import change_entry
 from fangpin.core.context import current_request_id, new_request_id, request_id_var, source_var
-from fangpin.core.errors import Conflict, PermissionDenied, ValidationFailed
+from fangpin.core.errors import Conflict, CoreErrorCode, PermissionDenied, ValidationFailed
 from fangpin.core.locks import county_lock_try, county_locks, holder_is_gone, lock_holder
 from fangpin.core.models import ChangeLog
 from fangpin.core.roles import Perm
+from fangpin.registry.errors import RegistryErrorCode
 
 from .merge import write_plan
 from .models import LedgerImport
@@ -103,9 +104,9 @@ def ledger_validate(ledger_import: LedgerImport, *, actor, progress=None, keep_f
     _require_visible(ledger_import, actor)
     ledger_import = ledger_recover(ledger_import, actor=actor)
     if ledger_import.status == LedgerImport.Status.MERGED:
-        raise Conflict("ledger_merged", _("该文件已导入，不能重新校验。"))
+        raise Conflict(RegistryErrorCode.LEDGER_MERGED, _("该文件已导入，不能重新校验。"))
     if ledger_import.status == LedgerImport.Status.MERGING:
-        raise Conflict("ledger_merging", _("该文件正在导入，不能重新校验。"))
+        raise Conflict(RegistryErrorCode.LEDGER_MERGING, _("该文件正在导入，不能重新校验。"))
     ledger_import.status_reason = ""
     plan = _plan(ledger_import, actor=actor, progress=progress)
     if keep_for_merge and plan is not None and not plan.errors:
@@ -121,7 +122,7 @@ def _require_visible(ledger_import: LedgerImport, actor) -> None:
     if actor is None:
         return
     if not ledger_import.area_code.startswith(actor.area_prefix):
-        raise PermissionDenied("out_of_area", _("该导入不在您的辖区内。"))
+        raise PermissionDenied(CoreErrorCode.OUT_OF_AREA, _("该导入不在您的辖区内。"))
 
 
 # Merges of one county run one at a time: each takes the county's lock for this purpose.
@@ -212,12 +213,12 @@ def _merge_start(ledger_import: LedgerImport) -> datetime.datetime:
     with transaction.atomic():
         current = LedgerImport.objects.select_for_update().get(pk=ledger_import.pk)
         if current.status == LedgerImport.Status.MERGED:
-            raise Conflict("ledger_merged", _("该文件已导入。"))
+            raise Conflict(RegistryErrorCode.LEDGER_MERGED, _("该文件已导入。"))
         if current.status == LedgerImport.Status.MERGING:
-            raise Conflict("ledger_merging", _("该文件已于%(when)s开始导入，请稍后刷新页面查看结果。") % {
+            raise Conflict(RegistryErrorCode.LEDGER_MERGING, _("该文件已于%(when)s开始导入，请稍后刷新页面查看结果。") % {
                 "when": _when(current.merge_started_at)})
         if current.status != LedgerImport.Status.VALIDATED:
-            raise ValidationFailed("ledger_not_validated",
+            raise ValidationFailed(RegistryErrorCode.LEDGER_NOT_VALIDATED,
                                    current.status_reason or _("文件尚未通过校验，不能导入。"), details=current.errors)
         current.status = LedgerImport.Status.MERGING
         current.status_reason = ""
@@ -263,7 +264,7 @@ def _merge_locked(ledger_import: LedgerImport, started, *, actor, progress) -> L
             locked = county_locks(ledger_import.county_codes, MERGE_LOCK)
             current = LedgerImport.objects.select_for_update().get(pk=ledger_import.pk)
             if current.status != LedgerImport.Status.MERGING or current.merge_started_at != started:
-                raise Conflict("ledger_interrupted", current.status_reason or _("该导入已被他人结束，未写入任何数据。"))
+                raise Conflict(RegistryErrorCode.LEDGER_INTERRUPTED, current.status_reason or _("该导入已被他人结束，未写入任何数据。"))
             # Planned again against the registry as it is now that no other merge of the county runs.
             plan = build_plan(ledger, actor=actor)
             ledger_import.errors, ledger_import.warnings = plan.errors, plan.warnings
@@ -311,15 +312,15 @@ def ledger_merge(ledger_import: LedgerImport, *, actor, progress=None) -> Ledger
     _require_visible(ledger_import, actor)
     ledger_import = ledger_recover(ledger_import, actor=actor)
     if ledger_import.status == LedgerImport.Status.MERGED:
-        raise Conflict("ledger_merged", _("该文件已导入。"))
+        raise Conflict(RegistryErrorCode.LEDGER_MERGED, _("该文件已导入。"))
     if ledger_import.status not in (LedgerImport.Status.VALIDATED, LedgerImport.Status.MERGING):
-        raise ValidationFailed("ledger_not_validated",
+        raise ValidationFailed(RegistryErrorCode.LEDGER_NOT_VALIDATED,
                                ledger_import.status_reason or _("文件尚未通过校验，不能导入。"),
                                details=ledger_import.errors)
     if not ledger_import.county_codes and ledger_import.status == LedgerImport.Status.VALIDATED:
-        raise ValidationFailed("ledger_not_validated", _("请重新上传文件校验后再导入。"))
+        raise ValidationFailed(RegistryErrorCode.LEDGER_NOT_VALIDATED, _("请重新上传文件校验后再导入。"))
     if file_sha256(Path(ledger_import.file_path)) != ledger_import.file_sha256:
-        raise ValidationFailed("ledger_file_changed", _("文件在校验后被改动，请重新上传。"))
+        raise ValidationFailed(RegistryErrorCode.LEDGER_FILE_CHANGED, _("文件在校验后被改动，请重新上传。"))
     source_token = source_var.set("import")
     request_token = request_id_var.set(current_request_id() or new_request_id())
     try:
@@ -328,7 +329,7 @@ def ledger_merge(ledger_import: LedgerImport, *, actor, progress=None) -> Ledger
             return _merge_locked(ledger_import, started, actor=actor, progress=progress)
         except _Failed as failure:
             _merge_fail(ledger_import, started, failure.reason, failure.errors)
-            raise ValidationFailed("ledger_invalid", failure.reason, details=ledger_import.errors) from None
+            raise ValidationFailed(RegistryErrorCode.LEDGER_INVALID, failure.reason, details=ledger_import.errors) from None
         except Conflict:
             raise
         except BaseException as exc:
@@ -389,7 +390,7 @@ def ledger_imports_clean(*, actor, older_than: datetime.timedelta, dry_run: bool
     if actor is not None:
         _check_actor(actor)
     if older_than < datetime.timedelta(0):
-        raise ValidationFailed("bad_age", _("天数不能为负数。"), field="older_than")
+        raise ValidationFailed(RegistryErrorCode.BAD_AGE, _("天数不能为负数。"), field="older_than")
     cutoff = timezone.now() - older_than
     candidates = [item for item in ledger_imports_list(actor=actor)
                   if item.status in STALE_STATUSES and _last_activity(item) < cutoff]

@@ -5,11 +5,12 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django_tasks import task
 
-from fangpin.core.errors import ValidationFailed
+from fangpin.core.errors import CoreErrorCode, ValidationFailed
 from fangpin.core.jobs import Outcome, Progress, job_enqueue, job_file_path, job_run
 from fangpin.core.models import Job
 from fangpin.core.roles import Perm
 from fangpin.regions.models import Place
+from fangpin.registry.errors import RegistryErrorCode
 
 from .export import export_ledger
 from .models import LedgerImport
@@ -40,9 +41,9 @@ def ledger_merge_enqueue(*, actor, ledger_import: LedgerImport) -> Job:
     not validated); the merge itself checks everything again when it runs."""
     actor.require(Perm.IMPORT_LEDGER)
     if ledger_import.status == LedgerImport.Status.MERGED:
-        raise ValidationFailed("ledger_merged", _("该文件已导入。"))
+        raise ValidationFailed(RegistryErrorCode.LEDGER_MERGED, _("该文件已导入。"))
     if ledger_import.status not in (LedgerImport.Status.VALIDATED, LedgerImport.Status.MERGING):
-        raise ValidationFailed("ledger_not_validated", ledger_import.status_reason or _("文件尚未通过校验，不能导入。"))
+        raise ValidationFailed(RegistryErrorCode.LEDGER_NOT_VALIDATED, ledger_import.status_reason or _("文件尚未通过校验，不能导入。"))
     return job_enqueue(actor=actor, kind=Job.Kind.LEDGER_MERGE, area_code=ledger_import.area_code or actor.place.code,
                        params={"import": ledger_import.pk}, task=ledger_merge_job)
 
@@ -74,7 +75,7 @@ def ledger_export_enqueue(*, actor, place: Place | None, year: int | None, file_
     actor.require(Perm.EXPORT_LEDGER)
     actor.require(Perm.UNMASK_ID_NUMBER)
     if file_format not in EXPORT_FORMATS:
-        raise ValidationFailed("file_type", _("导出格式须为 xlsx 或 csv。"), field="format")
+        raise ValidationFailed(CoreErrorCode.FILE_TYPE, _("导出格式须为 xlsx 或 csv。"), field="format")
     return job_enqueue(actor=actor, kind=Job.Kind.LEDGER_EXPORT, area_code=place.code if place else actor.place.code,
                        params={"place": place.pk if place else None, "year": year, "format": file_format},
                        task=ledger_export_job, exclusive=False)
