@@ -263,6 +263,7 @@ SPECTACULAR_SETTINGS = {
         "MonitoringStatusEnum": "fangpin.cases.choices.MonitoringStatus",
         "EliminationMethodEnum": "fangpin.cases.choices.EliminationMethod",
         "ProjectCategoryEnum": "fangpin.assistance.models.ProjectCategory",
+        "ErrorCodeEnum": "fangpin.core.errors.error_code_choices",
         "CategoryEnum": "fangpin.cases.choices.MonitoredCategory",
     },
 }

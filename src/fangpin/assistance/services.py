@@ -14,16 +14,18 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from fangpin.assistance.errors import AssistanceErrorCode
 from fangpin.core import uploads
 from fangpin.core.areas import county_of
 from fangpin.core.audit import log_change, snapshot
-from fangpin.core.errors import PermissionDenied, ValidationFailed
+from fangpin.core.errors import CoreErrorCode, PermissionDenied, ValidationFailed
 from fangpin.core.models import ChangeLog
 from fangpin.core.periods import add_months
 from fangpin.core.roles import Perm
 from fangpin.core.scoping import ensure_in_area
 from fangpin.regions.models import Level, Place
 from fangpin.registry.choices import HouseholdStatus
+from fangpin.registry.errors import RegistryErrorCode
 
 from .checks import (
     flag,
@@ -94,7 +96,7 @@ def _catalogue_values(county, values: dict, *, item: MeasureCatalogueItem | None
         if item is not None:
             clash = clash.exclude(pk=item.pk)
         if clash.exists():
-            raise ValidationFailed("catalogue_name_taken", _("本县目录中已有“%(n)s”。") % {"n": data["name"]},
+            raise ValidationFailed(AssistanceErrorCode.CATALOGUE_NAME_TAKEN, _("本县目录中已有“%(n)s”。") % {"n": data["name"]},
                                    field="name")
     return data
 
@@ -106,7 +108,7 @@ def catalogue_county_of(actor, *, required: bool = False) -> Place | None:
     if place is not None and place.level == Level.COUNTY and actor.has_perm_named(Perm.MANAGE_CATALOGUE):
         return place
     if required:
-        raise PermissionDenied("catalogue_county_only", _("帮扶措施目录由县级维护。"))
+        raise PermissionDenied(AssistanceErrorCode.CATALOGUE_COUNTY_ONLY, _("帮扶措施目录由县级维护。"))
     return None
 
 
@@ -122,7 +124,7 @@ def catalogue_ensure_default(county: Place, *, actor=None) -> list[MeasureCatalo
     if actor is not None:
         ensure_in_area(actor, county, Perm.MANAGE_CATALOGUE)
     if county.level != Level.COUNTY:
-        raise ValidationFailed("county_level", _("帮扶措施目录按县制定。"), field="county")
+        raise ValidationFailed(CoreErrorCode.COUNTY_LEVEL, _("帮扶措施目录按县制定。"), field="county")
     have_codes = set(MeasureCatalogueItem.objects.filter(county=county).values_list("code", flat=True))
     have_names = set(MeasureCatalogueItem.objects.filter(county=county).values_list("name", flat=True))
     added = []
@@ -140,7 +142,7 @@ def catalogue_item_add(*, actor, county: Place, category: str, name: str, standa
                        active: bool = True) -> MeasureCatalogueItem:
     ensure_in_area(actor, county, Perm.MANAGE_CATALOGUE)
     if county.level != Level.COUNTY:
-        raise ValidationFailed("county_level", _("帮扶措施目录按县制定。"), field="county")
+        raise ValidationFailed(CoreErrorCode.COUNTY_LEVEL, _("帮扶措施目录按县制定。"), field="county")
     data = _catalogue_values(county, {
         "category": category, "name": name, "standard_amount": standard_amount, "unit": unit,
         "risk_types": risk_types, "runs_after_elimination": runs_after_elimination, "description": description,
@@ -173,10 +175,10 @@ def _measure_values(household, values: dict, *, measure: Measure | None = None) 
         item = values["catalogue_item"]
         if item is not None:
             if item.county_id != household.county_id:
-                raise ValidationFailed("catalogue_other_county", _("所选目录措施不属于该户所在县。"),
+                raise ValidationFailed(AssistanceErrorCode.CATALOGUE_OTHER_COUNTY, _("所选目录措施不属于该户所在县。"),
                                        field="catalogue_item")
             if not item.active and (measure is None or measure.catalogue_item_id != item.pk):
-                raise ValidationFailed("catalogue_inactive", _("目录措施“%(n)s”已停用。") % {"n": item.name},
+                raise ValidationFailed(AssistanceErrorCode.CATALOGUE_INACTIVE, _("目录措施“%(n)s”已停用。") % {"n": item.name},
                                        field="catalogue_item")
         data["catalogue_item"] = item
     data.update(parse_fields(Measure, values, MEASURE_PARSERS))
@@ -186,9 +188,9 @@ def _measure_values(household, values: dict, *, measure: Measure | None = None) 
 def _check_measure(measure: Measure, today: datetime.date) -> None:
     check_not_before(measure.ends_on, measure.starts_on, model=Measure, later_field="ends_on", earlier_field="starts_on")
     if measure.status in (MeasureStatus.IN_PROGRESS, MeasureStatus.DONE) and measure.starts_on > today:
-        raise ValidationFailed("measure_not_started", _("开始日期在今天之后的措施只能是“计划”状态。"), field="status")
+        raise ValidationFailed(AssistanceErrorCode.MEASURE_NOT_STARTED, _("开始日期在今天之后的措施只能是“计划”状态。"), field="status")
     if measure.status == MeasureStatus.DONE and measure.ends_on is not None and measure.ends_on > today:
-        raise ValidationFailed("measure_not_ended", _("结束日期在今天之后的措施不能标为“已完成”。"), field="status")
+        raise ValidationFailed(AssistanceErrorCode.MEASURE_NOT_ENDED, _("结束日期在今天之后的措施不能标为“已完成”。"), field="status")
 
 
 def measure_eligibility(household) -> tuple:
@@ -220,10 +222,10 @@ def measure_add(*, actor, household, responsible_unit: str, starts_on, catalogue
     Category, name, amount and whether it runs on after elimination default to the catalogue item's."""
     ensure_in_area(actor, household, Perm.MANAGE_MEASURES)
     if household.status not in (HouseholdStatus.ACTIVE, HouseholdStatus.PROVISIONAL):
-        raise ValidationFailed("household_ended", _("该户已销户，不能制定帮扶措施。"))
+        raise ValidationFailed(RegistryErrorCode.HOUSEHOLD_ENDED, _("该户已销户，不能制定帮扶措施。"))
     monitoring, case = measure_eligibility(household)
     if monitoring is None and case is None:
-        raise ValidationFailed("household_not_monitored", _(
+        raise ValidationFailed(AssistanceErrorCode.HOUSEHOLD_NOT_MONITORED, _(
             "该户不是监测对象，也没有启用绿色通道的识别认定案件，不能制定帮扶措施。请先完成识别认定，或在识别认定中启用绿色通道。"))
     item = catalogue_item
     if item is not None:
@@ -242,7 +244,7 @@ def measure_add(*, actor, household, responsible_unit: str, starts_on, catalogue
         "ends_on": ends_on, "amount": amount, "status": status,
         "runs_after_elimination": bool(runs_after_elimination), "note": note})
     if data["status"] == MeasureStatus.STOPPED:
-        raise ValidationFailed("measure_stopped_new", _("新制定的措施不能是“已终止”状态。"), field="status")
+        raise ValidationFailed(AssistanceErrorCode.MEASURE_STOPPED_NEW, _("新制定的措施不能是“已终止”状态。"), field="status")
     measure = Measure(household=household, monitoring=monitoring, created_by=recorded_by(actor), **data)
     _check_measure(measure, timezone.localdate())
     measure.save()
@@ -258,10 +260,10 @@ def measure_update(*, actor, measure: Measure, version=None, reason: str = "", *
     ensure_in_area(actor, measure, Perm.MANAGE_MEASURES)
     check_version(measure, version)
     if measure.status == MeasureStatus.STOPPED:
-        raise ValidationFailed("measure_stopped", _("措施“%(n)s”已终止，不能再修改。") % {"n": measure.name})
+        raise ValidationFailed(AssistanceErrorCode.MEASURE_STOPPED, _("措施“%(n)s”已终止，不能再修改。") % {"n": measure.name})
     data = _measure_values(measure.household, fields, measure=measure)
     if data.get("status") == MeasureStatus.STOPPED and not (reason or "").strip():
-        raise ValidationFailed("reason_missing", _("终止措施必须说明原因。"), field="reason")
+        raise ValidationFailed(CoreErrorCode.REASON_MISSING, _("终止措施必须说明原因。"), field="reason")
     before = snapshot(measure)
     for key, value in data.items():
         setattr(measure, key, value)
@@ -282,7 +284,7 @@ def measure_add_evidence(*, actor, measure: Measure, file, name: str = "") -> Me
     file is checked by its content (`fangpin.core.uploads.DOCUMENTS`) and its type kept with it."""
     ensure_in_area(actor, measure, Perm.MANAGE_MEASURES)
     if file is None:
-        raise ValidationFailed("file_missing", _("请选择要上传的文件。"), field="file")
+        raise ValidationFailed(AssistanceErrorCode.FILE_MISSING, _("请选择要上传的文件。"), field="file")
     content_type = uploads.check_upload(file, uploads.DOCUMENTS)
     original = os.path.basename(getattr(file, "name", "") or "")
     extension = os.path.splitext(original)[1].lower()
@@ -338,12 +340,12 @@ def workshop_employee_add(*, actor, workshop: Workshop, member, since, monthly_w
     until = parse_date(until, model=M, field="until", required=False)
     check_not_before(until, since, model=M, later_field="until", earlier_field="since")
     if workshop.closed_on is not None and since > workshop.closed_on:
-        raise ValidationFailed("workshop_closed", _("车间已于%(d)s停办。") % {"d": workshop.closed_on}, field="since")
+        raise ValidationFailed(AssistanceErrorCode.WORKSHOP_CLOSED, _("车间已于%(d)s停办。") % {"d": workshop.closed_on}, field="since")
     overlapping = M.objects.filter(workshop=workshop, member=member).filter(Q(until__isnull=True) | Q(until__gte=since))
     if until is not None:
         overlapping = overlapping.filter(since__lte=until)
     if overlapping.exists():
-        raise ValidationFailed("employee_duplicate", _("%(n)s在该车间已有同期务工记录。") % {"n": member.name},
+        raise ValidationFailed(AssistanceErrorCode.EMPLOYEE_DUPLICATE, _("%(n)s在该车间已有同期务工记录。") % {"n": member.name},
                                field="member")
     return create_row(M, actor=actor, household=member.household, measure=measure, workshop=workshop, member=member,
                       since=since, until=until, monthly_wage=parse_money(monthly_wage, model=M, field="monthly_wage"))
@@ -385,7 +387,7 @@ def _welfare_overlap(holder, starts_on, ends_on, *, exclude=None) -> None:
     if exclude is not None:
         clash = clash.exclude(pk=exclude.pk)
     if clash.exists():
-        raise ValidationFailed("welfare_post_overlap", _("%(n)s在此期间已有公益岗位，同一人不能同时占两个岗位。") % {
+        raise ValidationFailed(AssistanceErrorCode.WELFARE_POST_OVERLAP, _("%(n)s在此期间已有公益岗位，同一人不能同时占两个岗位。") % {
             "n": holder.name}, field="holder")
 
 
@@ -396,7 +398,7 @@ def welfare_post_add(*, actor, place: Place, post_name: str, holder, starts_on, 
                             "monthly_wage": monthly_wage})
     holder = member_in_area(actor, holder, field="holder")
     if not county_of(data["place"]).pk == holder.household.county_id:
-        raise ValidationFailed("place_other_county", _("岗位须设在本县。"), field="place")
+        raise ValidationFailed(AssistanceErrorCode.PLACE_OTHER_COUNTY, _("岗位须设在本县。"), field="place")
     ends_on = add_months(data["starts_on"], data["months"]) - datetime.timedelta(days=1)
     _welfare_overlap(holder, data["starts_on"], ends_on)
     return create_row(WelfarePost, actor=actor, household=holder.household, measure=measure, holder=holder,
@@ -455,7 +457,7 @@ def training_participant_add(*, actor, course: TrainingCourse, member, skill_gai
     ensure_visible(actor, course, Perm.MANAGE_REGISTERS)
     member = member_in_area(actor, member, field="member")
     if TrainingParticipant.objects.filter(course=course, member=member).exists():
-        raise ValidationFailed("participant_duplicate", _("%(n)s已在该培训班学员名单中。") % {"n": member.name},
+        raise ValidationFailed(AssistanceErrorCode.PARTICIPANT_DUPLICATE, _("%(n)s已在该培训班学员名单中。") % {"n": member.name},
                                field="member")
     return create_row(TrainingParticipant, actor=actor, household=member.household, measure=measure, course=course,
                       member=member, certificate=bool(certificate),
@@ -488,30 +490,30 @@ def _loan_values(values: dict) -> dict:
     if "amount" in values:
         amount = parse_money(values["amount"], model=M, field="amount")
         if amount <= 0:
-            raise ValidationFailed("loan_amount_zero", _("贷款金额必须大于0。"), field="amount")
+            raise ValidationFailed(AssistanceErrorCode.LOAN_AMOUNT_ZERO, _("贷款金额必须大于0。"), field="amount")
         if amount > MICRO_CREDIT_MAX_AMOUNT:
-            raise ValidationFailed("loan_amount_limit", _("小额信贷每户最多50,000元，填写的是%(a)s元。") % {
+            raise ValidationFailed(AssistanceErrorCode.LOAN_AMOUNT_LIMIT, _("小额信贷每户最多50,000元，填写的是%(a)s元。") % {
                 "a": f"{amount:,.2f}"}, field="amount")
         data["amount"] = amount
     if "term_months" in values:
         try:
             term = int(str(values["term_months"]).strip())
         except (TypeError, ValueError):
-            raise ValidationFailed("number_format", _("请按整数填写贷款期限（月）。"), field="term_months") from None
+            raise ValidationFailed(CoreErrorCode.NUMBER_FORMAT, _("请按整数填写贷款期限（月）。"), field="term_months") from None
         if term < 1:
-            raise ValidationFailed("loan_term_zero", _("贷款期限至少1个月。"), field="term_months")
+            raise ValidationFailed(AssistanceErrorCode.LOAN_TERM_ZERO, _("贷款期限至少1个月。"), field="term_months")
         if term > MICRO_CREDIT_MAX_MONTHS:
-            raise ValidationFailed("loan_term_limit", _("小额信贷期限最长36个月（3年），填写的是%(n)d个月。") % {
+            raise ValidationFailed(AssistanceErrorCode.LOAN_TERM_LIMIT, _("小额信贷期限最长36个月（3年），填写的是%(n)d个月。") % {
                 "n": term}, field="term_months")
         data["term_months"] = term
     if "issued_on" in values:
         data["issued_on"] = parse_date(values["issued_on"], model=M, field="issued_on")
         if data["issued_on"] > timezone.localdate():
-            raise ValidationFailed("date_future", _("放款日期不能晚于今天。"), field="issued_on")
+            raise ValidationFailed(AssistanceErrorCode.DATE_FUTURE, _("放款日期不能晚于今天。"), field="issued_on")
     if "rate" in values:
         rate = parse_money(values["rate"], model=M, field="rate")
         if rate > 100:
-            raise ValidationFailed("rate_range", _("年利率按百分数填写，例如3.45。"), field="rate")
+            raise ValidationFailed(AssistanceErrorCode.RATE_RANGE, _("年利率按百分数填写，例如3.45。"), field="rate")
         data["rate"] = rate
     return data
 
@@ -532,7 +534,7 @@ def micro_credit_update(*, actor, loan: MicroCredit, version=None, reason: str =
     data = _loan_values(fields)
     with_measure(data, fields, loan.household)
     if "amount" in data and data["amount"] < loan.repaid:
-        raise ValidationFailed("loan_amount_below_repaid", _("贷款金额不能少于已还金额%(a)s元。") % {
+        raise ValidationFailed(AssistanceErrorCode.LOAN_AMOUNT_BELOW_REPAID, _("贷款金额不能少于已还金额%(a)s元。") % {
             "a": loan.repaid}, field="amount")
     return save_update(loan, data, actor=actor, reason=reason)
 
@@ -543,15 +545,15 @@ def repayment_add(*, actor, loan: MicroCredit, paid_on, amount) -> Repayment:
     ensure_in_area(actor, loan, Perm.MANAGE_REGISTERS)
     paid_on = parse_date(paid_on, model=Repayment, field="paid_on")
     if paid_on < loan.issued_on:
-        raise ValidationFailed("repayment_before_issue", _("还款日期不能早于放款日期%(d)s。") % {
+        raise ValidationFailed(AssistanceErrorCode.REPAYMENT_BEFORE_ISSUE, _("还款日期不能早于放款日期%(d)s。") % {
             "d": loan.issued_on}, field="paid_on")
     if paid_on > timezone.localdate():
-        raise ValidationFailed("date_future", _("还款日期不能晚于今天。"), field="paid_on")
+        raise ValidationFailed(AssistanceErrorCode.DATE_FUTURE, _("还款日期不能晚于今天。"), field="paid_on")
     amount = parse_money(amount, model=Repayment, field="amount")
     if amount <= 0:
-        raise ValidationFailed("repayment_zero", _("还款金额必须大于0。"), field="amount")
+        raise ValidationFailed(AssistanceErrorCode.REPAYMENT_ZERO, _("还款金额必须大于0。"), field="amount")
     if amount > loan.outstanding:
-        raise ValidationFailed("repayment_too_much", _("还款金额超过未还本金%(a)s元。") % {"a": loan.outstanding},
+        raise ValidationFailed(AssistanceErrorCode.REPAYMENT_TOO_MUCH, _("还款金额超过未还本金%(a)s元。") % {"a": loan.outstanding},
                                field="amount")
     return create_logged(Repayment, actor=actor, loan=loan, paid_on=paid_on, amount=amount, created_by=recorded_by(actor))
 
@@ -586,7 +588,7 @@ def industry_project_update(*, actor, project: IndustryProject, version=None, re
     data = placed_in_area(actor, _project_values(fields))
     taken = project.taken_count()
     if "capacity" in data and data["capacity"] < taken:
-        raise ValidationFailed("capacity_below_taken", _("已有%(n)d户选择该项目，可选户数不能少于此数。") % {
+        raise ValidationFailed(AssistanceErrorCode.CAPACITY_BELOW_TAKEN, _("已有%(n)d户选择该项目，可选户数不能少于此数。") % {
             "n": taken}, field="capacity")
     return save_update(project, data, actor=actor, reason=reason)
 
@@ -598,16 +600,16 @@ def project_choose(*, actor, project: IndustryProject, household, chosen_on=None
     ensure_visible(actor, project, Perm.MANAGE_REGISTERS)
     ensure_in_area(actor, household, Perm.MANAGE_REGISTERS)
     if household.status not in (HouseholdStatus.ACTIVE, HouseholdStatus.PROVISIONAL):
-        raise ValidationFailed("household_ended", _("该户已销户。"), field="household")
+        raise ValidationFailed(RegistryErrorCode.HOUSEHOLD_ENDED, _("该户已销户。"), field="household")
     if county_of(project.place).pk != household.county_id:
-        raise ValidationFailed("project_other_county", _("只能选择本县发布的项目。"), field="project")
+        raise ValidationFailed(AssistanceErrorCode.PROJECT_OTHER_COUNTY, _("只能选择本县发布的项目。"), field="project")
     if not project.open:
-        raise ValidationFailed("project_closed", _("项目“%(n)s”已停止选择。") % {"n": project.name}, field="project")
+        raise ValidationFailed(AssistanceErrorCode.PROJECT_CLOSED, _("项目“%(n)s”已停止选择。") % {"n": project.name}, field="project")
     if ProjectChoice.objects.filter(project=project, household=household).exclude(
             status=ChoiceStatus.WITHDRAWN).exists():
-        raise ValidationFailed("project_chosen", _("该户已选择这个项目。"), field="household")
+        raise ValidationFailed(AssistanceErrorCode.PROJECT_CHOSEN, _("该户已选择这个项目。"), field="household")
     if project.taken_count() >= project.capacity:
-        raise ValidationFailed("project_full", _("项目“%(n)s”的%(c)d个名额已满。") % {
+        raise ValidationFailed(AssistanceErrorCode.PROJECT_FULL, _("项目“%(n)s”的%(c)d个名额已满。") % {
             "n": project.name, "c": project.capacity}, field="project")
     chosen_on = parse_date(chosen_on or timezone.localdate(), model=ProjectChoice, field="chosen_on")
     return create_row(ProjectChoice, actor=actor, household=household, measure=measure, project=project,
@@ -624,11 +626,11 @@ def project_choice_update(*, actor, choice: ProjectChoice, version=None, reason:
         if choice.status == ChoiceStatus.WITHDRAWN and data["status"] in TAKING_CAPACITY:
             project = lock_row(choice.project)
             if project.taken_count() >= project.capacity:
-                raise ValidationFailed("project_full", _("项目“%(n)s”的%(c)d个名额已满。") % {
+                raise ValidationFailed(AssistanceErrorCode.PROJECT_FULL, _("项目“%(n)s”的%(c)d个名额已满。") % {
                     "n": project.name, "c": project.capacity}, field="status")
             if ProjectChoice.objects.filter(project=project, household=choice.household).exclude(
                     status=ChoiceStatus.WITHDRAWN).exclude(pk=choice.pk).exists():
-                raise ValidationFailed("project_chosen", _("该户已选择这个项目。"), field="status")
+                raise ValidationFailed(AssistanceErrorCode.PROJECT_CHOSEN, _("该户已选择这个项目。"), field="status")
     with_measure(data, fields, choice.household)
     return save_update(choice, data, actor=actor, reason=reason)
 

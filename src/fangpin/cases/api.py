@@ -10,6 +10,7 @@ from rest_framework import serializers, status
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
+from fangpin.cases.errors import CasesErrorCode
 from fangpin.core.api import AreaScopedViewSet, ScopedPrimaryKeyRelatedField, error_responses
 from fangpin.core.errors import PermissionDenied
 from fangpin.core.roles import Perm
@@ -252,7 +253,7 @@ class CaseViewSet(AreaScopedViewSet):
         mine = case.confirmations.filter(person=request.user).order_by("-pk")
         confirmation = mine.filter(status=ConfirmationStatus.PENDING).first() or mine.first()
         if confirmation is None:
-            raise PermissionDenied("not_participant", gettext("%(who)s没有被列为本案件的参与人员，不能确认：每位参与人须用自己的账号确认。")
+            raise PermissionDenied(CasesErrorCode.NOT_PARTICIPANT, gettext("%(who)s没有被列为本案件的参与人员，不能确认：每位参与人须用自己的账号确认。")
                                    % {"who": request.user.display_name})
         if data["confirmed"]:
             services.participation_confirm(actor=request.user, confirmation=confirmation,

@@ -11,6 +11,7 @@ import datetime
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from fangpin.cases.errors import CasesErrorCode
 from fangpin.core.areas import county_of
 from fangpin.core.errors import ValidationFailed
 from fangpin.core.periods import add_months
@@ -85,7 +86,7 @@ def check_elimination(household, *, today=None, monitoring=None) -> EliminationC
     if monitoring is None:
         monitoring = household.monitorings.filter(status=MonitoringStatus.MONITORED).first()
     if monitoring is None:
-        raise ValidationFailed("not_monitored", _("农户%(h)s不是监测对象。") % {"h": household.number})
+        raise ValidationFailed(CasesErrorCode.NOT_MONITORED, _("农户%(h)s不是监测对象。") % {"h": household.number})
     criteria = []
 
     earliest = add_months(monitoring.identified_on, MIN_MONTHS_MONITORED)
@@ -142,4 +143,3 @@ def check_elimination(household, *, today=None, monitoring=None) -> EliminationC
         "、".join(m.name for m in measures[:5]) if measures else _("没有已落实的帮扶措施")))
     labour = conditions.members_meeting(conditions.ABLE_TO_WORK_MEMBER, members, today)
     return EliminationCheck(criteria=criteria, no_labour=not labour)
-

@@ -13,18 +13,21 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from fangpin.cases.errors import CasesErrorCode
 from fangpin.core import uploads
 from fangpin.core.areas import county_of
 from fangpin.core.audit import change_entry, log_change, snapshot
 from fangpin.core.calendar import WorkCalendar
-from fangpin.core.errors import Conflict, PermissionDenied, ValidationFailed
+from fangpin.core.errors import Conflict, CoreErrorCode, PermissionDenied, ValidationFailed
 from fangpin.core.models import ChangeLog, User
 from fangpin.core.roles import ROLE_PERMISSIONS, Perm
 from fangpin.core.scoping import ensure_in_area
 from fangpin.monitoring.choices import MAX_RISK_TYPES, DisasterSubtype, LeadStatus, RiskType
+from fangpin.monitoring.errors import MonitoringErrorCode
 from fangpin.monitoring.models import Lead, MonthlyListLine
 from fangpin.regions.models import Level
 from fangpin.registry.choices import HouseholdStatus
+from fangpin.registry.errors import RegistryErrorCode
 
 from .choices import (AttachmentKind, CaseKind, CaseStatus, ConfirmationStatus, Decision, DutyRule,
                       EliminationMethod, MonitoredCategory, MonitoringStatus, StageKind, StageLevel)
@@ -54,7 +57,7 @@ def procedure_adopt(*, actor, county, kind: str, stages, total_limit_days: int, 
     carry over."""
     ensure_in_area(actor, county, Perm.MANAGE_PROCEDURE)
     if kind not in CaseKind.values:
-        raise ValidationFailed("kind_invalid", _("未知的办理事项：%(k)s") % {"k": kind}, field="kind")
+        raise ValidationFailed(CasesErrorCode.KIND_INVALID, _("未知的办理事项：%(k)s") % {"k": kind}, field="kind")
     stages = validate_stages(kind, stages)
     if duties is None:
         previous = ProcedureConfig.objects.filter(county=county, kind=kind).order_by("-version").first()
@@ -62,15 +65,15 @@ def procedure_adopt(*, actor, county, kind: str, stages, total_limit_days: int, 
     duties = validate_duties(duties)
     low, high = NOTICE_DAYS_RANGE[kind]
     if not low <= int(notice_days) <= high:
-        raise ValidationFailed("notice_days", _("公示天数应在%(a)d到%(b)d天之间。") % {"a": low, "b": high},
+        raise ValidationFailed(CasesErrorCode.NOTICE_DAYS, _("公示天数应在%(a)d到%(b)d天之间。") % {"a": low, "b": high},
                                field="notice_days")
     total = int(total_limit_days)
     if not sum(s["limit_days"] for s in stages) <= total <= 60:
-        raise ValidationFailed("total_limit", _("总时限必须不少于各环节时限之和（%(s)d个工作日），且不超过60个工作日。")
+        raise ValidationFailed(CasesErrorCode.TOTAL_LIMIT, _("总时限必须不少于各环节时限之和（%(s)d个工作日），且不超过60个工作日。")
                                % {"s": sum(s["limit_days"] for s in stages)}, field="total_limit_days")
     objection_phone = (objection_phone or "").strip()
     if not objection_phone:
-        raise ValidationFailed("objection_phone", _("请填写异议受理电话。"), field="objection_phone")
+        raise ValidationFailed(CasesErrorCode.OBJECTION_PHONE, _("请填写异议受理电话。"), field="objection_phone")
     last = ProcedureConfig.objects.filter(county=county, kind=kind).select_for_update().order_by("-version").first()
     config = ProcedureConfig.objects.create(
         county=county, kind=kind, version=(last.version + 1) if last else 1,
@@ -89,7 +92,7 @@ def procedure_in_force(county, kind: str, on: datetime.date | None = None) -> Pr
     if config is not None:
         return config
     if ProcedureConfig.objects.filter(county=county, kind=kind).exists():
-        raise ValidationFailed("no_procedure", _("%(c)s在%(d)s尚无生效的办理流程。") % {
+        raise ValidationFailed(CasesErrorCode.NO_PROCEDURE, _("%(c)s在%(d)s尚无生效的办理流程。") % {
             "c": county.name, "d": on.isoformat()})
     try:
         with transaction.atomic():
@@ -145,7 +148,7 @@ def _lock(case: Case, actor=None, perm: str | None = None, expected_version: int
                 "who": who, "stage": last.stage_name, "d": last.get_decision_display()}
         else:
             message = _("该案件刚刚已被他人修改，请刷新后再办理。")
-        raise Conflict("case_changed", message)
+        raise Conflict(CasesErrorCode.CASE_CHANGED, message)
     return locked
 
 
@@ -184,7 +187,7 @@ def _attach(case: Case, files, *, actor, record=None, objection=None) -> list[At
     content_types = []
     for kind, upload in files:
         if kind not in AttachmentKind.values:
-            raise ValidationFailed("attachment_kind", _("未知的材料类型：%(k)s") % {"k": kind}, field="attachments")
+            raise ValidationFailed(CasesErrorCode.ATTACHMENT_KIND, _("未知的材料类型：%(k)s") % {"k": kind}, field="attachments")
         content_types.append(uploads.check_upload(upload, uploads.DOCUMENTS, field="attachments"))
     saved = []
     for (kind, upload), content_type in zip(files, content_types):
@@ -200,16 +203,16 @@ def _attach(case: Case, files, *, actor, record=None, objection=None) -> list[At
 def _check_risks(risk_types, disaster_subtype: str) -> tuple[list[str], str]:
     risk_types = list(dict.fromkeys(risk_types or []))
     if not 1 <= len(risk_types) <= MAX_RISK_TYPES:
-        raise ValidationFailed("risk_types_count", _("风险类型须选择1到%(n)d项。") % {"n": MAX_RISK_TYPES},
+        raise ValidationFailed(CasesErrorCode.RISK_TYPES_COUNT, _("风险类型须选择1到%(n)d项。") % {"n": MAX_RISK_TYPES},
                                field="risk_types")
     unknown = [r for r in risk_types if r not in RiskType.values]
     if unknown:
-        raise ValidationFailed("risk_types_unknown", _("未知的风险类型：%(r)s") % {"r": "、".join(unknown)},
+        raise ValidationFailed(CasesErrorCode.RISK_TYPES_UNKNOWN, _("未知的风险类型：%(r)s") % {"r": "、".join(unknown)},
                                field="risk_types")
     disaster_subtype = disaster_subtype or ""
     if RiskType.DISASTER in risk_types:
         if disaster_subtype not in DisasterSubtype.values:
-            raise ValidationFailed("disaster_subtype", _("因灾风险须选择灾害类型。"), field="disaster_subtype")
+            raise ValidationFailed(MonitoringErrorCode.DISASTER_SUBTYPE, _("因灾风险须选择灾害类型。"), field="disaster_subtype")
     else:
         disaster_subtype = ""
     return risk_types, disaster_subtype
@@ -229,7 +232,7 @@ def _new_case(*, actor, household, kind, today, calendar, config=None, **values)
         with transaction.atomic():
             case.save()
     except IntegrityError:
-        raise Conflict("case_open_exists", _("该户已有办理中的%(k)s案件。") % {"k": CaseKind(kind).label})
+        raise Conflict(CasesErrorCode.CASE_OPEN_EXISTS, _("该户已有办理中的%(k)s案件。") % {"k": CaseKind(kind).label})
     prefix = "RD" if kind == CaseKind.IDENTIFICATION else "XC"
     case.number = f"{prefix}{today:%Y}{case.pk:07d}"
     case.save(update_fields=["number"])
@@ -249,33 +252,33 @@ def case_open_identification(*, actor, household, category: str, risk_types, dis
     today = _today(today)
     ensure_in_area(actor, household, Perm.OPEN_CASE)
     if household.status not in (HouseholdStatus.ACTIVE, HouseholdStatus.PROVISIONAL):
-        raise ValidationFailed("household_ended", _("农户%(h)s已%(s)s，不能发起识别认定。") % {
+        raise ValidationFailed(RegistryErrorCode.HOUSEHOLD_ENDED, _("农户%(h)s已%(s)s，不能发起识别认定。") % {
             "h": household.number, "s": household.get_status_display()})
     if category not in MonitoredCategory.values:
-        raise ValidationFailed("category", _("请选择监测对象类别。"), field="category")
+        raise ValidationFailed(CasesErrorCode.CATEGORY, _("请选择监测对象类别。"), field="category")
     risk_types, disaster_subtype = _check_risks(risk_types, disaster_subtype)
     if current_monitoring(household) is not None:
-        raise ValidationFailed("already_monitored", _("农户%(h)s已是监测对象，无需重复识别。") % {"h": household.number})
+        raise ValidationFailed(CasesErrorCode.ALREADY_MONITORED, _("农户%(h)s已是监测对象，无需重复识别。") % {"h": household.number})
     if lead is not None:
         lead = Lead.objects.select_for_update().get(pk=lead.pk)
         if lead.household_id != household.pk:
-            raise ValidationFailed("lead_other_household", _("线索不属于该农户。"), field="lead")
+            raise ValidationFailed(CasesErrorCode.LEAD_OTHER_HOUSEHOLD, _("线索不属于该农户。"), field="lead")
         if lead.status != LeadStatus.ACCEPTED:
-            raise ValidationFailed("lead_not_accepted", _("线索%(n)s当前为“%(s)s”，须先受理才能发起识别认定。") % {
+            raise ValidationFailed(CasesErrorCode.LEAD_NOT_ACCEPTED, _("线索%(n)s当前为“%(s)s”，须先受理才能发起识别认定。") % {
                 "n": lead, "s": lead.get_status_display()}, field="lead")
     if monthly_line is not None and monthly_line.household_id != household.pk:
-        raise ValidationFailed("line_other_household", _("月度名单条目不属于该农户。"), field="monthly_line")
+        raise ValidationFailed(CasesErrorCode.LINE_OTHER_HOUSEHOLD, _("月度名单条目不属于该农户。"), field="monthly_line")
     calendar = _calendar(household)
     config = procedure_in_force(county_of(household.place), CaseKind.IDENTIFICATION, today)
     green_channel_reason = (green_channel_reason or "").strip()
     if green_channel:
         if not config.green_channel:
-            raise ValidationFailed("green_channel_off", _("本县流程未开放绿色通道。"), field="green_channel")
+            raise ValidationFailed(CasesErrorCode.GREEN_CHANNEL_OFF, _("本县流程未开放绿色通道。"), field="green_channel")
         if not GREEN_CHANNEL_RISKS & set(risk_types):
-            raise ValidationFailed("green_channel_risk", _("绿色通道只用于因灾或因意外事故的明确情形。"),
+            raise ValidationFailed(CasesErrorCode.GREEN_CHANNEL_RISK, _("绿色通道只用于因灾或因意外事故的明确情形。"),
                                    field="green_channel")
         if not green_channel_reason:
-            raise ValidationFailed("green_channel_reason", _("启用绿色通道须说明理由。"), field="green_channel_reason")
+            raise ValidationFailed(CasesErrorCode.GREEN_CHANNEL_REASON, _("启用绿色通道须说明理由。"), field="green_channel_reason")
     case = _new_case(actor=actor, household=household, kind=CaseKind.IDENTIFICATION, today=today,
                      calendar=calendar, config=config, lead=lead, monthly_line=monthly_line, category=category,
                      risk_types=risk_types, disaster_subtype=disaster_subtype, summary=(summary or "")[:500],
@@ -316,13 +319,13 @@ def duty_refusal(case: Case, user) -> PermissionDenied | None:
         earlier = case.records.filter(actor=user, decision__in=PERSONAL_DECISIONS).exclude(
             stage_code=stage["code"]).first()
         if earlier is not None:
-            return PermissionDenied("same_person", _(
+            return PermissionDenied(CasesErrorCode.SAME_PERSON, _(
                 "%(who)s已办理过本案件的“%(s)s”环节。按本县流程的职责分离规则“%(rule)s”，"
                 "“%(t)s”须由其他人员办理。") % {"who": user.display_name, "s": earlier.stage_name,
                                             "rule": DutyRule.ONE_DECISION_PER_PERSON.label, "t": label})
     if case.opened_by_id == user.pk and stage["level"] in opener_excluded_levels(case.duties):
         level = StageLevel(stage["level"]).label
-        return PermissionDenied("opener_excluded", _(
+        return PermissionDenied(CasesErrorCode.OPENER_EXCLUDED, _(
             "%(who)s是本案件的发起人。按本县流程的职责分离规则“案件发起人不能办理%(level)s审核环节”，"
             "“%(t)s”须由其他人员办理。") % {"who": user.display_name, "level": level, "t": label})
     return None
@@ -364,7 +367,7 @@ def _other_participants(case: Case, stage: dict, actor, given) -> list:
         elif str(item).strip():
             typed.append(str(item).strip())
     if typed:
-        raise ValidationFailed("participant_not_account", _(
+        raise ValidationFailed(CasesErrorCode.PARTICIPANT_NOT_ACCOUNT, _(
             "参与人员须从系统账号中选择，不能填写姓名（%(n)s）：每位参与人须用自己的账号确认参与。")
             % {"n": "、".join(typed)}, field="participants")
     ids = [pk for pk in dict.fromkeys(ids) if pk != actor.pk]
@@ -375,7 +378,7 @@ def _other_participants(case: Case, stage: dict, actor, given) -> list:
         visible = {u.pk: u.display_name for u in User.objects.filter(
             pk__in=refused, place__code__startswith=actor.area_prefix)}
         names = "、".join(visible.get(pk) or _("编号%(n)d的账号") % {"n": pk} for pk in refused)
-        raise ValidationFailed("participant_not_allowed", _(
+        raise ValidationFailed(CasesErrorCode.PARTICIPANT_NOT_ALLOWED, _(
             "%(names)s不能参与本案件的“%(s)s”：参与人须是可在%(place)s办理“%(perm)s”的账号。") % {
             "names": names, "s": stage["name"], "place": case.household.place.village().name,
             "perm": Perm(stage["perm"]).label if stage["perm"] in Perm.values else stage["perm"]},
@@ -396,23 +399,23 @@ def case_decide(*, actor, case: Case, expected_version: int, decision: StageInpu
     today = _today(today)
     case = _lock(case, actor, Perm.VIEW_CASES, expected_version)
     if not case.is_open:
-        raise ValidationFailed("case_closed", _("案件%(n)s已办结。") % {"n": case})
+        raise ValidationFailed(CasesErrorCode.CASE_CLOSED, _("案件%(n)s已办结。") % {"n": case})
     stage = case.stage
     if stage["kind"] != StageKind.DECISION:
-        raise ValidationFailed("stage_not_decision", _("当前环节“%(s)s”不需要审核决定。") % {"s": stage["name"]})
+        raise ValidationFailed(CasesErrorCode.STAGE_NOT_DECISION, _("当前环节“%(s)s”不需要审核决定。") % {"s": stage["name"]})
     ensure_in_area(actor, case, stage["perm"])
     refusal = duty_refusal(case, actor)
     if refusal is not None:
         raise refusal
     waiting = list(pending_confirmations(case))
     if waiting:
-        raise Conflict("awaiting_confirmation", _("“%(s)s”已由%(who)s提交，正在等待%(names)s确认参与，确认之前不能再办理本环节。")
+        raise Conflict(CasesErrorCode.AWAITING_CONFIRMATION, _("“%(s)s”已由%(who)s提交，正在等待%(names)s确认参与，确认之前不能再办理本环节。")
                        % {"s": stage["name"], "who": waiting[0].record.actor.display_name,
                           "names": "、".join(c.person.display_name for c in waiting)})
     reason = (decision.reason or "").strip()
     others = _other_participants(case, stage, actor, decision.participants)
     if others and decision.decision != Decision.APPROVE:
-        raise ValidationFailed("participants_on_approval", _(
+        raise ValidationFailed(CasesErrorCode.PARTICIPANTS_ON_APPROVAL, _(
             "只有“通过”需要选择其他参与人员并由其确认；不予通过或退回由办理人%(who)s本人负责，请不要选择参与人员。")
             % {"who": actor.display_name}, field="participants")
     participants = [_participant_entry(actor)] + [_participant_entry(user) for user in others]
@@ -420,19 +423,19 @@ def case_decide(*, actor, case: Case, expected_version: int, decision: StageInpu
     if decision.decision == Decision.APPROVE:
         min_people = int(stage.get("min_people", 1) or 1)
         if len(participants) < min_people:
-            raise ValidationFailed("too_few_people", _(
+            raise ValidationFailed(CasesErrorCode.TOO_FEW_PEOPLE, _(
                 "“%(s)s”须至少%(n)d人参与（含办理人%(who)s），请再选择%(m)d名参与人员的账号；每位参与人须用自己的账号确认参与。")
                 % {"s": stage["name"], "n": min_people, "who": actor.display_name,
                    "m": min_people - len(participants)}, field="participants")
         if stage.get("commitment"):
             details = decision.details
             if not (details.get("commitment_signed") and details.get("data_authorised")):
-                raise ValidationFailed("commitment_missing", _("须确认农户已签署承诺书和数据授权书。"),
+                raise ValidationFailed(CasesErrorCode.COMMITMENT_MISSING, _("须确认农户已签署承诺书和数据授权书。"),
                                        field="details")
             kinds = {kind for kind, _file in decision.attachments}
             if AttachmentKind.COMMITMENT not in kinds and not case.attachments.filter(
                     kind=AttachmentKind.COMMITMENT).exists():
-                raise ValidationFailed("commitment_file_missing", _("请上传农户签字的承诺授权书。"),
+                raise ValidationFailed(CasesErrorCode.COMMITMENT_FILE_MISSING, _("请上传农户签字的承诺授权书。"),
                                        field="attachments")
         if case.stage_index + 1 == len(case.stages):
             _check_outcome_possible(case)
@@ -446,24 +449,24 @@ def case_decide(*, actor, case: Case, expected_version: int, decision: StageInpu
             _move_on(case, actor=actor, today=today)
     elif decision.decision == Decision.REJECT:
         if not reason:
-            raise ValidationFailed("reason_missing", _("不予通过必须说明理由。"), field="reason")
+            raise ValidationFailed(CoreErrorCode.REASON_MISSING, _("不予通过必须说明理由。"), field="reason")
         record = _record(case, actor=actor, decision=Decision.REJECT, reason=reason, participants=participants,
                          details=decision.details, today=today)
         _attach(case, decision.attachments, actor=actor, record=record)
         _close_rejected(case, actor=actor, reason=reason)
     elif decision.decision == Decision.RETURN:
         if not reason:
-            raise ValidationFailed("reason_missing", _("退回必须说明理由。"), field="reason")
+            raise ValidationFailed(CoreErrorCode.REASON_MISSING, _("退回必须说明理由。"), field="reason")
         target = decision.return_to
         if target is None or not 0 <= target < case.stage_index or \
                 case.stages[target]["kind"] != StageKind.DECISION:
-            raise ValidationFailed("return_target", _("只能退回到本环节之前的审核环节。"), field="return_to")
+            raise ValidationFailed(CasesErrorCode.RETURN_TARGET, _("只能退回到本环节之前的审核环节。"), field="return_to")
         record = _record(case, actor=actor, decision=Decision.RETURN, reason=reason, return_to=target,
                          participants=participants, details=decision.details, today=today)
         _attach(case, decision.attachments, actor=actor, record=record)
         _enter_stage(case, target, today, _calendar(case))
     else:
-        raise ValidationFailed("decision_invalid", _("请选择通过、不予通过或退回。"), field="decision")
+        raise ValidationFailed(CasesErrorCode.DECISION_INVALID, _("请选择通过、不予通过或退回。"), field="decision")
     return _save(case, actor=actor, before=before, reason=reason)
 
 
@@ -475,19 +478,19 @@ def _answerable(actor, confirmation: Confirmation, expected_version: int) -> tup
     given and a page older than the case."""
     case = Case.objects.select_for_update().select_related("household__place").get(pk=confirmation.case_id)
     if not case.area_code.startswith(actor.area_prefix):
-        raise PermissionDenied("out_of_area", _("本案件的农户不在%(who)s的辖区内，%(who)s不能确认参与。")
+        raise PermissionDenied(CoreErrorCode.OUT_OF_AREA, _("本案件的农户不在%(who)s的辖区内，%(who)s不能确认参与。")
                                % {"who": actor.display_name})
     actor.require(Perm.VIEW_CASES)
     confirmation = (Confirmation.objects.select_for_update(of=("self",)).select_related("record__actor", "person")
                     .get(pk=confirmation.pk))
     record = confirmation.record
     if confirmation.person_id != actor.pk:
-        raise PermissionDenied("not_participant", _(
+        raise PermissionDenied(CasesErrorCode.NOT_PARTICIPANT, _(
             "%(who)s没有被%(by)s列为本案件“%(s)s”的参与人员，不能代替%(p)s确认：每位参与人须用自己的账号确认。")
             % {"who": actor.display_name, "by": record.actor.display_name, "s": record.stage_name,
                "p": confirmation.person.display_name})
     if confirmation.status != ConfirmationStatus.PENDING:
-        raise Conflict("confirmation_answered", _("%(who)s对本案件“%(s)s”的参与确认已是“%(st)s”，每人只能答复一次。")
+        raise Conflict(CasesErrorCode.CONFIRMATION_ANSWERED, _("%(who)s对本案件“%(s)s”的参与确认已是“%(st)s”，每人只能答复一次。")
                        % {"who": actor.display_name, "s": record.stage_name,
                           "st": confirmation.get_status_display()})
     _lock(case, expected_version=expected_version)
@@ -522,7 +525,7 @@ def participation_decline(*, actor, confirmation: Confirmation, expected_version
     today = _today(today)
     reason = (reason or "").strip()
     if not reason:
-        raise ValidationFailed("reason_missing", _("不确认参与须说明理由。"), field="reason")
+        raise ValidationFailed(CoreErrorCode.REASON_MISSING, _("不确认参与须说明理由。"), field="reason")
     case, confirmation = _answerable(actor, confirmation, expected_version)
     now = timezone.now()
     before = snapshot(confirmation)
@@ -553,7 +556,7 @@ def _move_on(case: Case, *, actor, today) -> None:
 def _check_outcome_possible(case: Case) -> None:
     """Refuse before anything is written when the outcome could not take effect."""
     if case.kind == CaseKind.IDENTIFICATION and current_monitoring(case.household) is not None:
-        raise Conflict("already_monitored", _("该户已是监测对象。"))
+        raise Conflict(CasesErrorCode.ALREADY_MONITORED, _("该户已是监测对象。"))
 
 
 def _close_passed(case: Case, *, actor, today) -> None:
@@ -619,23 +622,23 @@ def notice_publish(*, actor, cases, starts_on=None, objection_phone: str = "", t
     starts_on = starts_on or today
     cases = sorted(cases, key=lambda c: c.pk)
     if not cases:
-        raise ValidationFailed("no_cases", _("请选择要公示的农户。"), field="cases")
+        raise ValidationFailed(CasesErrorCode.NO_CASES, _("请选择要公示的农户。"), field="cases")
     locked = [_lock(c, actor, Perm.PUBLISH_NOTICE) for c in cases]
     villages = {c.household.place.code[:12] for c in locked}
     kinds = {c.kind for c in locked}
     if len(villages) > 1 or len(kinds) > 1:
-        raise ValidationFailed("notice_mixed", _("一次公示只能包含同一个村、同一办理事项的农户。"), field="cases")
+        raise ValidationFailed(CasesErrorCode.NOTICE_MIXED, _("一次公示只能包含同一个村、同一办理事项的农户。"), field="cases")
     for case in locked:
         if not case.is_open or case.stage["kind"] != StageKind.NOTICE:
-            raise ValidationFailed("not_at_notice", _("案件%(n)s不在公示环节。") % {"n": case}, field="cases")
+            raise ValidationFailed(CasesErrorCode.NOT_AT_NOTICE, _("案件%(n)s不在公示环节。") % {"n": case}, field="cases")
         if current_notice(case) is not None:
-            raise ValidationFailed("already_on_notice", _("案件%(n)s已在公示中。") % {"n": case}, field="cases")
+            raise ValidationFailed(CasesErrorCode.ALREADY_ON_NOTICE, _("案件%(n)s已在公示中。") % {"n": case}, field="cases")
     if starts_on < today:
-        raise ValidationFailed("notice_backdated", _("公示开始日期不能早于今天。"), field="starts_on")
+        raise ValidationFailed(CasesErrorCode.NOTICE_BACKDATED, _("公示开始日期不能早于今天。"), field="starts_on")
     config = locked[0].procedure
     objection_phone = (objection_phone or config.objection_phone).strip()
     if not objection_phone:
-        raise ValidationFailed("objection_phone", _("请填写异议受理电话。"), field="objection_phone")
+        raise ValidationFailed(CasesErrorCode.OBJECTION_PHONE, _("请填写异议受理电话。"), field="objection_phone")
     village = locked[0].household.place
     if village.level == Level.GROUP:
         village = village.parent
@@ -661,14 +664,14 @@ def objection_record(*, actor, case: Case, content: str, received_on=None, objec
     received_on = received_on or today
     content = (content or "").strip()
     if not content:
-        raise ValidationFailed("content_missing", _("请填写异议内容。"), field="content")
+        raise ValidationFailed(CasesErrorCode.CONTENT_MISSING, _("请填写异议内容。"), field="content")
     if not case.is_open or case.stage["kind"] != StageKind.NOTICE:
-        raise ValidationFailed("not_at_notice", _("案件%(n)s不在公示环节，不能登记异议。") % {"n": case})
+        raise ValidationFailed(CasesErrorCode.NOT_AT_NOTICE, _("案件%(n)s不在公示环节，不能登记异议。") % {"n": case})
     notice = current_notice(case)
     if notice is None:
-        raise ValidationFailed("notice_missing", _("案件%(n)s尚未发布公示。") % {"n": case})
+        raise ValidationFailed(CasesErrorCode.NOTICE_MISSING, _("案件%(n)s尚未发布公示。") % {"n": case})
     if not notice.starts_on <= received_on <= notice.ends_on or received_on > today:
-        raise ValidationFailed("objection_outside_period", _("异议须在公示期内（%(a)s至%(b)s）收到。") % {
+        raise ValidationFailed(CasesErrorCode.OBJECTION_OUTSIDE_PERIOD, _("异议须在公示期内（%(a)s至%(b)s）收到。") % {
             "a": notice.starts_on, "b": notice.ends_on}, field="received_on")
     objection = Objection.objects.create(case=case, notice=notice, received_on=received_on,
                                          objector_name=objector_name[:50], objector_phone=objector_phone[:20],
@@ -721,7 +724,7 @@ def case_announce(*, actor, case: Case, expected_version: int, text: str = "", t
     today = _today(today)
     case = _lock(case, actor, Perm.VIEW_CASES, expected_version)
     if not case.is_open or case.stage["kind"] != StageKind.ANNOUNCEMENT:
-        raise ValidationFailed("not_at_announcement", _("案件%(n)s不在公告环节。") % {"n": case})
+        raise ValidationFailed(CasesErrorCode.NOT_AT_ANNOUNCEMENT, _("案件%(n)s不在公告环节。") % {"n": case})
     ensure_in_area(actor, case, case.stage["perm"])
     before = snapshot(case)
     _record(case, actor=actor, decision=Decision.PUBLISHED, reason=(text or "").strip(), today=today)
@@ -738,17 +741,17 @@ def case_open_elimination(*, actor, household, method: str, summary: str = "", t
     today = _today(today)
     ensure_in_area(actor, household, Perm.OPEN_CASE)
     if method not in EliminationMethod.values:
-        raise ValidationFailed("method", _("请选择消除方式（帮扶消除或自然消除）。"), field="method")
+        raise ValidationFailed(CasesErrorCode.METHOD, _("请选择消除方式（帮扶消除或自然消除）。"), field="method")
     monitoring = Monitoring.objects.select_for_update().filter(
         household=household, status=MonitoringStatus.MONITORED).first()
     if monitoring is None:
-        raise ValidationFailed("not_monitored", _("农户%(h)s不是监测对象。") % {"h": household.number})
+        raise ValidationFailed(CasesErrorCode.NOT_MONITORED, _("农户%(h)s不是监测对象。") % {"h": household.number})
     check = check_elimination(household, today=today, monitoring=monitoring)
     if check.no_labour:
-        raise ValidationFailed("no_labour", _("整户无劳动力的农户纳入兜底保障，不作风险消除。"))
+        raise ValidationFailed(CasesErrorCode.NO_LABOUR, _("整户无劳动力的农户纳入兜底保障，不作风险消除。"))
     if not check.passed:
         failed = "；".join(f"{c.label}（{c.detail}）" for c in check.criteria if not c.passed)
-        raise ValidationFailed("criteria_unmet", _("尚不符合风险消除条件：%(f)s") % {"f": failed})
+        raise ValidationFailed(CasesErrorCode.CRITERIA_UNMET, _("尚不符合风险消除条件：%(f)s") % {"f": failed})
     return _new_case(actor=actor, household=household, kind=CaseKind.ELIMINATION, today=today,
                      calendar=_calendar(household), monitoring=monitoring, category=monitoring.category,
                      risk_types=monitoring.risk_types, disaster_subtype=monitoring.disaster_subtype,

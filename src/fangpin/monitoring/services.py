@@ -10,11 +10,13 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from fangpin.core.audit import log_change, snapshot
-from fangpin.core.errors import ValidationFailed
+from fangpin.core.errors import CoreErrorCode, ValidationFailed
 from fangpin.core.models import ChangeLog
 from fangpin.core.roles import Perm
 from fangpin.core.scoping import ensure_in_area
+from fangpin.monitoring.errors import MonitoringErrorCode
 from fangpin.regions.models import Level, Place
+from fangpin.registry.errors import RegistryErrorCode
 from fangpin.registry.idnumber import parse_id_number
 from fangpin.registry.models import Member
 from fangpin.registry.services import household_open_provisional, id_number_refused
@@ -33,9 +35,9 @@ def _decimal(value, *, field: str) -> Decimal:
     try:
         amount = Decimal(str(value).strip())
     except (InvalidOperation, ValueError):
-        raise ValidationFailed("number_format", _("“%(v)s”不是数字。") % {"v": value}, field=field) from None
+        raise ValidationFailed(CoreErrorCode.NUMBER_FORMAT, _("“%(v)s”不是数字。") % {"v": value}, field=field) from None
     if not amount.is_finite() or amount < 0:
-        raise ValidationFailed("number_range", _("“%(v)s”必须是非负数。") % {"v": value}, field=field)
+        raise ValidationFailed(CoreErrorCode.NUMBER_RANGE, _("“%(v)s”必须是非负数。") % {"v": value}, field=field)
     return amount
 
 
@@ -50,10 +52,10 @@ def compute_monitoring_line(method: str, parameters: dict) -> Decimal:
         LineMethod.DIBAO_MULTIPLE: ("dibao_monthly", "multiple"),
     }
     if method not in needed:
-        raise ValidationFailed("line_method", _("未知的监测线测算方法：%(m)s") % {"m": method}, field="line_method")
+        raise ValidationFailed(MonitoringErrorCode.LINE_METHOD, _("未知的监测线测算方法：%(m)s") % {"m": method}, field="line_method")
     missing = [key for key in needed[method] if parameters.get(key) in (None, "")]
     if missing:
-        raise ValidationFailed("line_parameters_missing", _("缺少测算参数：%(k)s") % {"k": "、".join(missing)},
+        raise ValidationFailed(MonitoringErrorCode.LINE_PARAMETERS_MISSING, _("缺少测算参数：%(k)s") % {"k": "、".join(missing)},
                                field=missing[0])
     p = {key: _decimal(parameters[key], field=key) for key in needed[method]}
     if method == LineMethod.FIXED:
@@ -65,7 +67,7 @@ def compute_monitoring_line(method: str, parameters: dict) -> Decimal:
     else:
         line = p["dibao_monthly"] * 12 * p["multiple"]
     if line <= 0:
-        raise ValidationFailed("line_zero", _("监测线必须大于0。"), field="line_parameters")
+        raise ValidationFailed(MonitoringErrorCode.LINE_ZERO, _("监测线必须大于0。"), field="line_parameters")
     return line.quantize(Decimal("0.01"))
 
 
@@ -84,10 +86,10 @@ def thresholds_adopt(*, actor, county: Place, effective_from: datetime.date, yea
     """Adopt a new version of the county's monitoring standard. Earlier versions stay as they were."""
     ensure_in_area(actor, county, Perm.MANAGE_THRESHOLDS)
     if county.level != Level.COUNTY:
-        raise ValidationFailed("county_level", _("监测标准按县制定。"), field="county")
+        raise ValidationFailed(CoreErrorCode.COUNTY_LEVEL, _("监测标准按县制定。"), field="county")
     extra = set(fields) - THRESHOLD_FIELDS
     if extra:
-        raise ValidationFailed("unknown_field", _("未知字段：%(f)s") % {"f": ", ".join(sorted(extra))})
+        raise ValidationFailed(CoreErrorCode.UNKNOWN_FIELD, _("未知字段：%(f)s") % {"f": ", ".join(sorted(extra))})
     values = {}
     for key, value in fields.items():
         if value in (None, ""):
@@ -96,11 +98,11 @@ def thresholds_adopt(*, actor, county: Place, effective_from: datetime.date, yea
         if key == "stable_employment_months":
             values[key] = int(_decimal(value, field=key))
             if values[key] > 12:
-                raise ValidationFailed("months_range", _("月数必须在0-12之间。"), field=key)
+                raise ValidationFailed(RegistryErrorCode.MONTHS_RANGE, _("月数必须在0-12之间。"), field=key)
             continue
         values[key] = _decimal(value, field=key)
         if key in RATIO_FIELDS and values[key] > 10:
-            raise ValidationFailed("ratio_range", _("比例请填小数，例如0.3表示30%%：%(v)s") % {"v": value}, field=key)
+            raise ValidationFailed(MonitoringErrorCode.RATIO_RANGE, _("比例请填小数，例如0.3表示30%%：%(v)s") % {"v": value}, field=key)
     for key in ("watch_band_ratio", "income_drop_ratio", "stable_employment_months"):
         if key in values and values[key] is None:
             del values[key]  # these have defaults
@@ -119,7 +121,7 @@ def thresholds_in_force(county: Place, on: datetime.date | None = None) -> Thres
     on = on or timezone.localdate()
     thresholds = Thresholds.objects.in_force(county, on)
     if thresholds is None:
-        raise ValidationFailed("no_thresholds", _("%(c)s在%(d)s尚无生效的监测标准，请县级管理员先制定。") % {
+        raise ValidationFailed(MonitoringErrorCode.NO_THRESHOLDS, _("%(c)s在%(d)s尚无生效的监测标准，请县级管理员先制定。") % {
             "c": county.name, "d": on.isoformat()})
     return thresholds
 
@@ -137,13 +139,13 @@ class LeadOutcome:
 def _clean_risk_types(risk_types) -> list[str]:
     cleaned = list(dict.fromkeys(risk_types or []))
     if not cleaned:
-        raise ValidationFailed("risk_types_missing", _("请至少选择一种风险类型。"), field="risk_types")
+        raise ValidationFailed(MonitoringErrorCode.RISK_TYPES_MISSING, _("请至少选择一种风险类型。"), field="risk_types")
     unknown = [r for r in cleaned if r not in RiskType.values]
     if unknown:
-        raise ValidationFailed("risk_type_unknown", _("未知的风险类型：%(r)s") % {"r": ", ".join(unknown)},
+        raise ValidationFailed(MonitoringErrorCode.RISK_TYPE_UNKNOWN, _("未知的风险类型：%(r)s") % {"r": ", ".join(unknown)},
                                field="risk_types")
     if len(cleaned) > MAX_RISK_TYPES:
-        raise ValidationFailed("risk_types_too_many", _("风险类型最多%(n)d种。") % {"n": MAX_RISK_TYPES},
+        raise ValidationFailed(MonitoringErrorCode.RISK_TYPES_TOO_MANY, _("风险类型最多%(n)d种。") % {"n": MAX_RISK_TYPES},
                                field="risk_types")
     return cleaned
 
@@ -167,27 +169,27 @@ def lead_raise(*, actor, channel: str, risk_types, summary: str, household=None,
     anonymous tips); otherwise the actor must hold RAISE_LEAD (or RUN_SCREENING) in the place's area.
     A lead for a household that already has an open lead for one of the same risks is merged into it."""
     if channel not in Channel.values:
-        raise ValidationFailed("channel_unknown", _("未知的线索来源：%(c)s") % {"c": channel}, field="channel")
+        raise ValidationFailed(MonitoringErrorCode.CHANNEL_UNKNOWN, _("未知的线索来源：%(c)s") % {"c": channel}, field="channel")
     if household is not None:
         place = household.place
     if place is None:
-        raise ValidationFailed("place_missing", _("请选择所在村组。"), field="place")
+        raise ValidationFailed(MonitoringErrorCode.PLACE_MISSING, _("请选择所在村组。"), field="place")
     if place.level not in (Level.VILLAGE, Level.GROUP):
-        raise ValidationFailed("place_level", _("线索必须落到村或村民小组。"), field="place")
+        raise ValidationFailed(CoreErrorCode.PLACE_LEVEL, _("线索必须落到村或村民小组。"), field="place")
     if actor is not None:
         ensure_in_area(actor, place, Perm.RUN_SCREENING if channel == Channel.SCREENING else Perm.RAISE_LEAD)
     elif channel not in (Channel.SELF_DECLARATION, Channel.TIP):
-        raise ValidationFailed("actor_missing", _("该来源的线索必须由登记人提交。"))
+        raise ValidationFailed(MonitoringErrorCode.ACTOR_MISSING, _("该来源的线索必须由登记人提交。"))
     summary = (summary or "").strip()
     if not summary:
-        raise ValidationFailed("summary_missing", _("请说明情况。"), field="summary")
+        raise ValidationFailed(MonitoringErrorCode.SUMMARY_MISSING, _("请说明情况。"), field="summary")
     if disaster_subtype and disaster_subtype not in DisasterSubtype.values:
-        raise ValidationFailed("disaster_subtype", _("未知的灾害类型。"), field="disaster_subtype")
+        raise ValidationFailed(MonitoringErrorCode.DISASTER_SUBTYPE, _("未知的灾害类型。"), field="disaster_subtype")
     risk_types = _clean_risk_types(risk_types)
 
     if channel == Channel.SCREENING:
         if not (rule_code and period and household is not None):
-            raise ValidationFailed("screening_lead_incomplete", _("筛查线索须有规则、月份和农户。"))
+            raise ValidationFailed(MonitoringErrorCode.SCREENING_LEAD_INCOMPLETE, _("筛查线索须有规则、月份和农户。"))
         existing = Lead.objects.filter(channel=channel, rule_code=rule_code, household=household,
                                        period=period).first()
         if existing is not None:
@@ -217,7 +219,7 @@ def lead_raise(*, actor, channel: str, risk_types, summary: str, household=None,
         with transaction.atomic():
             lead.save()
     except IntegrityError:
-        raise ValidationFailed("lead_duplicate", _("同一规则本月已对该户生成线索。")) from None
+        raise ValidationFailed(MonitoringErrorCode.LEAD_DUPLICATE, _("同一规则本月已对该户生成线索。")) from None
     log_change(lead, ChangeLog.Action.CREATE, actor=actor)
     if open_lead is not None:
         added = [r for r in risk_types if r not in open_lead.risk_types]
@@ -269,7 +271,7 @@ def _lock_lead(lead: Lead, actor) -> Lead:
 def lead_accept(*, actor, lead: Lead) -> Lead:
     lead = _lock_lead(lead, actor)
     if lead.status != LeadStatus.NEW:
-        raise ValidationFailed("lead_not_new", _("线索%(n)s当前为“%(s)s”，不能受理。") % {
+        raise ValidationFailed(MonitoringErrorCode.LEAD_NOT_NEW, _("线索%(n)s当前为“%(s)s”，不能受理。") % {
             "n": lead, "s": lead.get_status_display()})
     return _update_lead(lead, actor=actor, status=LeadStatus.ACCEPTED, accepted_by=actor,
                         accepted_at=timezone.now())
@@ -279,10 +281,10 @@ def lead_accept(*, actor, lead: Lead) -> Lead:
 def lead_dismiss(*, actor, lead: Lead, reason: str) -> Lead:
     lead = _lock_lead(lead, actor)
     if not lead.is_open:
-        raise ValidationFailed("lead_closed", _("线索%(n)s已办结。") % {"n": lead})
+        raise ValidationFailed(MonitoringErrorCode.LEAD_CLOSED, _("线索%(n)s已办结。") % {"n": lead})
     reason = (reason or "").strip()
     if not reason:
-        raise ValidationFailed("reason_missing", _("排除线索必须说明理由。"), field="reason")
+        raise ValidationFailed(CoreErrorCode.REASON_MISSING, _("排除线索必须说明理由。"), field="reason")
     return _update_lead(lead, actor=actor, status=LeadStatus.DISMISSED, closed_by=actor, closed_at=timezone.now(),
                         close_reason=reason[:300], reason=reason)
 
@@ -294,9 +296,9 @@ def lead_merge(*, actor, lead: Lead, into: Lead) -> Lead:
     locked = {x.pk: _lock_lead(x, actor) for x in (first, second)}  # fixed order: no deadlock
     lead, into = locked[lead.pk], locked[into.pk]
     if lead.pk == into.pk or not lead.is_open or not into.is_open:
-        raise ValidationFailed("merge_invalid", _("只能把未办结的线索并入另一条未办结的线索。"))
+        raise ValidationFailed(MonitoringErrorCode.MERGE_INVALID, _("只能把未办结的线索并入另一条未办结的线索。"))
     if lead.household_id is None or lead.household_id != into.household_id:
-        raise ValidationFailed("merge_other_household", _("只能合并同一农户的线索。"))
+        raise ValidationFailed(MonitoringErrorCode.MERGE_OTHER_HOUSEHOLD, _("只能合并同一农户的线索。"))
     combined = list(dict.fromkeys(into.risk_types + lead.risk_types))[:MAX_RISK_TYPES]
     _update_lead(into, actor=actor, risk_types=combined, reason=_("合并线索%(n)s") % {"n": lead})
     return _update_lead(lead, actor=actor, status=LeadStatus.MERGED, merged_into=into, closed_by=actor,

@@ -9,11 +9,12 @@ from django.utils.translation import gettext as _
 
 from fangpin.core.areas import county_of
 from fangpin.core.audit import change_entry, log_change, snapshot
-from fangpin.core.errors import ValidationFailed
+from fangpin.core.errors import CoreErrorCode, ValidationFailed
 from fangpin.core.models import ChangeLog
 from fangpin.core.periods import parse_period
 from fangpin.core.roles import Perm
 from fangpin.core.scoping import ensure_in_area
+from fangpin.monitoring.errors import MonitoringErrorCode
 from fangpin.regions.models import Level, Place
 from fangpin.registry import services as registry
 from fangpin.registry.choices import HouseholdStatus
@@ -48,15 +49,15 @@ def visit_record(*, actor, household: Household, visited_on: datetime.date, chan
         if existing is not None:
             return existing
     if household.status != HouseholdStatus.ACTIVE:
-        raise ValidationFailed("household_not_active", _("农户%(n)s已%(s)s，不能走访登记。") % {
+        raise ValidationFailed(MonitoringErrorCode.HOUSEHOLD_NOT_ACTIVE, _("农户%(n)s已%(s)s，不能走访登记。") % {
             "n": household.number, "s": household.get_status_display()})
     if kind not in Visit.Kind.values:
-        raise ValidationFailed("visit_kind", _("未知的走访类型。"), field="kind")
+        raise ValidationFailed(MonitoringErrorCode.VISIT_KIND, _("未知的走访类型。"), field="kind")
     today = timezone.localdate()
     if visited_on > today:
-        raise ValidationFailed("visit_in_future", _("走访日期不能晚于今天。"), field="visited_on")
+        raise ValidationFailed(MonitoringErrorCode.VISIT_IN_FUTURE, _("走访日期不能晚于今天。"), field="visited_on")
     if visited_on < today - datetime.timedelta(days=LATE_ENTRY_DAYS):
-        raise ValidationFailed("visit_too_old", _("只能补录%(n)d天内的走访。") % {"n": LATE_ENTRY_DAYS},
+        raise ValidationFailed(MonitoringErrorCode.VISIT_TOO_OLD, _("只能补录%(n)d天内的走访。") % {"n": LATE_ENTRY_DAYS},
                                field="visited_on")
     if seconds_spent is not None and seconds_spent < 0:
         seconds_spent = None
@@ -147,19 +148,19 @@ def visit_policy_adopt(*, actor, county: Place, effective_from: datetime.date, w
     """Adopt a new version of the county's visit schedule. Earlier versions stay as they were."""
     ensure_in_area(actor, county, Perm.MANAGE_THRESHOLDS)
     if county.level != Level.COUNTY:
-        raise ValidationFailed("county_level", _("走访频次按县制定。"), field="county")
+        raise ValidationFailed(CoreErrorCode.COUNTY_LEVEL, _("走访频次按县制定。"), field="county")
     intervals = {"warning_interval_days": warning_interval_days, "key_interval_days": key_interval_days,
                  "general_interval_days": general_interval_days}
     for name, days in intervals.items():
         try:
             intervals[name] = int(days)
         except (TypeError, ValueError):
-            raise ValidationFailed("interval_format", _("间隔天数必须是整数。"), field=name) from None
+            raise ValidationFailed(MonitoringErrorCode.INTERVAL_FORMAT, _("间隔天数必须是整数。"), field=name) from None
         if not 1 <= intervals[name] <= MAX_INTERVAL_DAYS:
-            raise ValidationFailed("interval_range", _("间隔天数必须在1-%(n)d之间。") % {"n": MAX_INTERVAL_DAYS},
+            raise ValidationFailed(MonitoringErrorCode.INTERVAL_RANGE, _("间隔天数必须在1-%(n)d之间。") % {"n": MAX_INTERVAL_DAYS},
                                    field=name)
     if not intervals["warning_interval_days"] <= intervals["key_interval_days"] <= intervals["general_interval_days"]:
-        raise ValidationFailed("interval_order", _("风险越高走访应越勤：红色间隔不能长于黄色，黄色不能长于绿色。"),
+        raise ValidationFailed(MonitoringErrorCode.INTERVAL_ORDER, _("风险越高走访应越勤：红色间隔不能长于黄色，黄色不能长于绿色。"),
                                field="key_interval_days")
     last = VisitPolicy.objects.select_for_update().filter(county=county).order_by("-version").first()
     policy = VisitPolicy.objects.create(county=county, version=(last.version + 1) if last else 1,
@@ -178,10 +179,10 @@ def sweep_checklist_generate(*, actor, village: Place, period: str) -> SweepChec
     and households that newly fall into a group are added."""
     ensure_in_area(actor, village, Perm.RECORD_VISIT)
     if village.level != Level.VILLAGE:
-        raise ValidationFailed("village_level", _("排查清单按村生成。"), field="village")
+        raise ValidationFailed(MonitoringErrorCode.VILLAGE_LEVEL, _("排查清单按村生成。"), field="village")
     month = parse_period(period)
     if month > timezone.localdate().replace(day=1):
-        raise ValidationFailed("period_future", _("不能生成以后月份的排查清单。"), field="period")
+        raise ValidationFailed(MonitoringErrorCode.PERIOD_FUTURE, _("不能生成以后月份的排查清单。"), field="period")
     thresholds = Thresholds.objects.in_force(county_of(village), month)
 
     checklist, created = SweepChecklist.objects.select_for_update().get_or_create(
@@ -217,9 +218,9 @@ def sweep_checklist_generate(*, actor, village: Place, period: str) -> SweepChec
 def _lock_sweep_item(item: SweepItem, household: Household) -> SweepItem:
     item = SweepItem.objects.select_for_update().get(pk=item.pk)
     if item.household_id != household.pk:
-        raise ValidationFailed("sweep_item_household", _("排查对象与走访农户不一致。"), field="sweep_item")
+        raise ValidationFailed(MonitoringErrorCode.SWEEP_ITEM_HOUSEHOLD, _("排查对象与走访农户不一致。"), field="sweep_item")
     if item.status != SweepItem.Status.PENDING:
-        raise ValidationFailed("sweep_item_done", _("该户本月已排查（%(s)s）。") % {"s": item.get_status_display()},
+        raise ValidationFailed(MonitoringErrorCode.SWEEP_ITEM_DONE, _("该户本月已排查（%(s)s）。") % {"s": item.get_status_display()},
                                field="sweep_item")
     return item
 
