@@ -98,14 +98,18 @@ class HomeView(LoginRequiredMixin, TemplateView):
         return super().get(request, *args, **kwargs)
 
 
+def day_range_filters(field_name: str) -> tuple[django_filters.DateFilter, django_filters.DateFilter]:
+    """"From" and "until" filters on the day of a date-time field, each shown as a date picker."""
+    return tuple(django_filters.DateFilter(label=label, field_name=field_name, lookup_expr=lookup,
+                                           widget=forms.DateInput(attrs={"type": "date"}))
+                 for label, lookup in ((_("起始日期"), "date__gte"), (_("截止日期"), "date__lte")))
+
+
 class ChangeLogFilter(django_filters.FilterSet):
     object_type = django_filters.ChoiceFilter(label=_("对象类型"), empty_label=_("全部"), choices=[])
     action = django_filters.ChoiceFilter(label=_("操作"), choices=ChangeLog.Action.choices, empty_label=_("全部"))
     actor = django_filters.CharFilter(label=_("操作人"), method="filter_actor")
-    since = django_filters.DateFilter(label=_("起始日期"), field_name="time", lookup_expr="date__gte",
-                                      widget=forms.DateInput(attrs={"type": "date"}))
-    until = django_filters.DateFilter(label=_("截止日期"), field_name="time", lookup_expr="date__lte",
-                                      widget=forms.DateInput(attrs={"type": "date"}))
+    since, until = day_range_filters("time")
     household = django_filters.NumberFilter(field_name="household_id", widget=forms.HiddenInput)
 
     class Meta:
@@ -315,10 +319,7 @@ class AccessLogFilter(django_filters.FilterSet):
     actor = django_filters.CharFilter(label=_("查看人"), method="filter_actor")
     kind = django_filters.ChoiceFilter(label=_("类型"), choices=AccessLog.Kind.choices, empty_label=_("全部"))
     household = django_filters.CharFilter(label=_("农户（户编号）"), method="filter_household")
-    since = django_filters.DateFilter(label=_("起始日期"), field_name="time", lookup_expr="date__gte",
-                                      widget=forms.DateInput(attrs={"type": "date"}))
-    until = django_filters.DateFilter(label=_("截止日期"), field_name="time", lookup_expr="date__lte",
-                                      widget=forms.DateInput(attrs={"type": "date"}))
+    since, until = day_range_filters("time")
 
     class Meta:
         model = AccessLog

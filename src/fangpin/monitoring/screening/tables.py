@@ -90,14 +90,16 @@ def _households(county_id: int) -> ir.Table:
     )
 
 
-# Members and incomes of those households: an inner join on the unique household id (faster than a
-# semi-join on SQLite).
+def _of_households(table: ir.Table, county_id: int) -> ir.Table:
+    """The rows of `table` (members, incomes) of the county's active households (`_households`): an inner
+    join on the unique household id (faster than a semi-join on SQLite)."""
+    households = _households(county_id).select("household_id")
+    return table.join(households, table.household_id == households.household_id)
 
 
 def _members(county_id: int) -> ir.Table:
     m = REGISTRY_MEMBER
-    households = _households(county_id).select("household_id")
-    return m.join(households, m.household_id == households.household_id).select(
+    return _of_households(m, county_id).select(
         member_id=m.id,
         household_id=m.household_id,
         relation=m.relation,
@@ -119,8 +121,7 @@ def _members(county_id: int) -> ir.Table:
 
 def _incomes(county_id: int) -> ir.Table:
     i = REGISTRY_INCOME
-    households = _households(county_id).select("household_id")
-    return i.join(households, i.household_id == households.household_id).select(
+    return _of_households(i, county_id).select(
         household_id=i.household_id,
         year=i.year,
         quarter=i.quarter.fill_null(0),
