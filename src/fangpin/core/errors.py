@@ -110,6 +110,7 @@ class JobError(ErrorCode):
     NOT_QUEUED = "job_not_queued", "The job queue refused the job."
     UNEXPECTED = "job_unexpected", "The job stopped on an unexpected error (details in the server log)."
     NO_FILE = "job_no_file", "The job has no file to download, or it was pruned after the retention period."
+    INTERRUPTED = "job_interrupted", "The worker running the job stopped (killed or restarted) before the job ended."
 
 
 class ServiceError(Exception):

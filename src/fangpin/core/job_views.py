@@ -9,14 +9,24 @@ from django.views import View
 from django.views.generic import TemplateView
 
 from .errors import ServiceError
-from .jobs import job_file_open, job_link, jobs_visible
+from .jobs import interrupted_reason, job_file_open, job_interrupted, job_link, jobs_visible
 from .models import Job
 
 JOBS_PER_PAGE = 30
 
 
+def shown(job):
+    """The job as its page shows it: a running job whose worker is gone reads as interrupted at once
+    (the worker records it on its next round; a page never writes)."""
+    job.link = job_link(job)
+    job.interrupted = job_interrupted(job)
+    job.interrupted_reason = interrupted_reason() if job.interrupted else ""
+    return job
+
+
 def job_context(job) -> dict:
-    return {"job": job, "link": job_link(job), "has_file": bool(job.file_path) and job.status == job.Status.DONE}
+    shown(job)
+    return {"job": job, "link": job.link, "has_file": bool(job.file_path) and job.status == job.Status.DONE}
 
 
 class JobListView(LoginRequiredMixin, TemplateView):
@@ -25,7 +35,7 @@ class JobListView(LoginRequiredMixin, TemplateView):
     def get_context_data(self, **kwargs):
         page = Paginator(jobs_visible(self.request.user), JOBS_PER_PAGE).get_page(self.request.GET.get("page"))
         for job in page.object_list:
-            job.link = job_link(job)
+            shown(job)
         return {**super().get_context_data(**kwargs), "page_obj": page}
 
 

@@ -8,17 +8,28 @@ worker never looks for a job that was rolled back. The worker calls the app's ta
 permissions and area are checked again then), reports progress, and returns what the job page
 shows. A service error ends the job `failed` with its message; anything else ends it `failed` with
 a plain reason and the details in the server log.
+
+A job whose worker was killed (or whose machine stopped) would stay "running" for ever: the job
+records the worker's host and process id and a heartbeat the worker refreshes, so that `job_interrupted`
+can tell it is gone (pages show it so at once, without writing) and the worker's housekeeping
+(`jobs_housekeeping`, on start and every minute) ends it failed. The housekeeping also prunes the
+files finished jobs wrote once they are older than `JOB_FILES_DAYS` (also `fangpin jobs prune`).
 """
 
 from __future__ import annotations
 
 import logging
+import os
+import socket
+from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import timedelta
 from pathlib import Path
 
 from django.conf import settings
 from django.db import transaction
+from django.db.models import Q
 from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
@@ -30,6 +41,7 @@ from .models import ChangeLog, Job
 from .roles import Perm
 
 logger = logging.getLogger(__name__)
+HOST = socket.gethostname()[:200]
 
 
 # The permission a person needs to see (and to have asked for) a job of each kind.
@@ -122,7 +134,7 @@ class Progress:
         percent = max(0, min(99, int(percent)))
         if percent != self.percent:
             self.percent = percent
-            Job.objects.filter(pk=self.job.pk).update(progress=percent)
+            Job.objects.filter(pk=self.job.pk).update(progress=percent, heartbeat_at=timezone.now())
 
 
 def _finish(job_id: int, status: str, *, outcome: Outcome | None = None, error_code: str = "",
@@ -155,8 +167,9 @@ def job_run(job_id: int, work: Callable[[Job, Progress], Outcome]) -> str:
     """Run one queued job in the worker: mark it running, call `work(job, progress)` in the county's
     language and as the source "job" (its change-log rows carry the request id of the page that
     asked), and end it done or failed. Returns the job's final status."""
+    now = timezone.now()
     claimed = Job.objects.filter(pk=job_id, status=Job.Status.QUEUED).update(
-        status=Job.Status.RUNNING, started_at=timezone.now())
+        status=Job.Status.RUNNING, started_at=now, worker_host=HOST, worker_pid=os.getpid(), heartbeat_at=now)
     job = Job.objects.select_related("created_by").filter(pk=job_id).first()
     if job is None:
         logger.warning("job #%s: no such job", job_id)
@@ -209,3 +222,89 @@ def job_file_open(job: Job, *, actor):
     if job.status != Job.Status.DONE or path is None or not path.is_file():
         raise Conflict(JobError.NO_FILE, _("该任务没有可下载的文件（尚未完成、失败或文件已清理）。"))
     return open(path, "rb")
+
+
+# ---------------------------------------------------------------- interrupted jobs and old files
+
+
+def interrupted_reason() -> str:
+    return _("处理该任务的后台进程已停止（服务器重启或进程被关闭），任务没有完成，请重新提交。")
+
+
+def _process_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # alive, run by another user
+        return True
+    return True
+
+
+def job_interrupted(job: Job, *, now=None) -> bool:
+    """Whether a running job's worker is gone: on this machine its process no longer exists, or (on
+    any machine) it has not said it is alive for `JOB_STALE_MINUTES`. Reads only, so that a page
+    can show the job as interrupted before the worker records it."""
+    if job.status != Job.Status.RUNNING:
+        return False
+    if job.worker_pid and job.worker_host == HOST and not _process_alive(job.worker_pid):
+        return True
+    beat = job.heartbeat_at or job.started_at
+    return beat is not None and beat < (now or timezone.now()) - timedelta(minutes=settings.JOB_STALE_MINUTES)
+
+
+def job_heartbeat() -> int:
+    """The worker says the jobs it is running are alive (its housekeeping thread calls this)."""
+    return Job.objects.filter(status=Job.Status.RUNNING, worker_host=HOST, worker_pid=os.getpid()).update(
+        heartbeat_at=timezone.now())
+
+
+def jobs_end_interrupted(*, now=None) -> int:
+    """End failed every running job whose worker is gone, each logged; returns how many."""
+    ended = 0
+    for job_id in Job.objects.filter(status=Job.Status.RUNNING).values_list("pk", flat=True):
+        with transaction.atomic():
+            job = Job.objects.select_for_update().get(pk=job_id)
+            if not job_interrupted(job, now=now):
+                continue
+            logger.warning("job #%s: worker %s pid %s is gone; ended as interrupted", job.pk, job.worker_host,
+                           job.worker_pid)
+            _finish(job.pk, Job.Status.FAILED, error_code=JobError.INTERRUPTED, error=interrupted_reason())
+            ended += 1
+    return ended
+
+
+def job_files_prune(*, now=None) -> int:
+    """Delete the files of jobs that ended more than `JOB_FILES_DAYS` days ago (the file a job
+    points to and any other `job-<id>.*` it left in the jobs folder), clearing the job's file and
+    logging each; returns how many jobs lost their files."""
+    cutoff = (now or timezone.now()) - timedelta(days=settings.JOB_FILES_DAYS)
+    on_disk: dict[int, list[Path]] = defaultdict(list)
+    folder = Path(settings.JOB_FILES_DIR)
+    if folder.is_dir():
+        for path in folder.glob("job-*"):
+            number = path.name.removeprefix("job-").split(".", 1)[0]
+            if number.isdigit():
+                on_disk[int(number)].append(path)
+    old = Job.objects.filter(finished_at__lt=cutoff).filter(Q(pk__in=list(on_disk)) | ~Q(file_path=""))
+    pruned = 0
+    for job_id in old.values_list("pk", flat=True):
+        with transaction.atomic():
+            job = Job.objects.select_for_update().get(pk=job_id)
+            before = snapshot(job)
+            paths = set(on_disk.get(job.pk, [])) | ({Path(job.file_path)} if job.file_path else set())
+            for path in paths:
+                path.unlink(missing_ok=True)
+            job.file_path = ""
+            job.save(update_fields=["file_path"])
+            _log(job, ChangeLog.Action.UPDATE, actor=None, before=before,
+                 reason=_("任务文件保存已满%(d)d天，已清理") % {"d": settings.JOB_FILES_DAYS})
+        pruned += 1
+    return pruned
+
+
+def jobs_housekeeping(*, now=None) -> tuple[int, int]:
+    """What the worker does on start and then every `JOB_HEARTBEAT_SECONDS`: refresh its own jobs'
+    heartbeat, end interrupted jobs, prune old job files. Returns (ended, pruned)."""
+    job_heartbeat()
+    return jobs_end_interrupted(now=now), job_files_prune(now=now)

@@ -202,6 +202,11 @@ class Job(models.Model):
     created_at = models.DateTimeField(_("提交时间"), auto_now_add=True, db_index=True)
     started_at = models.DateTimeField(_("开始时间"), null=True)
     finished_at = models.DateTimeField(_("结束时间"), null=True)
+    # The worker process running the job, and when it last said it was alive: a running job whose
+    # process is gone or whose heartbeat stopped was interrupted (`fangpin.core.jobs`).
+    worker_host = models.CharField(_("后台进程主机"), max_length=200, blank=True)
+    worker_pid = models.PositiveIntegerField(_("后台进程号"), null=True)
+    heartbeat_at = models.DateTimeField(_("后台进程最近报告时间"), null=True)
 
     area_field = "area_code"
     objects = AreaManager()
