@@ -20,6 +20,7 @@ FANGPIN_UPLOAD_REQUEST_MAX_MB  largest request body, in MB (default the larger o
 FANGPIN_XLSX_MAX_EXPANDED_MB, FANGPIN_XLSX_MAX_RATIO, FANGPIN_XLSX_MAX_ROWS  an .xlsx is refused before it is
                    opened when its parts expand beyond this size in MB (default 2048), any part expands more
                    than this many times (default 100), or a sheet has more rows (default 1,048,576, Excel's own)
+FANGPIN_JOB_FILES_DAYS  days a finished background job's file (export, error sheet) is kept (default 30)
 """
 
 import os
@@ -273,6 +274,12 @@ SPECTACULAR_SETTINGS = {
 TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
 # Where finished export jobs keep their files until they are downloaded or cleaned up.
 JOB_FILES_DIR = DATA_DIR / "jobs"
+# Days a finished job's file (an export, an error sheet) is kept before the worker prunes it.
+JOB_FILES_DAYS = int(os.environ.get("FANGPIN_JOB_FILES_DAYS", "30"))
+# How often a worker says its running jobs are alive, and after how long without it a running job
+# counts as interrupted (its worker was killed or its machine stopped).
+JOB_HEARTBEAT_SECONDS = 60
+JOB_STALE_MINUTES = 10
 
 LOGGING = {
     "version": 1,
