@@ -30,10 +30,6 @@ ALLOWED_FUNCTION_LEVEL_IMPORTS = {
     ("fangpin.cases.eligibility", "fangpin.assistance.selectors"),
     ("fangpin.cases.timeline", "fangpin.assistance.models"),
     ("fangpin.cases.views", "fangpin.assistance.selectors"),
-    # monitoring ↔ cases: cases imports monitoring (leads, thresholds) at module level; the "already
-    # followed" condition reads the monitored period, which lives in cases until it moves to monitoring.
-    ("fangpin.monitoring.standards.selectors", "fangpin.cases.choices"),
-    ("fangpin.monitoring.standards.selectors", "fangpin.cases.models"),
     # core ↔ the project: fangpin.wsgi builds the application from the URLconf, which imports every
     # app, and every app imports core; `fangpin serve` loads it only when it starts serving.
     ("fangpin.core.management.commands.serve", "fangpin.wsgi"),

@@ -261,11 +261,11 @@ SPECTACULAR_SETTINGS = {
     "ENUM_NAME_OVERRIDES": {
         "HouseholdStatusEnum": "fangpin.registry.choices.HouseholdStatus",
         "CaseStatusEnum": "fangpin.cases.choices.CaseStatus",
-        "MonitoringStatusEnum": "fangpin.cases.choices.MonitoringStatus",
-        "EliminationMethodEnum": "fangpin.cases.choices.EliminationMethod",
+        "MonitoringStatusEnum": "fangpin.monitoring.choices.MonitoringStatus",
+        "EliminationMethodEnum": "fangpin.monitoring.choices.EliminationMethod",
         "ProjectCategoryEnum": "fangpin.assistance.models.ProjectCategory",
         "ErrorCodeEnum": "fangpin.core.errors.error_code_choices",
-        "CategoryEnum": "fangpin.cases.choices.MonitoredCategory",
+        "CategoryEnum": "fangpin.monitoring.choices.MonitoredCategory",
     },
 }
 

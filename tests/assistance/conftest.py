@@ -6,8 +6,9 @@ from django.utils import timezone
 
 from fangpin.assistance import services
 from fangpin.assistance.models import MeasureCatalogueItem
-from fangpin.cases.models import Case, Monitoring, ProcedureConfig
+from fangpin.cases.models import Case, ProcedureConfig
 from fangpin.core.roles import Role
+from fangpin.monitoring.models import Monitoring
 
 from ..factories import make_household, make_user
 

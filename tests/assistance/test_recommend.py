@@ -12,7 +12,7 @@ from fangpin.assistance.selectors import (
     measures_running_after_elimination,
     monitorings_without_measure,
 )
-from fangpin.cases.models import Monitoring
+from fangpin.monitoring.models import Monitoring
 from fangpin.registry import services as registry
 from fangpin.registry.choices import Relation
 

@@ -20,13 +20,14 @@ import pytest
 from playwright.sync_api import expect
 
 from fangpin.cases import services as case_services
-from fangpin.cases.choices import CaseStatus, MonitoringStatus
+from fangpin.cases.choices import CaseStatus
 from fangpin.cases.eligibility import last_completed_quarters
-from fangpin.cases.models import Case, Monitoring
+from fangpin.cases.models import Case
 from fangpin.core.roles import Role
 from fangpin.demo.monitoring import DEFAULT_STANDARD
 from fangpin.monitoring import services as monitoring_services
-from fangpin.monitoring.choices import LeadStatus
+from fangpin.monitoring.choices import LeadStatus, MonitoringStatus
+from fangpin.monitoring.models import Monitoring
 from fangpin.registry import services as registry_services
 
 from ..factories import make_household, make_places, make_user

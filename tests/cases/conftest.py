@@ -6,11 +6,11 @@ import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 
 from fangpin.cases import services
-from fangpin.cases.choices import AttachmentKind, Decision, MonitoredCategory
+from fangpin.cases.choices import AttachmentKind, Decision
 from fangpin.cases.services import StageInput
 from fangpin.core.roles import Role
 from fangpin.monitoring import services as monitoring_services
-from fangpin.monitoring.choices import Channel, RiskType
+from fangpin.monitoring.choices import Channel, MonitoredCategory, RiskType
 
 from ..factories import make_household, make_user
 

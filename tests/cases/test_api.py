@@ -4,11 +4,11 @@ import pytest
 from rest_framework.test import APIClient
 
 from fangpin.cases import services
-from fangpin.cases.choices import CaseStatus, MonitoredCategory
+from fangpin.cases.choices import CaseStatus
 from fangpin.cases.models import Case
 from fangpin.core.roles import Role
 from fangpin.monitoring import services as monitoring_services
-from fangpin.monitoring.choices import Channel, RiskType
+from fangpin.monitoring.choices import Channel, MonitoredCategory, RiskType
 
 from ..factories import make_household, make_user
 

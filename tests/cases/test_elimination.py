@@ -6,11 +6,12 @@ from decimal import Decimal
 import pytest
 
 from fangpin.cases import services
-from fangpin.cases.choices import CaseStatus, MonitoringStatus
+from fangpin.cases.choices import CaseStatus
 from fangpin.cases.eligibility import check_elimination
-from fangpin.cases.models import Monitoring
 from fangpin.core.errors import ValidationFailed
 from fangpin.demo.monitoring import DEFAULT_STANDARD
+from fangpin.monitoring.choices import MonitoringStatus
+from fangpin.monitoring.models import Monitoring
 from fangpin.monitoring.services import thresholds_adopt
 from fangpin.registry.models import Member
 from fangpin.registry.services import income_set

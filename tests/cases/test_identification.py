@@ -6,13 +6,14 @@ import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 
 from fangpin.cases import services
-from fangpin.cases.choices import AttachmentKind, CaseStatus, Decision, MonitoredCategory, MonitoringStatus
-from fangpin.cases.models import Case, Monitoring
+from fangpin.cases.choices import AttachmentKind, CaseStatus, Decision
+from fangpin.cases.models import Case
 from fangpin.cases.services import StageInput
 from fangpin.core.errors import Conflict, PermissionDenied, ValidationFailed
 from fangpin.core.models import ChangeLog
 from fangpin.core.roles import Role
-from fangpin.monitoring.choices import LeadStatus, RiskType
+from fangpin.monitoring.choices import LeadStatus, MonitoredCategory, MonitoringStatus, RiskType
+from fangpin.monitoring.models import Monitoring
 
 from ..factories import make_household, make_user
 from .conftest import MONDAY, approve, verification_input, walk_to

@@ -7,11 +7,10 @@ import pytest
 from django.urls import reverse
 
 from fangpin.cases import services
-from fangpin.cases.choices import MonitoredCategory
 from fangpin.cases.models import Case
 from fangpin.cases.pdf import render_notice_pdf
 from fangpin.core.models import AccessLog
-from fangpin.monitoring.choices import RiskType
+from fangpin.monitoring.choices import MonitoredCategory, RiskType
 
 from ..factories import make_household
 

@@ -9,12 +9,13 @@ from django.urls import reverse
 from django.utils import timezone
 
 from fangpin.cases import services
-from fangpin.cases.choices import CaseStatus, MonitoredCategory
-from fangpin.cases.models import Attachment, Case, Holiday, Monitoring, ProcedureConfig, StageRecord
+from fangpin.cases.choices import CaseStatus
+from fangpin.cases.models import Attachment, Case, Holiday, ProcedureConfig, StageRecord
 from fangpin.core.models import ChangeLog
 from fangpin.core.roles import Role
 from fangpin.monitoring import services as monitoring_services
-from fangpin.monitoring.choices import Channel, RiskType
+from fangpin.monitoring.choices import Channel, MonitoredCategory, RiskType
+from fangpin.monitoring.models import Monitoring
 
 from ..factories import make_household, make_user
 

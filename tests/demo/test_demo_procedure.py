@@ -7,13 +7,14 @@ import pytest
 from fangpin.assistance.models import (EnterprisePairing, MicroCredit, ProjectChoice, TrainingParticipant,
                                        WelfarePost, Workshop)
 from fangpin.cases.eligibility import check_elimination
-from fangpin.cases.models import Case, Confirmation, Monitoring
+from fangpin.cases.models import Case, Confirmation
 from fangpin.cases.procedure import DEFAULT_DUTIES
 from fangpin.demo.assistance import seed_registers
 from fangpin.demo.cases import PLAN, simulate_cases
 from fangpin.demo.generator import generate_county
 from fangpin.demo.monitoring import adopt_default_thresholds, simulate_months
 from fangpin.demo.users import create_demo_users
+from fangpin.monitoring.models import Monitoring
 
 pytestmark = pytest.mark.slow
 

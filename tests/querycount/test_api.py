@@ -4,7 +4,8 @@ import itertools
 
 from django.utils import timezone
 
-from fangpin.cases.models import Case, Monitoring, PublicNotice
+from fangpin.cases.models import Case, PublicNotice
+from fangpin.monitoring.models import Monitoring
 from fangpin.registry import services
 
 from ..factories import make_household

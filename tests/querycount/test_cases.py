@@ -8,11 +8,11 @@ from django.urls import reverse
 from django.utils import timezone
 
 from fangpin.cases import services
-from fangpin.cases.choices import MonitoredCategory
-from fangpin.cases.models import Case, Monitoring, PublicNotice
+from fangpin.cases.models import Case, PublicNotice
 from fangpin.core.roles import Role
 from fangpin.monitoring import services as monitoring_services
-from fangpin.monitoring.choices import Channel, RiskType
+from fangpin.monitoring.choices import Channel, MonitoredCategory, RiskType
+from fangpin.monitoring.models import Monitoring
 
 from ..factories import make_household, make_user
 from .conftest import assert_flat

@@ -23,13 +23,13 @@ from django.utils import timezone
 from fangpin.assistance import services as registers
 from fangpin.assistance.services import measure_add, measure_add_evidence
 from fangpin.cases import services as case_services
-from fangpin.cases.models import Attachment, Case, Confirmation, Monitoring, StageRecord
+from fangpin.cases.models import Attachment, Case, Confirmation, StageRecord
 from fangpin.cases.procedure import DEFAULT_NOTICE_DAYS, DEFAULT_STAGES, DEFAULT_TOTAL_DAYS
 from fangpin.core.masking import mask_id_number, mask_phone
 from fangpin.core.models import AccessLog, Job
 from fangpin.core.roles import Role
 from fangpin.core.tabular import cell_error
-from fangpin.monitoring.models import HouseholdTier, MonthlyList, MonthlyListLine, ScreeningRun, Visit
+from fangpin.monitoring.models import HouseholdTier, Monitoring, MonthlyList, MonthlyListLine, ScreeningRun, Visit
 from fangpin.monitoring.services import lead_accept, lead_raise, thresholds_adopt
 from fangpin.monitoring.visits.services import sweep_checklist_generate, visit_policy_adopt
 from fangpin.registry import services

@@ -13,11 +13,11 @@ from django.db.models.functions import Coalesce
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from fangpin.cases.models import Monitoring
 from fangpin.core.models import HouseholdScoped, StoredFile
 from fangpin.core.money import MONEY_DIGITS, ZERO, money
 from fangpin.core.periods import add_months
 from fangpin.core.scoping import AreaManager, AreaQuerySet, UpwardAreaManager, UpwardAreaQuerySet
+from fangpin.monitoring.models import Monitoring
 
 from .choices import IN_PLACE_STATUSES, TAKING_CAPACITY, ChoiceStatus, MeasureCategory, MeasureStatus
 
@@ -124,7 +124,7 @@ class MeasureQuerySet(AreaQuerySet):
 class Measure(HouseholdOwned):
     household = models.ForeignKey("registry.Household", on_delete=models.PROTECT, related_name="measures",
                                   verbose_name=_("农户"))
-    monitoring = models.ForeignKey("cases.Monitoring", on_delete=models.PROTECT, null=True, blank=True,
+    monitoring = models.ForeignKey("monitoring.Monitoring", on_delete=models.PROTECT, null=True, blank=True,
                                    related_name="measures", verbose_name=_("监测期"))
     catalogue_item = models.ForeignKey(MeasureCatalogueItem, on_delete=models.PROTECT, null=True, blank=True,
                                        related_name="measures", verbose_name=_("目录措施"))

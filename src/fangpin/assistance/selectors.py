@@ -7,7 +7,8 @@ from dateutil.relativedelta import relativedelta
 from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.utils import timezone
 
-from fangpin.cases.models import Case, Monitoring
+from fangpin.cases.models import Case
+from fangpin.monitoring.models import Monitoring
 from fangpin.registry import conditions
 
 from .choices import IN_PLACE_STATUSES, MeasureStatus
@@ -25,7 +26,7 @@ def household_has_labour(household, on: datetime.date | None = None) -> bool:
 
 
 def current_monitoring(household):
-    """The household's current monitoring period (cases.Monitoring with status monitored), or None."""
+    """The household's current monitoring period (monitoring.Monitoring with status monitored), or None."""
     return Monitoring.objects.filter(household=household, status="monitored").order_by("-identified_on").first()
 
 

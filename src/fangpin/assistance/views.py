@@ -17,7 +17,6 @@ from django.utils.translation import gettext_lazy as _
 from django.views import View
 from django.views.generic import TemplateView
 
-from fangpin.cases.models import Monitoring
 from fangpin.core import uploads
 from fangpin.core.errors import ServiceError
 from fangpin.core.money import money_text
@@ -25,6 +24,7 @@ from fangpin.core.registers import PAGE_SIZE, RowFormView, ServiceFormView
 from fangpin.core.roles import Perm
 from fangpin.core.views import AreaScopedMixin, PermissionRequiredMixin
 from fangpin.monitoring.choices import RiskType
+from fangpin.monitoring.models import Monitoring
 from fangpin.registry.models import Household
 
 from . import forms as f

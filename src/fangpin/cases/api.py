@@ -14,16 +14,16 @@ from fangpin.cases.errors import CasesErrorCode
 from fangpin.core.api import AreaScopedViewSet, ScopedPrimaryKeyRelatedField, error_responses
 from fangpin.core.errors import PermissionDenied
 from fangpin.core.roles import Perm
-from fangpin.monitoring.choices import MAX_RISK_TYPES, DisasterSubtype, RiskType
-from fangpin.monitoring.models import Lead, MonthlyListLine
+from fangpin.monitoring.choices import MAX_RISK_TYPES, DisasterSubtype, MonitoredCategory, MonitoringStatus, RiskType
+from fangpin.monitoring.models import Lead, Monitoring, MonthlyListLine
 from fangpin.regions.models import Place
 from fangpin.registry.api import parse
 from fangpin.registry.idnumber import normalise_text
 from fangpin.registry.models import Household
 
 from . import services
-from .choices import CaseKind, CaseStatus, ConfirmationStatus, Decision, MonitoredCategory, MonitoringStatus
-from .models import Case, Monitoring, PublicNotice, StageRecord
+from .choices import CaseKind, CaseStatus, ConfirmationStatus, Decision
+from .models import Case, PublicNotice, StageRecord
 from .procedure import stage_label
 
 # ---------------------------------------------------------------- read serializers

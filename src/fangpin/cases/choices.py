@@ -65,22 +65,6 @@ class ConfirmationStatus(models.TextChoices):
     WITHDRAWN = "withdrawn", _("已撤回（环节已退回）")
 
 
-class MonitoredCategory(models.TextChoices):
-    UNSTABLE_EXITED = "unstable_exited", _("脱贫不稳定户")
-    MARGINAL = "marginal", _("边缘易致贫户")
-    SUDDEN_HARDSHIP = "sudden_hardship", _("突发严重困难户")
-
-
-class MonitoringStatus(models.TextChoices):
-    MONITORED = "monitored", _("监测中")
-    ELIMINATED = "eliminated", _("已消除风险")
-
-
-class EliminationMethod(models.TextChoices):
-    BY_ASSISTANCE = "assistance", _("帮扶消除")
-    NATURAL = "natural", _("自然消除")
-
-
 class AttachmentKind(models.TextChoices):
     PHOTO = "photo", _("照片")
     SIGNED_FORM = "signed_form", _("签字表格")

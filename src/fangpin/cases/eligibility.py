@@ -15,11 +15,11 @@ from fangpin.cases.errors import CasesErrorCode
 from fangpin.core.areas import county_of
 from fangpin.core.errors import ValidationFailed
 from fangpin.core.periods import add_months
+from fangpin.monitoring.choices import MonitoringStatus
 from fangpin.monitoring.services import thresholds_in_force
 from fangpin.registry import conditions
 from fangpin.registry.models import Income
 
-from .choices import MonitoringStatus
 
 MIN_MONTHS_MONITORED = 6
 

@@ -11,14 +11,15 @@ from fangpin.core import uploads
 from fangpin.core.forms import StyledForm
 from fangpin.core.roles import Perm
 from fangpin.core.views import style_widgets
-from fangpin.monitoring.choices import MAX_RISK_TYPES, DisasterSubtype, RiskType
+from fangpin.monitoring.choices import (MAX_RISK_TYPES, DisasterSubtype, EliminationMethod, MonitoredCategory,
+                                       MonitoringStatus, RiskType)
+from fangpin.monitoring.models import Monitoring
 from fangpin.regions.models import Place
 from fangpin.registry.filters import area_place_choices
 from fangpin.registry.idnumber import normalise_text
 
-from .choices import (AttachmentKind, CaseKind, CaseStatus, Decision, DutyRule, EliminationMethod,
-                      MonitoredCategory, MonitoringStatus, StageKind, StageLevel)
-from .models import Case, Monitoring
+from .choices import AttachmentKind, CaseKind, CaseStatus, Decision, DutyRule, StageKind, StageLevel
+from .models import Case
 from .procedure import CASE_PERMS, DEFAULT_STAGES, stage_label
 from .services import StageInput, participant_candidates
 

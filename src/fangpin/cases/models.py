@@ -1,4 +1,4 @@
-"""Identification and risk-elimination cases, their stages, public notices and monitoring periods.
+"""Identification and risk-elimination cases, their stages and public notices.
 
 A case runs through the stage list of the county's procedure version in force when it opened (copied
 onto the case, so a later change of the configuration never rewrites a running case). Each step is a
@@ -13,8 +13,9 @@ from fangpin.core.masking import PhoneField
 from fangpin.core.models import HouseholdScoped, StoredFile
 from fangpin.core.scoping import AreaManager
 
-from .choices import (AttachmentKind, CaseKind, CaseStatus, ConfirmationStatus, Decision, EliminationMethod,
-                      MonitoredCategory, MonitoringStatus, StageKind)
+from fangpin.monitoring.choices import EliminationMethod, MonitoredCategory
+
+from .choices import AttachmentKind, CaseKind, CaseStatus, ConfirmationStatus, Decision, StageKind
 from .procedure import default_duties
 
 
@@ -82,40 +83,6 @@ class Holiday(models.Model):
         return self.county.code
 
 
-class Monitoring(HouseholdScoped):
-    """A period during which a household is a monitored household (防止返贫致贫对象).
-
-    Opened by a confirmed identification case, ended by an elimination case. A household identified
-    again later gets a new period; the old ones stay."""
-
-    household = models.ForeignKey("registry.Household", on_delete=models.PROTECT, related_name="monitorings",
-                                  verbose_name=_("农户"))
-    category = models.CharField(_("监测对象类别"), max_length=16, choices=MonitoredCategory.choices)
-    risk_types = models.JSONField(_("风险类型"), default=list)
-    disaster_subtype = models.CharField(_("灾害类型"), max_length=12, blank=True)
-    status = models.CharField(_("状态"), max_length=12, choices=MonitoringStatus.choices,
-                              default=MonitoringStatus.MONITORED)
-    identified_on = models.DateField(_("识别日期"))
-    identification_case = models.OneToOneField("Case", on_delete=models.PROTECT, related_name="monitoring_opened",
-                                               verbose_name=_("识别认定案件"))
-    eliminated_on = models.DateField(_("风险消除日期"), null=True, blank=True)
-    elimination_case = models.OneToOneField("Case", on_delete=models.PROTECT, null=True, blank=True,
-                                            related_name="monitoring_closed", verbose_name=_("风险消除案件"))
-    elimination_method = models.CharField(_("消除方式"), max_length=12, choices=EliminationMethod.choices,
-                                          blank=True)
-    version = models.PositiveIntegerField(default=1)
-
-    class Meta:
-        verbose_name = _("监测对象")
-        verbose_name_plural = _("监测对象")
-        constraints = [models.UniqueConstraint(fields=["household"], condition=Q(status="monitored"),
-                                               name="one_current_monitoring_per_household")]
-        ordering = ["-identified_on", "-pk"]
-
-    def __str__(self) -> str:
-        return f"{self.household} {self.get_category_display()}"
-
-
 class Case(HouseholdScoped):
     household = models.ForeignKey("registry.Household", on_delete=models.PROTECT, related_name="cases",
                                   verbose_name=_("农户"))
@@ -135,7 +102,7 @@ class Case(HouseholdScoped):
                              related_name="cases", verbose_name=_("来源线索"))
     monthly_line = models.ForeignKey("monitoring.MonthlyListLine", on_delete=models.PROTECT, null=True, blank=True,
                                      related_name="cases", verbose_name=_("来源月度名单"))
-    monitoring = models.ForeignKey(Monitoring, on_delete=models.PROTECT, null=True, blank=True,
+    monitoring = models.ForeignKey("monitoring.Monitoring", on_delete=models.PROTECT, null=True, blank=True,
                                    related_name="elimination_cases", verbose_name=_("监测期"),
                                    help_text="for an elimination case: the monitoring period it would end")
     category = models.CharField(_("监测对象类别"), max_length=16, choices=MonitoredCategory.choices, blank=True)

@@ -22,18 +22,17 @@ from fangpin.core.errors import Conflict, CoreErrorCode, PermissionDenied, Valid
 from fangpin.core.models import ChangeLog, User
 from fangpin.core.roles import ROLE_PERMISSIONS, Perm
 from fangpin.core.scoping import ensure_in_area
-from fangpin.monitoring.choices import MAX_RISK_TYPES, DisasterSubtype, LeadStatus, RiskType
+from fangpin.monitoring.choices import (MAX_RISK_TYPES, DisasterSubtype, EliminationMethod, LeadStatus,
+                                       MonitoredCategory, MonitoringStatus, RiskType)
 from fangpin.monitoring.errors import MonitoringErrorCode
-from fangpin.monitoring.models import Lead, MonthlyListLine
+from fangpin.monitoring.models import Lead, Monitoring, MonthlyListLine
 from fangpin.regions.models import Level
 from fangpin.registry.choices import HouseholdStatus
 from fangpin.registry.errors import RegistryErrorCode
 
-from .choices import (AttachmentKind, CaseKind, CaseStatus, ConfirmationStatus, Decision, DutyRule,
-                      EliminationMethod, MonitoredCategory, MonitoringStatus, StageKind, StageLevel)
+from .choices import AttachmentKind, CaseKind, CaseStatus, ConfirmationStatus, Decision, DutyRule, StageKind, StageLevel
 from .eligibility import check_elimination
-from .models import (Attachment, Case, Confirmation, Holiday, Monitoring, Objection, ProcedureConfig, PublicNotice,
-                     StageRecord)
+from .models import Attachment, Case, Confirmation, Holiday, Objection, ProcedureConfig, PublicNotice, StageRecord
 from .procedure import (DEFAULT_NOTICE_DAYS, DEFAULT_STAGES, DEFAULT_TOTAL_DAYS, NOTICE_DAYS_RANGE,
                         default_duties, one_decision_per_person, opener_excluded_levels, validate_duties,
                         validate_stages)

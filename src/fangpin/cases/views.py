@@ -29,20 +29,19 @@ from fangpin.core.errors import Conflict, ServiceError
 from fangpin.core.models import AccessLog
 from fangpin.core.roles import Perm
 from fangpin.core.views import AreaScopedMixin, PermissionRequiredMixin
-from fangpin.monitoring.choices import DisasterSubtype, RiskType
-from fangpin.monitoring.models import Lead, MonthlyListLine
+from fangpin.monitoring.choices import DisasterSubtype, MonitoringStatus, RiskType
+from fangpin.monitoring.models import Lead, Monitoring, MonthlyListLine
 from fangpin.registry.choices import Relation
 from fangpin.registry.models import Household, Member
 
 from . import services
-from .choices import (CaseKind, CaseStatus, ConfirmationStatus, Decision, DutyRule, MonitoringStatus, StageKind,
-                      StageLevel)
+from .choices import CaseKind, CaseStatus, ConfirmationStatus, Decision, DutyRule, StageKind, StageLevel
 from .eligibility import check_elimination
 from .forms import (AnnounceForm, CaseFilter, CaseOpenForm, ConfirmationForm, DecisionForm, DutyFormSet,
                     EliminationOpenForm, HolidayForm, MonitoringFilter, NoticePublishForm, ObjectionForm,
                     ProcedureForm, StageFormSet, StagesJsonField, duties_initial, duty_rows, stage_rows,
                     stages_initial)
-from .models import Attachment, Case, Confirmation, Holiday, Monitoring, ProcedureConfig, PublicNotice
+from .models import Attachment, Case, Confirmation, Holiday, ProcedureConfig, PublicNotice
 from .pdf import notice_context, render_notice_pdf
 from .selectors import escalated_cases, escalation_scope, notice_period_over, stage_q
 from .procedure import (DEFAULT_NOTICE_DAYS, DEFAULT_STAGES, DEFAULT_TOTAL_DAYS, default_duties, duty_label,

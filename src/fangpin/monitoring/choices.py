@@ -1,4 +1,5 @@
-"""Code tables of monitoring: risk types (national table), channels, statuses and tiers."""
+"""Code tables of monitoring: risk types (national table), channels, statuses and tiers, and those of the
+monitored period (its category, status and how it ended), which the procedures in `cases` use too."""
 
 from django.db import models
 from django.utils.translation import gettext_lazy as _
@@ -74,3 +75,21 @@ class RiskTier(models.TextChoices):
     GENERAL = "general", _("一般（绿）")
     KEY = "key", _("重点监测（黄）")
     WARNING = "warning", _("预警（红）")
+
+
+# The monitored period (models.Monitoring); an identification case records the category it proposes and an
+# elimination case the method it proposes.
+class MonitoredCategory(models.TextChoices):
+    UNSTABLE_EXITED = "unstable_exited", _("脱贫不稳定户")
+    MARGINAL = "marginal", _("边缘易致贫户")
+    SUDDEN_HARDSHIP = "sudden_hardship", _("突发严重困难户")
+
+
+class MonitoringStatus(models.TextChoices):
+    MONITORED = "monitored", _("监测中")
+    ELIMINATED = "eliminated", _("已消除风险")
+
+
+class EliminationMethod(models.TextChoices):
+    BY_ASSISTANCE = "assistance", _("帮扶消除")
+    NATURAL = "natural", _("自然消除")

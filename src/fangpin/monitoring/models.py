@@ -6,10 +6,12 @@ from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
 from fangpin.core.masking import IdNumberField, PhoneField
+from fangpin.core.models import HouseholdScoped
 from fangpin.core.money import money
 from fangpin.core.scoping import AreaManager, AreaQuerySet
 
-from .choices import Channel, DisasterSubtype, LeadStatus, LineMethod, RiskTier, StabilityTier
+from .choices import (Channel, DisasterSubtype, EliminationMethod, LeadStatus, LineMethod, MonitoredCategory,
+                      MonitoringStatus, RiskTier, StabilityTier)
 
 
 def ratio(verbose_name, **kwargs):
@@ -389,3 +391,39 @@ class MonthlyListLine(models.Model):
         verbose_name_plural = _("名单条目")
         ordering = ["monthly_list_id", "rank"]
         constraints = [models.UniqueConstraint(fields=["monthly_list", "household"], name="one_line_per_household")]
+
+
+class Monitoring(HouseholdScoped):
+    """A period during which a household is a monitored household (防止返贫致贫对象).
+
+    Opened by a confirmed identification case, ended by an elimination case. A household identified
+    again later gets a new period; the old ones stay."""
+
+    household = models.ForeignKey("registry.Household", on_delete=models.PROTECT, related_name="monitorings",
+                                  verbose_name=_("农户"))
+    category = models.CharField(_("监测对象类别"), max_length=16, choices=MonitoredCategory.choices)
+    risk_types = models.JSONField(_("风险类型"), default=list)
+    disaster_subtype = models.CharField(_("灾害类型"), max_length=12, blank=True)
+    status = models.CharField(_("状态"), max_length=12, choices=MonitoringStatus.choices,
+                              default=MonitoringStatus.MONITORED)
+    identified_on = models.DateField(_("识别日期"))
+    identification_case = models.OneToOneField("cases.Case", on_delete=models.PROTECT,
+                                               related_name="monitoring_opened", verbose_name=_("识别认定案件"))
+    eliminated_on = models.DateField(_("风险消除日期"), null=True, blank=True)
+    elimination_case = models.OneToOneField("cases.Case", on_delete=models.PROTECT, null=True, blank=True,
+                                            related_name="monitoring_closed", verbose_name=_("风险消除案件"))
+    elimination_method = models.CharField(_("消除方式"), max_length=12, choices=EliminationMethod.choices,
+                                          blank=True)
+    version = models.PositiveIntegerField(default=1)
+
+    class Meta:
+        # The table keeps the name it had when the model lived in `cases`: moving the model moved no data.
+        db_table = "cases_monitoring"
+        verbose_name = _("监测对象")
+        verbose_name_plural = _("监测对象")
+        constraints = [models.UniqueConstraint(fields=["household"], condition=Q(status="monitored"),
+                                               name="one_current_monitoring_per_household")]
+        ordering = ["-identified_on", "-pk"]
+
+    def __str__(self) -> str:
+        return f"{self.household} {self.get_category_display()}"

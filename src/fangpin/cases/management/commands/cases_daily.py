@@ -9,7 +9,7 @@ from django.utils import timezone
 
 from fangpin.assistance.selectors import monitorings_without_measure
 from fangpin.cases import services
-from fangpin.cases.models import Monitoring
+from fangpin.monitoring.models import Monitoring
 
 
 class Command(BaseCommand):
