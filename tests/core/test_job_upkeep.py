@@ -39,6 +39,7 @@ def test_a_job_whose_worker_process_is_gone_reads_interrupted_without_a_write(cl
     assert job.status == Job.Status.RUNNING and not ChangeLog.objects.filter(object_type="core.job").exists()
 
 
+@pytest.mark.django_db(transaction=True)  # the worker closes the connection between rounds
 def test_the_worker_ends_an_interrupted_job_failed_and_logs_it(county_admin, places):
     job = _running(county_admin, places["county"], worker_host=HOST, worker_pid=_dead_pid())
 
@@ -107,6 +108,7 @@ def test_old_job_files_are_pruned_by_the_command_and_logged(client, county_admin
     assert client.get(reverse("job-file", args=[recent.pk])).status_code == 200
 
 
+@pytest.mark.django_db(transaction=True)  # the worker closes the connection between rounds
 def test_the_worker_prunes_old_job_files_too(county_admin, places, tmp_path, settings):
     settings.JOB_FILES_DIR = tmp_path
     settings.JOB_FILES_DAYS = 7

@@ -1,9 +1,4 @@
-"""Stable codes of the errors raised by cases (identification and elimination cases).
-
-Each member's value is the `code` API clients read; its second part says what the code means and is
-listed in the API documentation. Codes several apps raise live in the lowest app that raises them
-(generic ones in `fangpin.core.errors.CoreErrorCode`).
-"""
+"""Error codes of cases (identification and elimination cases); how codes are declared: `fangpin.core.errors`."""
 
 from fangpin.core.errors import ErrorCode
 

@@ -2,7 +2,8 @@
 
 A code is always a member of an app's `ErrorCode` enum (`fangpin/<app>/errors.py`, core's own
 below): the enum says in one place which codes exist and what each means, and a raise site cannot
-invent a new one by typing a string (the error refuses it).
+invent a new one by typing a string (the error refuses it). A code several apps raise lives in the
+lowest app that raises it, or here when it is generic (required, formats, stale forms, out of area).
 """
 
 import enum
