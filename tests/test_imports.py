@@ -24,12 +24,6 @@ SRC = SOURCE.parent
 # Function-level imports from another app that stay, each because of a real cycle. Key: (module that
 # imports, module it imports). Remove an entry when its cycle is gone; the test fails on a stale entry.
 ALLOWED_FUNCTION_LEVEL_IMPORTS = {
-    # cases ↔ assistance: assistance reads the monitored period and the case (cases.models) at module
-    # level; the procedure's elimination check, timeline and plan links read the plans back. Goes when
-    # plans sit with the procedure or the procedure stops importing them (issue 9, deliverable 3).
-    ("fangpin.cases.eligibility", "fangpin.assistance.selectors"),
-    ("fangpin.cases.timeline", "fangpin.assistance.models"),
-    ("fangpin.cases.views", "fangpin.assistance.selectors"),
     # core ↔ the project: fangpin.wsgi builds the application from the URLconf, which imports every
     # app, and every app imports core; `fangpin serve` loads it only when it starts serving.
     ("fangpin.core.management.commands.serve", "fangpin.wsgi"),

@@ -1,5 +1,9 @@
 """Read-only questions about a household's assistance, used by these pages and by the cases app
-(elimination checks, overdue lists). Keep the names: other apps import them."""
+(elimination checks, overdue lists). Keep the names: other apps import them.
+
+Assistance sits before `cases` in the import order: the procedure imports these questions, and the one
+thing assistance asks about a case (is the household on the green channel?) goes through the household's
+`cases` relation, not through an import of the cases app."""
 
 import datetime
 
@@ -7,7 +11,6 @@ from dateutil.relativedelta import relativedelta
 from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.utils import timezone
 
-from fangpin.cases.models import Case
 from fangpin.monitoring.models import Monitoring
 from fangpin.registry import conditions
 
@@ -32,8 +35,7 @@ def current_monitoring(household):
 
 def green_channel_case(household):
     """An open identification case that took the green channel (assist first, paperwork after)."""
-    return Case.objects.filter(household=household, kind="identification", status="open",
-                               green_channel=True).first()
+    return household.cases.filter(kind="identification", status="open", green_channel=True).first()
 
 
 def measures_in_place(household, on: datetime.date | None = None) -> QuerySet:

@@ -11,6 +11,7 @@ import datetime
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from fangpin.assistance.selectors import measures_in_place
 from fangpin.cases.errors import CasesErrorCode
 from fangpin.core.areas import county_of
 from fangpin.core.errors import ValidationFailed
@@ -80,8 +81,6 @@ def _income_basis(household, identified_on: datetime.date, today: datetime.date)
 
 
 def check_elimination(household, *, today=None, monitoring=None) -> EliminationCheck:
-    from fangpin.assistance.selectors import measures_in_place
-
     today = today or timezone.localdate()
     if monitoring is None:
         monitoring = household.monitorings.filter(status=MonitoringStatus.MONITORED).first()

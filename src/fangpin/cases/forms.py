@@ -21,6 +21,7 @@ from fangpin.registry.idnumber import normalise_text
 from .choices import AttachmentKind, CaseKind, CaseStatus, Decision, DutyRule, StageKind, StageLevel
 from .models import Case
 from .procedure import CASE_PERMS, DEFAULT_STAGES, stage_label
+from .selectors import stage_q
 from .services import StageInput, participant_candidates
 
 DATE_INPUT = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
@@ -401,8 +402,6 @@ class CaseFilter(HouseholdPlaceFilterSet):
         return queryset.filter(status=value)
 
     def filter_stage(self, queryset, name, value):
-        from .views import stage_q
-
         return queryset.filter(status=CaseStatus.OPEN).filter(stage_q(queryset, lambda s: s["code"] == value))
 
 

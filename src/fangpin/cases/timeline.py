@@ -9,6 +9,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from fangpin.assistance.models import Measure
 from fangpin.core.roles import Perm
 from fangpin.monitoring.choices import LeadStatus
 
@@ -77,8 +78,6 @@ def case_entries(household, user):
 def measure_entries(household, user):
     if not user.has_perm_named(Perm.VIEW_ASSISTANCE):
         return
-    from fangpin.assistance.models import Measure
-
     for measure in Measure.objects.filter(household=household).select_related("created_by"):
         yield Entry(measure.created_at, "measure",
                     _("帮扶措施：%(n)s（%(s)s）") % {"n": measure.name, "s": measure.get_status_display()},

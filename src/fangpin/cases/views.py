@@ -21,6 +21,7 @@ from django.utils.translation import ngettext, gettext
 from django.views import View
 from django.views.generic import FormView, TemplateView
 
+from fangpin.assistance.selectors import measures_running_after_elimination
 from fangpin.core import uploads
 from fangpin.core.areas import county_of
 from fangpin.core.audit import log_access
@@ -29,7 +30,7 @@ from fangpin.core.errors import Conflict, ServiceError
 from fangpin.core.models import AccessLog
 from fangpin.core.roles import Perm
 from fangpin.core.views import AreaScopedMixin, PermissionRequiredMixin
-from fangpin.monitoring.choices import DisasterSubtype, MonitoringStatus, RiskType
+from fangpin.monitoring.choices import DisasterSubtype, MonitoringStatus, RiskType, risk_labels
 from fangpin.monitoring.models import Lead, Monitoring, MonthlyListLine
 from fangpin.registry.choices import Relation
 from fangpin.registry.models import Household, Member
@@ -86,10 +87,6 @@ def head_of(household):
     if heads is None:
         return household.head
     return heads[0] if heads else None
-
-
-def risk_labels(codes) -> list[str]:
-    return [RiskType(code).label if code in RiskType.values else code for code in codes or []]
 
 
 def describe_case(case, user, calendar, today) -> None:
@@ -614,8 +611,6 @@ class EliminationCheckView(AreaScopedMixin, View):
         return redirect("cases:case-detail", pk=case.pk)
 
     def page(self, household, *, form=None, status=200):
-        from fangpin.assistance.selectors import measures_running_after_elimination
-
         user = self.request.user
         monitoring = services.current_monitoring(household)
         context = {"household": household, "head": household.head, "monitoring": monitoring,

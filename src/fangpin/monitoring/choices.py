@@ -35,6 +35,11 @@ class DisasterSubtype(models.TextChoices):
     OTHER = "other", _("其他灾害")
 
 
+def risk_labels(codes) -> list[str]:
+    """The words for a list of risk-type codes, in their order; a code not in the table shows as is."""
+    return [RiskType(code).label if code in RiskType.values else code for code in codes or []]
+
+
 class Channel(models.TextChoices):
     SELF_DECLARATION = "self_declaration", _("农户自主申报")
     CADRE_SWEEP = "cadre_sweep", _("干部排查")

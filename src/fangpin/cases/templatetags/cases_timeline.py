@@ -3,6 +3,7 @@
 from django import template
 
 from fangpin.core.roles import Perm
+from fangpin.monitoring.choices import risk_labels
 from fangpin.registry.choices import HouseholdStatus
 
 from .. import timeline
@@ -27,7 +28,7 @@ def household_timeline(household, user):
     may_open = user.has_perm_named(Perm.OPEN_CASE)
     context.update({
         "monitoring": monitoring,
-        "risk_labels": timeline_risks(monitoring.risk_types) if monitoring else [],
+        "risk_labels": risk_labels(monitoring.risk_types) if monitoring else [],
         "open_cases": open_cases,
         "can_open_identification": (may_open and monitoring is None
                                     and household.status in (HouseholdStatus.ACTIVE, HouseholdStatus.PROVISIONAL)
@@ -36,9 +37,3 @@ def household_timeline(household, user):
         "last_monitoring": None if monitoring else household.monitorings.order_by("-identified_on", "-pk").first(),
     })
     return context
-
-
-def timeline_risks(codes):
-    from ..views import risk_labels
-
-    return risk_labels(codes)
