@@ -163,6 +163,6 @@ def test_a_village_user_sees_county_rows_of_an_upward_model(places, county_admin
     from fangpin.cases.models import Holiday
 
     cadre = make_user(Role.VILLAGE_CADRE, places["t1v1"])
-    Holiday.objects.create(county=places["county"], date=datetime.date(2026, 10, 1), name="国庆")
+    Holiday.objects.create(county=places["county"], date=datetime.date(2026, 10, 1), is_workday=False, name="国庆")
     with serving_request():
         assert Holiday.objects.restrict(cadre).count() == 1

@@ -6,7 +6,7 @@ from django.utils.translation import gettext_lazy as _
 from .errors import MissingPermission
 from .masking import PhoneField
 from .roles import ROLE_PERMISSIONS, Role
-from .scoping import AreaManager
+from .scoping import AreaScoped
 
 
 class User(AbstractUser):
@@ -45,7 +45,7 @@ class User(AbstractUser):
         return self.place.scope_prefix if self.place_id else "-"
 
 
-class ChangeLog(models.Model):
+class ChangeLog(AreaScoped):
     """One row per write: who, when, which request, and the record before and after."""
 
     class Action(models.TextChoices):
@@ -70,7 +70,6 @@ class ChangeLog(models.Model):
     after = models.JSONField(_("修改后"), null=True)
 
     area_field = "area_code"
-    objects = AreaManager()
 
     class Meta:
         verbose_name = _("修改记录")
@@ -84,7 +83,7 @@ class ChangeLog(models.Model):
         return [(k, before.get(k), after.get(k)) for k in keys]
 
 
-class AccessLog(models.Model):
+class AccessLog(AreaScoped):
     """Reads of personal data that must be accountable: unmasking and exports."""
 
     class Kind(models.TextChoices):
@@ -100,7 +99,6 @@ class AccessLog(models.Model):
     detail = models.JSONField(default=dict)
 
     area_field = "area_code"
-    objects = AreaManager()
 
     class Meta:
         verbose_name = _("敏感信息访问记录")
@@ -147,26 +145,21 @@ class StoredFile(models.Model):
         return self.name
 
 
-class HouseholdScoped(models.Model):
+class HouseholdScoped(AreaScoped):
     """A row that belongs to one household: read and written in the area of the household's place,
     and listed in that household's change log."""
 
     area_field = "household__place__code"
-    objects = AreaManager()
 
     class Meta:
         abstract = True
-
-    @property
-    def area_code(self) -> str:
-        return self.household.place.code
 
     @property
     def household_ref_id(self):
         return self.household_id
 
 
-class Job(models.Model):
+class Job(AreaScoped):
     """A piece of long work run by the background worker (screening, a ledger merge, a large export,
     the monthly list): who asked for it, for which area, how far it has got and how it ended. The
     page of a job shows this row; `fangpin.core.jobs` writes it."""
@@ -209,7 +202,6 @@ class Job(models.Model):
     heartbeat_at = models.DateTimeField(_("后台进程最近报告时间"), null=True)
 
     area_field = "area_code"
-    objects = AreaManager()
 
     class Meta:
         verbose_name = _("后台任务")

@@ -27,7 +27,7 @@ from fangpin.regions.models import Level
 from .audit import log_change
 from .errors import CoreErrorCode, ValidationFailed
 from .models import ChangeLog
-from .scoping import UpwardAreaQuerySet, ensure_in_area
+from .scoping import AreaScoped, UpwardAreaQuerySet, ensure_in_area
 
 # Version 1 written from the defaults is in force from this day, so that every past check finds it.
 DEFAULTS_IN_FORCE_FROM = datetime.date(2000, 1, 1)
@@ -54,7 +54,7 @@ def version_unique(name: str, *series_fields: str) -> models.UniqueConstraint:
     return models.UniqueConstraint(fields=["county", *series_fields, "version"], name=name)
 
 
-class CountyPolicy(models.Model):
+class CountyPolicy(AreaScoped):
     """One version of one county policy."""
 
     county = models.ForeignKey("regions.Place", on_delete=models.PROTECT, related_name="+",
@@ -83,10 +83,6 @@ class CountyPolicy(models.Model):
 
     def __str__(self) -> str:
         return _("%(p)s第%(v)d版") % {"p": self.policy_title, "v": self.version}
-
-    @property
-    def area_code(self) -> str:
-        return self.county.code
 
     @property
     def series_key(self) -> dict:

@@ -1,7 +1,7 @@
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
-from fangpin.core.scoping import AreaManager
+from fangpin.core.scoping import AreaScoped
 
 
 class Level(models.TextChoices):
@@ -18,7 +18,7 @@ LEVEL_BY_LABEL = {"县": Level.COUNTY, "乡镇": Level.TOWNSHIP, "乡": Level.TO
                   "村": Level.VILLAGE, "组": Level.GROUP}
 
 
-class Place(models.Model):
+class Place(AreaScoped):
     """County → township → village → group. Counties, townships and villages carry 12-digit
     statistical codes; a group's code is its village's 12 digits and a 3-digit suffix."""
 
@@ -29,7 +29,6 @@ class Place(models.Model):
                                related_name="children")
 
     area_field = "code"
-    objects = AreaManager()
 
     class Meta:
         verbose_name = _("行政区划")
@@ -45,10 +44,6 @@ class Place(models.Model):
     @property
     def scope_prefix(self) -> str:
         return self.code[: SCOPE_PREFIX_LENGTH[self.level]]
-
-    @property
-    def area_code(self) -> str:
-        return self.code
 
     def ancestors(self) -> list["Place"]:
         chain, node = [], self.parent

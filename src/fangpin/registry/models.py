@@ -7,7 +7,7 @@ from django.utils.translation import gettext_lazy as _
 
 from fangpin.core.masking import IdNumberField, PhoneField
 from fangpin.core.money import ZERO, money
-from fangpin.core.scoping import AreaManager, AreaQuerySet
+from fangpin.core.scoping import AreaQuerySet, AreaScoped
 
 from .choices import (
     DisabilityGrade,
@@ -25,7 +25,7 @@ from .choices import (
     WorkPlace,
 )
 
-class Household(models.Model):
+class Household(AreaScoped):
     """A rural household (户) as the national forms hold it. Its size is the number of active
     members and is always counted, never stored."""
 
@@ -65,7 +65,6 @@ class Household(models.Model):
     version = models.PositiveIntegerField(default=1, help_text="optimistic lock for edit forms")
 
     area_field = "place__code"
-    objects = AreaManager()
 
     class Meta:
         verbose_name = _("农户")
@@ -76,10 +75,6 @@ class Household(models.Model):
 
     def __str__(self) -> str:
         return f"{self.number}"
-
-    @property
-    def area_code(self) -> str:
-        return self.place.code
 
     @property
     def household_ref_id(self) -> int:
@@ -106,7 +101,7 @@ class MemberQuerySet(AreaQuerySet):
         return self.filter(ended_on__isnull=True)
 
 
-class Member(models.Model):
+class Member(AreaScoped):
     """A person's membership of a household. A person who moves to another household ends this
     row and gets a new one there, so each household keeps its own history."""
 
@@ -161,10 +156,6 @@ class Member(models.Model):
         return self.name
 
     @property
-    def area_code(self) -> str:
-        return self.household.place.code
-
-    @property
     def household_ref_id(self) -> int:
         return self.household_id
 
@@ -194,7 +185,7 @@ class IncomeQuerySet(AreaQuerySet):
         return self.annotate(member_count=models.functions.Coalesce(members_at_year_end_count(), 0))
 
 
-class Income(models.Model):
+class Income(AreaScoped):
     """Income and spending of one household for a year (quarter empty) or one quarter of it.
     Net and per-capita figures are derived, never stored."""
 
@@ -238,10 +229,6 @@ class Income(models.Model):
     def __str__(self) -> str:
         period = f"{self.year}" + (f"Q{self.quarter}" if self.quarter else "")
         return f"{self.household.number} {period}"
-
-    @property
-    def area_code(self) -> str:
-        return self.household.place.code
 
     @property
     def household_ref_id(self) -> int:

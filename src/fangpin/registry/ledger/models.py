@@ -2,12 +2,12 @@ from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
-from fangpin.core.scoping import AreaManager
+from fangpin.core.scoping import AreaScoped
 
 __all__ = ["LedgerImport"]
 
 
-class LedgerImport(models.Model):
+class LedgerImport(AreaScoped):
     """One uploaded ledger file on its way through upload → validation → merge.
 
     The file itself is the staged data: validation reads it, records every error and what a merge
@@ -56,7 +56,6 @@ class LedgerImport(models.Model):
     merged_at = models.DateTimeField(_("导入时间"), null=True, blank=True)
 
     area_field = "area_code"
-    objects = AreaManager()
 
     class Meta:
         verbose_name = _("台账导入")
