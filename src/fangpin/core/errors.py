@@ -71,6 +71,7 @@ class CoreErrorCode(ErrorCode):
     FILE_UNREADABLE = "file_unreadable", "The file could not be read as a table."
     HEADER_MISSING = "header_missing", "No header row with the required columns was found in the file."
     INVALID = "invalid", "The input was refused by the API's own field checks (the field and message say which)."
+    INCORRECT_TYPE = "incorrect_type", "A reference to a record was sent as the wrong type (not an id)."
     INVALID_CHOICE = "invalid_choice", "A value is not one of the field's choices."
     MAX_DECIMAL_PLACES = "max_decimal_places", "A number has more decimal places than the field allows."
     MAX_DIGITS = "max_digits", "A number has more digits than the field allows."
