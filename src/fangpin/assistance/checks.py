@@ -147,7 +147,8 @@ def ensure_visible(actor, obj, perm: str) -> None:
 
 
 def lock_row(obj):
-    return type(obj).objects.select_for_update().get(pk=obj.pk)
+    """The row again, locked for the change: the caller reached it through the user's area."""
+    return type(obj).objects.unrestricted().select_for_update().get(pk=obj.pk)
 
 
 def active_member(member, *, field: str):
