@@ -7,7 +7,9 @@ columns, the form, the service verbs that write and the permissions. From it com
   set, paginated, with the declared columns;
 - the detail page: declared facts, sections of related rows and a notice;
 - the create and update form: the form parses, the declared service verb checks and writes;
-- the API viewset (read): the same restricted rows and the same filter set, as JSON;
+- the API viewset: reads the same restricted rows through the same filter set, as JSON; creates
+  (POST) and changes (PUT, PATCH) rows through the same form and service verbs as the form page,
+  under the same permission and area rules, so a row is never written by a second code path;
 - the .xlsx export: the same filtered rows and columns, logged in the access log.
 
 The page routes come from `register.urlpatterns()` and the viewset from `register.viewset()`. Editing
@@ -20,8 +22,10 @@ from typing import Any, Callable
 from urllib.parse import quote
 
 import django_filters
+from django import forms
+from django.contrib.auth.models import AnonymousUser
 from django.contrib import messages
-from django.http import Http404, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect
 from django.db.models import BooleanField, ExpressionWrapper, Q
 from django.urls import path, reverse
@@ -31,11 +35,12 @@ from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 from django.views.generic import FormView, TemplateView
 from drf_spectacular.utils import extend_schema, extend_schema_view
-from rest_framework import serializers
+from rest_framework import serializers, status
+from rest_framework.response import Response
 
-from .api import AreaScopedViewSet
+from .api import AreaScopedViewSet, error_responses, field_error_code
 from .audit import log_access
-from .errors import ServiceError
+from .errors import CoreErrorCode, ServiceError, ValidationFailed
 from .models import AccessLog
 from .views import XLSX_TYPE, AreaScopedMixin, PermissionRequiredMixin, display_value, page_of, style_widgets
 
@@ -235,6 +240,63 @@ class Register:
                                 version=form.cleaned_data["version"], reason=form.cleaned_data["reason"],
                                 **form.service_fields())
 
+    # ------------------------------------------------------------ writing through the API
+
+    @cached_property
+    def form_view_class(self) -> type:
+        return self.views()["form"]
+
+    def form_page(self, request, pk=None):
+        """The register's form page set up for `request` without serving it: the API writes through
+        it, so the row of `pk` is looked up (and refused outside the user's own area), the form is
+        built and the verb is called exactly as when the page is posted."""
+        view = self.form_view_class()
+        view.setup(request, **({"pk": pk} if pk is not None else {}))
+        return view
+
+    def api_write(self, request, pk=None, *, partial=False):
+        """Create a row (no `pk`) or change the row of `pk` from an API request. The page's form
+        parses the input, a PATCH starting from the row as the edit form does; a change must name
+        the version it was read at. Unknown fields and refused input answer 400 naming the field,
+        with nothing written; the declared verb checks, writes and logs the change."""
+        view = self.form_page(request, pk)
+        if pk is not None and view.object is not None and "version" not in request.data:
+            raise ValidationFailed(CoreErrorCode.REQUIRED, gettext("版本号：请给出读取时得到的 version。"),
+                                   field="version")
+        sent = request.data
+        if hasattr(sent, "lists"):
+            sent = {key: values if len(values) > 1 else values[0] for key, values in sent.lists()}
+        data = sent
+        if partial:
+            data = {**{key: value for key, value in view.get_initial().items() if key != "version"}, **sent}
+        form = self.form_class(data=data, user=request.user, **self.form_kwargs(view))
+        unknown = sorted(set(sent) - set(form.fields))
+        if unknown:
+            raise ValidationFailed(CoreErrorCode.UNKNOWN_FIELD, gettext("不认识这些字段：%(f)s") % {
+                "f": ", ".join(unknown)}, field=unknown[0])
+        if not form.is_valid():
+            raise form_refusal(form)
+        return self.add(form, view) if pk is None else self.update(form, view)
+
+    def input_serializer(self, new: bool) -> type:
+        """The API input of a create (`new`) or a change, for the schema: the fields of the page's
+        form as it is built with no row or household in view, and for a change every declared edit
+        field and the version the row was read at."""
+        request = HttpRequest()
+        request.user = AnonymousUser()
+        form = self.form_class(user=request.user, **{**self.form_kwargs(self.form_page(request)), "new": new})
+        fields = {name: input_field(form_field) for name, form_field in form.fields.items()}
+        missing = [name for name in self.edit_fields if name not in fields] if not new else []
+        if missing:
+            meta = type("Meta", (), {"model": self.model, "fields": missing,
+                                     "extra_kwargs": {name: {"required": False} for name in missing}})
+            fields.update(type("Fields", (serializers.ModelSerializer,), {"Meta": meta})().get_fields())
+        if not new:
+            fields["version"] = serializers.IntegerField(
+                min_value=1, label=_("版本号"), help_text=_("读取时得到的 version（必填）；记录已被他人修改时返回 409"))
+        kind = f"{type(self).__name__}{'Create' if new else 'Update'}Input"
+        return type(kind, (serializers.Serializer,), fields)
+
     # ------------------------------------------------------------ serving
 
     def views(self) -> dict[str, type]:
@@ -268,15 +330,75 @@ class Register:
                     {"Meta": meta, **{name: make() for name, make in self.api_extra.items()}})
 
     def viewset(self) -> type:
-        register = self
-        viewset = type(f"{type(self).__name__}ViewSet", (AreaScopedViewSet,), {
+        register, read = self, self.serializer_class()
+        attrs = {
             "model": self.model, "required_perm": self.view_perm, "filterset_class": self.filterset_class,
-            "serializer_class": self.serializer_class(),
+            "serializer_class": read,
             "refine_queryset": lambda view, queryset: register.queryset(queryset),
-            "__doc__": f"{self.model._meta.verbose_name}: rows in the caller's area, filtered like the page.",
-        })
-        return extend_schema_view(list=extend_schema(summary=str(self.title)),
-                                  retrieve=extend_schema(summary=str(self.model._meta.verbose_name)))(viewset)
+            "__doc__": f"{self.model._meta.verbose_name}: rows in the caller's area, filtered like the page; "
+                       f"written through the form and service verbs of its form page.",
+        }
+
+        def answer(view, row, status_code):
+            return Response(read(view.get_queryset().get(pk=row.pk), context=view.get_serializer_context()).data,
+                            status=status_code)
+
+        docs = {"list": extend_schema(summary=str(self.title)),
+                "retrieve": extend_schema(summary=str(self.model._meta.verbose_name))}
+        if self.add_verb is not None:
+            attrs["create"] = lambda view, request, *args, **kwargs: answer(
+                view, register.api_write(request), status.HTTP_201_CREATED)
+            docs["create"] = extend_schema(summary=str(self.title_new), request=self.input_serializer(True),
+                                           responses={201: read, **error_responses(400, 403)})
+        if self.update_verb is not None:
+            def update(view, request, *args, partial=False, **kwargs):
+                return answer(view, register.api_write(request, kwargs["pk"], partial=partial), status.HTTP_200_OK)
+
+            attrs["update"] = update
+            attrs["partial_update"] = lambda view, request, *args, **kwargs: update(view, request, partial=True,
+                                                                                   **kwargs)
+            changed = self.input_serializer(False)
+            for action, how in (("update", gettext("（全部字段）")), ("partial_update", gettext("（只给出要改的字段）"))):
+                docs[action] = extend_schema(summary=f"{self.title_edit}{how}", request=changed,
+                                             responses={200: read, **error_responses(400, 403, 404, 409)})
+        attrs["action_perms"] = {action: self.manage_perm for action in ("create", "update", "partial_update")}
+        viewset = type(f"{type(self).__name__}ViewSet", (AreaScopedViewSet,), attrs)
+        return extend_schema_view(**docs)(viewset)
+
+
+def form_refusal(form) -> ValidationFailed:
+    """The error for API input a register's form refused: the first field named, with its label
+    for people and the code of its check; every field's messages in details."""
+    errors = form.errors.as_data()
+    name, (error, *_rest) = next(iter(errors.items()))
+    field = None if name == forms.forms.NON_FIELD_ERRORS else name
+    text = " ".join(error.messages)
+    message = f"{form.fields[field].label or field}：{text}" if field else text
+    return ValidationFailed(field_error_code(error), message, field=field,
+                            details={key: [m for e in errs for m in e.messages] for key, errs in errors.items()})
+
+
+def input_field(field: forms.Field) -> serializers.Field:
+    """A form field described as an API input field (for the schema; the form itself parses)."""
+    common = {"required": field.required, "label": field.label, "help_text": field.help_text or None}
+    if isinstance(field, forms.ModelChoiceField):
+        return serializers.PrimaryKeyRelatedField(queryset=field.queryset, allow_null=not field.required, **common)
+    if isinstance(field, forms.MultipleChoiceField):
+        return serializers.MultipleChoiceField(choices=field.choices, **common)
+    if isinstance(field, forms.ChoiceField):
+        return serializers.ChoiceField(choices=[c for c in field.choices if c[0] != ""], **common)
+    if isinstance(field, forms.BooleanField):
+        return serializers.BooleanField(**common)
+    if isinstance(field, forms.DateField):
+        return serializers.DateField(allow_null=not field.required, **common)
+    if isinstance(field, forms.DecimalField):
+        return serializers.DecimalField(field.max_digits, field.decimal_places, min_value=field.min_value,
+                                        max_value=field.max_value, allow_null=not field.required, **common)
+    if isinstance(field, forms.IntegerField):
+        return serializers.IntegerField(min_value=field.min_value, max_value=field.max_value,
+                                        allow_null=not field.required, **common)
+    return serializers.CharField(max_length=getattr(field, "max_length", None), allow_blank=not field.required,
+                                 **common)
 
 
 class RegisterListView(AreaScopedMixin, TemplateView):
