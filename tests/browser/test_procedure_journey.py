@@ -19,7 +19,7 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import expect
 
-from fangpin.cases import services as case_services
+from fangpin.cases import daily as case_daily, services as case_services
 from fangpin.cases.choices import CaseStatus
 from fangpin.cases.eligibility import last_completed_quarters
 from fangpin.cases.models import Case
@@ -159,7 +159,7 @@ def publish_and_run_out_the_notice(browse, case, shot_name=None):
     assert pdf.status == 200 and pdf.headers["content-type"] == "application/pdf"
     notice = case.notices.get() if case.kind == "elimination" else case.notices.order_by("-pk").first()
     # The notice runs its five calendar days; the daily round (fangpin cases-daily) then moves the case on.
-    assert case_services.notices_conclude_due(today=notice.ends_on + datetime.timedelta(days=1)) == 1
+    assert case_daily.notices_conclude_due(today=notice.ends_on + datetime.timedelta(days=1)) == 1
 
 
 def test_lead_to_monitored_to_risk_eliminated(county, browse, tmp_path):

@@ -5,7 +5,7 @@ import datetime
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 
-from fangpin.cases import services
+from fangpin.cases import notices, services
 from fangpin.cases.choices import AttachmentKind, Decision
 from fangpin.cases.services import StageInput
 from fangpin.core.roles import Role
@@ -102,10 +102,10 @@ def walk_to(case, stage_code, walkers, today=MONDAY):
     while case.stage["code"] != stage_code:
         stage = case.stage
         if stage["kind"] == "notice":
-            notice = services.notice_publish(actor=walkers["public_notice"], cases=[case], today=today,
+            notice = notices.notice_publish(actor=walkers["public_notice"], cases=[case], today=today,
                                              objection_phone="0816-1234567")
             today = notice.ends_on + datetime.timedelta(days=1)
-            assert services.notice_conclude(case=case, today=today)
+            assert notices.notice_conclude(case=case, today=today)
         elif stage["kind"] == "announcement":
             raise AssertionError("walk_to cannot pass the announcement")
         else:

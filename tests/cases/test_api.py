@@ -6,6 +6,7 @@ from rest_framework.test import APIClient
 from fangpin.cases import services
 from fangpin.cases.choices import CaseStatus
 from fangpin.cases.models import Case
+from fangpin.cases.steps import attach_files
 from fangpin.core.roles import Role
 from fangpin.monitoring import services as monitoring_services
 from fangpin.monitoring.choices import Channel, MonitoredCategory, RiskType
@@ -112,7 +113,7 @@ def test_participation_action(cases, verifier, village_cadre, county_admin):
     body = {"expected_version": mine.version, "decision": "approve", "reason": "属实", "participants": [village_cadre.pk],
             "details": {"commitment_signed": True, "data_authorised": True}}
     # The commitment file comes from the web form; here it is already on the case.
-    services._attach(mine, [(AttachmentKind.COMMITMENT, commitment_file())], actor=verifier)
+    attach_files(mine, [(AttachmentKind.COMMITMENT, commitment_file())], actor=verifier)
     submitted = api(verifier).post(url, body, format="json")
     assert submitted.status_code == 200 and submitted.json()["stage_code"] == "verification"
     version = submitted.json()["version"]

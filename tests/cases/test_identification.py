@@ -5,7 +5,7 @@ import datetime
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 
-from fangpin.cases import services
+from fangpin.cases import daily, notices, services
 from fangpin.cases.choices import AttachmentKind, CaseStatus, Decision
 from fangpin.cases.models import Case
 from fangpin.cases.services import StageInput
@@ -161,46 +161,46 @@ def test_out_of_order_actions_refused(case, walkers):
         services.case_announce(actor=walkers["announcement"], case=case, expected_version=case.version)
     assert error.value.code == "not_at_announcement"
     with pytest.raises(ValidationFailed) as error:
-        services.notice_publish(actor=walkers["public_notice"], cases=[case], today=MONDAY)
+        notices.notice_publish(actor=walkers["public_notice"], cases=[case], today=MONDAY)
     assert error.value.code == "not_at_notice"
     with pytest.raises(ValidationFailed) as error:
-        services.objection_record(actor=walkers["public_notice"], case=case, content="有异议", today=MONDAY)
+        notices.objection_record(actor=walkers["public_notice"], case=case, content="有异议", today=MONDAY)
     assert error.value.code == "not_at_notice"
     case, day = walk_to(case, "public_notice", walkers)
     with pytest.raises(ValidationFailed) as error:
         approve(case, walkers["village_review"], day)
     assert error.value.code == "stage_not_decision"
-    assert not services.notice_conclude(case=case, today=day)   # no notice published yet
+    assert not notices.notice_conclude(case=case, today=day)   # no notice published yet
 
 
 def test_notice_period_in_calendar_days(case, walkers):
     case, day = walk_to(case, "public_notice", walkers)
     with pytest.raises(ValidationFailed) as error:   # the default procedure has no phone yet
-        services.notice_publish(actor=walkers["public_notice"], cases=[case], today=day)
+        notices.notice_publish(actor=walkers["public_notice"], cases=[case], today=day)
     assert error.value.code == "objection_phone"
-    notice = services.notice_publish(actor=walkers["public_notice"], cases=[case], today=day,
+    notice = notices.notice_publish(actor=walkers["public_notice"], cases=[case], today=day,
                                      objection_phone="0816-1234567")
     assert notice.ends_on - notice.starts_on == datetime.timedelta(days=4)   # 5 calendar days, both counted
-    assert not services.notice_conclude(case=case, today=notice.ends_on)     # still running on the last day
+    assert not notices.notice_conclude(case=case, today=notice.ends_on)     # still running on the last day
     with pytest.raises(ValidationFailed) as error:
-        services.notice_publish(actor=walkers["public_notice"], cases=[case], today=day, objection_phone="1")
+        notices.notice_publish(actor=walkers["public_notice"], cases=[case], today=day, objection_phone="1")
     assert error.value.code == "already_on_notice"
-    assert services.notices_conclude_due(today=notice.ends_on + datetime.timedelta(days=1)) == 1
+    assert daily.notices_conclude_due(today=notice.ends_on + datetime.timedelta(days=1)) == 1
     case.refresh_from_db()
     assert case.stage["code"] == "township_review"
 
 
 def test_objection_sends_the_case_back_to_verification(case, walkers, helper):
     case, day = walk_to(case, "public_notice", walkers)
-    notice = services.notice_publish(actor=walkers["public_notice"], cases=[case], today=day,
+    notice = notices.notice_publish(actor=walkers["public_notice"], cases=[case], today=day,
                                      objection_phone="0816-1234567")
     proof = SimpleUploadedFile("举报材料.jpg", b"\xff\xd8\xff\xe0 photo")
     with pytest.raises(ValidationFailed) as error:
-        services.objection_record(actor=walkers["public_notice"], case=case, content="家中有车",
+        notices.objection_record(actor=walkers["public_notice"], case=case, content="家中有车",
                                   received_on=notice.ends_on + datetime.timedelta(days=1),
                                   today=notice.ends_on + datetime.timedelta(days=1))
     assert error.value.code == "objection_outside_period"
-    objection = services.objection_record(actor=walkers["public_notice"], case=case, content="该户新购小轿车一辆",
+    objection = notices.objection_record(actor=walkers["public_notice"], case=case, content="该户新购小轿车一辆",
                                           objector_name="村民丙", received_on=day + datetime.timedelta(days=2),
                                           attachments=[proof], today=day + datetime.timedelta(days=2))
     case.refresh_from_db()
@@ -209,8 +209,8 @@ def test_objection_sends_the_case_back_to_verification(case, walkers, helper):
     assert record.decision == Decision.OBJECTION and record.return_to == 0 and record.stage_code == "public_notice"
     assert objection.attachments.get().kind == AttachmentKind.OBJECTION
     # The old notice no longer holds the case: after verification again it needs a new notice.
-    assert services.current_notice(case) is None
-    assert not services.notice_conclude(case=case, today=notice.ends_on + datetime.timedelta(days=3))
+    assert notices.current_notice(case) is None
+    assert not notices.notice_conclude(case=case, today=notice.ends_on + datetime.timedelta(days=3))
     approve(case, helper, day + datetime.timedelta(days=3))
     case.refresh_from_db()
     assert case.stage["code"] == "data_comparison"
@@ -218,15 +218,15 @@ def test_objection_sends_the_case_back_to_verification(case, walkers, helper):
 
 def test_back_at_notice_on_the_day_of_the_objection_needs_a_new_notice(case, walkers, helper, places):
     case, day = walk_to(case, "public_notice", walkers)
-    first = services.notice_publish(actor=walkers["public_notice"], cases=[case], today=day, objection_phone="1")
-    services.objection_record(actor=walkers["public_notice"], case=case, content="收入有隐瞒", today=day)
+    first = notices.notice_publish(actor=walkers["public_notice"], cases=[case], today=day, objection_phone="1")
+    notices.objection_record(actor=walkers["public_notice"], case=case, content="收入有隐瞒", today=day)
     case.refresh_from_db()
     # Verified again, compared and reviewed the same day by the same people (same stages: allowed).
     case, same_day = walk_to(case, "public_notice", walkers, today=day)
-    assert same_day == day and services.current_notice(case) is None
-    assert not services.notice_conclude(case=case, today=first.ends_on + datetime.timedelta(days=1))
-    second = services.notice_publish(actor=walkers["public_notice"], cases=[case], today=day, objection_phone="1")
-    assert services.current_notice(case) == second and second != first
+    assert same_day == day and notices.current_notice(case) is None
+    assert not notices.notice_conclude(case=case, today=first.ends_on + datetime.timedelta(days=1))
+    second = notices.notice_publish(actor=walkers["public_notice"], cases=[case], today=day, objection_phone="1")
+    assert notices.current_notice(case) == second and second != first
 
 
 def test_open_refusals(case, household, village_cadre, other_village_cadre, helper, places, county_admin):
@@ -290,11 +290,11 @@ def test_green_channel(household, village_cadre, places, county_admin):
 
 
 def test_overdue_and_escalation(case, helper):
-    assert list(services.overdue_cases(today=case.stage_due_on)) == []
+    assert list(daily.overdue_cases(today=case.stage_due_on)) == []
     late = case.stage_due_on + datetime.timedelta(days=1)
-    assert list(services.overdue_cases(today=late)) == [case]
-    assert services.cases_escalate_overdue(today=late) == 1
-    assert services.cases_escalate_overdue(today=late) == 0
+    assert list(daily.overdue_cases(today=late)) == [case]
+    assert daily.cases_escalate_overdue(today=late) == 1
+    assert daily.cases_escalate_overdue(today=late) == 0
     case.refresh_from_db()
     assert case.escalated_at is not None
     approve(case, helper, late)

@@ -6,7 +6,7 @@ import pypdf
 import pytest
 from django.urls import reverse
 
-from fangpin.cases import services
+from fangpin.cases import notices, services
 from fangpin.cases.models import Case
 from fangpin.cases.pdf import render_notice_pdf
 from fangpin.core.models import AccessLog
@@ -29,7 +29,7 @@ def notice(places, county_admin, village_cadre):
         notice_stage = next(i for i, s in enumerate(case.stages) if s["kind"] == "notice")
         Case.objects.filter(pk=case.pk).update(stage_index=notice_stage)
         cases.append(Case.objects.get(pk=case.pk))
-    return services.notice_publish(actor=village_cadre, cases=cases, objection_phone="0816-2345678")
+    return notices.notice_publish(actor=village_cadre, cases=cases, objection_phone="0816-2345678")
 
 
 def pdf_text(data: bytes) -> str:

@@ -8,7 +8,7 @@ from django.db import connection
 from django.urls import reverse
 from django.utils import timezone
 
-from fangpin.cases import services
+from fangpin.cases import daily, notices, services
 from fangpin.cases.choices import CaseStatus
 from fangpin.cases.models import Attachment, Case, Holiday, ProcedureConfig, StageRecord
 from fangpin.core.models import ChangeLog
@@ -142,7 +142,7 @@ def test_notice_and_attachment_pages_are_scoped(client, open_case, verifier, vil
     assert b"".join(download.streaming_content) == b"\xff\xd8\xff\xe0 signed"
     case = fresh(open_case)
     Case.objects.filter(pk=case.pk).update(stage_index=3)  # straight to the notice stage for this check
-    notice = services.notice_publish(actor=village_cadre, cases=[fresh(case)], objection_phone="0816-1234567")
+    notice = notices.notice_publish(actor=village_cadre, cases=[fresh(case)], objection_phone="0816-1234567")
     for user, expected in ((village_cadre, 200), (other_village_cadre, 404), (clerk, 403)):
         login(client, user)
         assert client.get(reverse("cases:notice-detail", args=[notice.pk])).status_code == expected
@@ -307,7 +307,7 @@ def test_identification_walked_through_the_forms(client, open_case, verifier, co
     assert decide(client, fresh(case), decision="approve").status_code == 302
     past = today - datetime.timedelta(days=12)
     Case.objects.filter(pk=case.pk).update(stage_started_on=past)
-    services.notice_publish(actor=village_cadre, cases=[fresh(case)], today=past, objection_phone="0816-1")
+    notices.notice_publish(actor=village_cadre, cases=[fresh(case)], today=past, objection_phone="0816-1")
     login(client, make_user(Role.AUDITOR, county_admin.place, "auditor"))
     page = client.get(reverse("cases:case-detail", args=[case.pk]))
     assert reverse("cases:notice-conclude", args=[case.pk]) not in page.content.decode()
@@ -564,8 +564,8 @@ def confirmed(case, verifier, county_officer, village_cadre, township_officer, c
     approve(village_cadre)
     past = timezone.localdate() - datetime.timedelta(days=12)
     Case.objects.filter(pk=case.pk).update(stage_started_on=past)
-    services.notice_publish(actor=village_cadre, cases=[fresh(case)], today=past, objection_phone="1")
-    services.notices_conclude_due()
+    notices.notice_publish(actor=village_cadre, cases=[fresh(case)], today=past, objection_phone="1")
+    daily.notices_conclude_due()
     approve(township_officer)
     approve(county_admin)
     current = fresh(case)

@@ -5,7 +5,7 @@ reasoned unmask that writes an access-log row."""
 import pytest
 from django.urls import reverse
 
-from fangpin.cases import services as case_services
+from fangpin.cases import notices as case_notices, services as case_services
 from fangpin.cases.models import Case
 from fangpin.core.audit import change_entry
 from fangpin.core.masking import mask, personal_fields, personal_models
@@ -43,8 +43,8 @@ def objection(county_admin, places):
                                                   category="marginal", risk_types=["illness"], summary="因病")
     Case.objects.filter(pk=case.pk).update(stage_index=3)  # at the notice stage
     case.refresh_from_db()
-    case_services.notice_publish(actor=county_admin, cases=[case], objection_phone="0816-1234567")
-    return case_services.objection_record(actor=county_admin, case=case, content="家中有车",
+    case_notices.notice_publish(actor=county_admin, cases=[case], objection_phone="0816-1234567")
+    return case_notices.objection_record(actor=county_admin, case=case, content="家中有车",
                                           objector_name="李四", objector_phone=OBJECTOR_PHONE)
 
 

@@ -18,7 +18,7 @@ import pytest
 from django.test import Client
 from django.urls import reverse
 
-from fangpin.cases import services as case_services
+from fangpin.cases import notices as case_notices, services as case_services
 from fangpin.cases.models import Case
 from fangpin.core.masking import mask, personal_models
 from fangpin.core.models import AccessLog, ChangeLog
@@ -113,8 +113,8 @@ def seeded(places, staff, tmp_path):
                                                   category="marginal", risk_types=["illness"], summary="因病")
     Case.objects.filter(pk=case.pk).update(stage_index=3)  # at the notice stage
     case.refresh_from_db()
-    case_services.notice_publish(actor=admin, cases=[case], objection_phone="0816-7654321")
-    case_services.objection_record(actor=admin, case=case, content="家中有车", objector_name="李四",
+    case_notices.notice_publish(actor=admin, cases=[case], objection_phone="0816-7654321")
+    case_notices.objection_record(actor=admin, case=case, content="家中有车", objector_name="李四",
                                    objector_phone="13644445555")
     registry_services.household_update(actor=admin, household=objected, phone="15822226666", reason="换号")
 

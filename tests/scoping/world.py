@@ -22,7 +22,7 @@ from django.utils import timezone
 
 from fangpin.assistance import services as registers
 from fangpin.assistance.services import measure_add, measure_add_evidence
-from fangpin.cases import services as case_services
+from fangpin.cases import notices as case_notices, services as case_services
 from fangpin.cases.models import Attachment, Case, Confirmation, StageRecord
 from fangpin.cases.procedure import DEFAULT_NOTICE_DAYS, DEFAULT_STAGES, DEFAULT_TOTAL_DAYS
 from fangpin.core.masking import mask_id_number, mask_phone
@@ -224,9 +224,9 @@ def procedure_rows(admin, household, tag, grid=None) -> set[str]:
     if household.household_type == "exited":
         Case.objects.filter(pk=case.pk).update(stage_index=3)   # at the notice stage
         case.refresh_from_db()
-        notice = case_services.notice_publish(actor=admin, cases=[case], objection_phone="0816-1")
+        notice = case_notices.notice_publish(actor=admin, cases=[case], objection_phone="0816-1")
         proof = SimpleUploadedFile(f"{tag}异议.jpg", JPEG, content_type="image/jpeg")
-        objection = case_services.objection_record(actor=admin, case=case, content=f"{tag}异议内容",
+        objection = case_notices.objection_record(actor=admin, case=case, content=f"{tag}异议内容",
                                                    objector_name=f"{tag}异议人", attachments=[proof])
         texts |= {notice.number, objection.content, objection.objector_name, objection.attachments.get().name}
     else:

@@ -8,7 +8,7 @@ from django.utils.translation import gettext as _
 
 from fangpin.regions.models import Level
 
-from . import services
+from . import daily
 from .choices import StageLevel
 from .models import ProcedureConfig
 
@@ -49,7 +49,7 @@ def escalated_cases(user, cases, today):
     """Overdue cases escalated to the user's level: a township sees its villages' overdue stages, the
     county sees overdue township and county stages and every case past its total limit. A village
     sees its own overdue cases."""
-    overdue = services.overdue_cases(cases, today=today)
+    overdue = daily.overdue_cases(cases, today=today)
     level = user.place.level if getattr(user, "place_id", None) else None
     if level == Level.TOWNSHIP:
         return overdue.filter(stage_q(overdue, lambda s: s["level"] == StageLevel.VILLAGE))

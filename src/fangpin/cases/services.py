@@ -2,41 +2,41 @@
 
 Each transition is one function: it locks the case row, checks who may act and what must hold, writes
 a StageRecord and the change log, and moves the case on. Two officers acting on one case at once: the
-second waits for the lock, then finds the case moved on and gets a Conflict naming what happened."""
+second waits for the lock, then finds the case moved on and gets a Conflict naming what happened.
+
+The steps every transition shares (lock, record, move on, close) are in steps.py; public notices and
+objections in notices.py; the daily round (notices that ran out, overdue cases) in daily.py."""
 
 import dataclasses
 import datetime
 import uuid
 
 from django.db import IntegrityError, transaction
-from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from fangpin.cases.errors import CasesErrorCode
 from fangpin.core import uploads
 from fangpin.core.areas import county_of
-from fangpin.core.audit import change_entry, log_change, snapshot
-from fangpin.core.calendar import WorkCalendar
+from fangpin.core.audit import log_change, snapshot
 from fangpin.core.errors import Conflict, CoreErrorCode, PermissionDenied, ValidationFailed
 from fangpin.core.models import ChangeLog, User
 from fangpin.core.roles import ROLE_PERMISSIONS, Perm
 from fangpin.core.scoping import ensure_in_area
 from fangpin.monitoring.choices import (MAX_RISK_TYPES, DisasterSubtype, EliminationMethod, LeadStatus,
-                                       MonitoredCategory, MonitoringStatus, RiskType)
+                                        MonitoredCategory, MonitoringStatus, RiskType)
 from fangpin.monitoring.errors import MonitoringErrorCode
 from fangpin.monitoring.models import Lead, Monitoring, MonthlyListLine
-from fangpin.regions.models import Level
 from fangpin.registry.choices import HouseholdStatus
 from fangpin.registry.errors import RegistryErrorCode
 
-from .choices import AttachmentKind, CaseKind, CaseStatus, ConfirmationStatus, Decision, DutyRule, StageKind, StageLevel
+from .choices import AttachmentKind, CaseKind, ConfirmationStatus, Decision, DutyRule, StageKind, StageLevel
 from .eligibility import check_elimination
-from .models import Attachment, Case, Confirmation, Holiday, Objection, ProcedureConfig, PublicNotice, StageRecord
-from .procedure import (DEFAULT_NOTICE_DAYS, DEFAULT_STAGES, DEFAULT_TOTAL_DAYS, NOTICE_DAYS_RANGE,
-                        default_duties, one_decision_per_person, opener_excluded_levels, validate_duties,
-                        validate_stages)
-from .workdays import county_calendar
+from .models import Case, Confirmation, Holiday, ProcedureConfig
+from .procedure import (DEFAULT_NOTICE_DAYS, DEFAULT_STAGES, DEFAULT_TOTAL_DAYS, NOTICE_DAYS_RANGE, default_duties,
+                        one_decision_per_person, opener_excluded_levels, validate_duties, validate_stages)
+from .steps import (attach_files, calendar_of, check_outcome_possible, close_rejected, current_monitoring, enter_stage,
+                    lock_case, move_on, record_stage, resolve_today, save_case)
 
 # Risks a green channel is for: clear disaster or accident cases (help first, paperwork after).
 GREEN_CHANNEL_RISKS = {RiskType.DISASTER, RiskType.ACCIDENT}
@@ -123,82 +123,6 @@ def holiday_set(*, actor, county, date: datetime.date, is_workday: bool, name: s
     return holiday
 
 
-# ---------------------------------------------------------------- helpers
-
-
-def _today(today=None) -> datetime.date:
-    return today or timezone.localdate()
-
-
-def _calendar(case_or_household) -> WorkCalendar:
-    household = getattr(case_or_household, "household", case_or_household)
-    return county_calendar(county_of(household.place))
-
-
-def _lock(case: Case, actor=None, perm: str | None = None, expected_version: int | None = None) -> Case:
-    locked = Case.objects.select_for_update().select_related("household__place").get(pk=case.pk)
-    if perm is not None:
-        ensure_in_area(actor, locked, perm)
-    if expected_version is not None and locked.version != expected_version:
-        last = locked.records.order_by("-decided_at", "-pk").first()
-        if last is not None:
-            who = last.actor.display_name if last.actor else _("系统")
-            message = _("该案件刚刚已由%(who)s办理（%(stage)s：%(d)s），请刷新后查看最新状态再办理。") % {
-                "who": who, "stage": last.stage_name, "d": last.get_decision_display()}
-        else:
-            message = _("该案件刚刚已被他人修改，请刷新后再办理。")
-        raise Conflict(CasesErrorCode.CASE_CHANGED, message)
-    return locked
-
-
-def _save(case: Case, *, actor, before: dict, reason: str = "") -> Case:
-    case.version += 1
-    case.save()
-    log_change(case, ChangeLog.Action.UPDATE, actor=actor, before=before, reason=reason)
-    return case
-
-
-def _enter_stage(case: Case, index: int, today: datetime.date, calendar: WorkCalendar) -> None:
-    case.stage_index = index
-    case.stage_started_on = today
-    case.stage_due_on = calendar.add(today, case.stages[index]["limit_days"])
-    case.escalated_at = None
-
-
-def _record(case: Case, *, actor, decision: str, reason: str = "", return_to=None, participants=None,
-            details=None, today: datetime.date) -> StageRecord:
-    stage = case.stages[case.stage_index]
-    record = StageRecord.objects.create(
-        case=case, stage_index=case.stage_index, stage_code=stage["code"], stage_name=stage["name"],
-        stage_kind=stage["kind"], actor=actor, actor_role=getattr(actor, "role", "") or "", decision=decision,
-        return_to=return_to, reason=reason, participants=participants or [], details=details or {},
-        started_on=case.stage_started_on, due_on=case.stage_due_on, overdue=today > case.stage_due_on)
-    log_change(record, ChangeLog.Action.CREATE, actor=actor)
-    return record
-
-
-def _attach(case: Case, files, *, actor, record=None, objection=None) -> list[Attachment]:
-    """Save uploaded files as attachments. `files` holds (kind, uploaded file) pairs; all are checked
-    (size, and type by content: `fangpin.core.uploads.DOCUMENTS`) before the first one is written.
-    Callers wrap themselves in `uploads.files_removed_on_rollback` so that a failed transition leaves
-    no file behind."""
-    files = list(files or ())
-    content_types = []
-    for kind, upload in files:
-        if kind not in AttachmentKind.values:
-            raise ValidationFailed(CasesErrorCode.ATTACHMENT_KIND, _("未知的材料类型：%(k)s") % {"k": kind}, field="attachments")
-        content_types.append(uploads.check_upload(upload, uploads.DOCUMENTS, field="attachments"))
-    saved = []
-    for (kind, upload), content_type in zip(files, content_types):
-        attachment = Attachment(case=case, record=record, objection=objection, kind=kind, name=upload.name[:200],
-                                size=upload.size, uploaded_by=actor)
-        uploads.store_upload(attachment, upload, filename=upload.name, content_type=content_type)
-        attachment.save()
-        log_change(attachment, ChangeLog.Action.CREATE, actor=actor)
-        saved.append(attachment)
-    return saved
-
-
 def _check_risks(risk_types, disaster_subtype: str) -> tuple[list[str], str]:
     risk_types = list(dict.fromkeys(risk_types or []))
     if not 1 <= len(risk_types) <= MAX_RISK_TYPES:
@@ -215,10 +139,6 @@ def _check_risks(risk_types, disaster_subtype: str) -> tuple[list[str], str]:
     else:
         disaster_subtype = ""
     return risk_types, disaster_subtype
-
-
-def current_monitoring(household) -> Monitoring | None:
-    return Monitoring.objects.filter(household=household, status=MonitoringStatus.MONITORED).first()
 
 
 def _new_case(*, actor, household, kind, today, calendar, config=None, **values) -> Case:
@@ -248,7 +168,7 @@ def case_open_identification(*, actor, household, category: str, risk_types, dis
                              monthly_line: MonthlyListLine | None = None, green_channel: bool = False,
                              green_channel_reason: str = "", today=None) -> Case:
     """Open an identification case for a household, from a lead or a monthly-list line (or directly)."""
-    today = _today(today)
+    today = resolve_today(today)
     ensure_in_area(actor, household, Perm.OPEN_CASE)
     if household.status not in (HouseholdStatus.ACTIVE, HouseholdStatus.PROVISIONAL):
         raise ValidationFailed(RegistryErrorCode.HOUSEHOLD_ENDED, _("农户%(h)s已%(s)s，不能发起识别认定。") % {
@@ -267,7 +187,7 @@ def case_open_identification(*, actor, household, category: str, risk_types, dis
                 "n": lead, "s": lead.get_status_display()}, field="lead")
     if monthly_line is not None and monthly_line.household_id != household.pk:
         raise ValidationFailed(CasesErrorCode.LINE_OTHER_HOUSEHOLD, _("月度名单条目不属于该农户。"), field="monthly_line")
-    calendar = _calendar(household)
+    calendar = calendar_of(household)
     config = procedure_in_force(county_of(household.place), CaseKind.IDENTIFICATION, today)
     green_channel_reason = (green_channel_reason or "").strip()
     if green_channel:
@@ -283,7 +203,7 @@ def case_open_identification(*, actor, household, category: str, risk_types, dis
                      risk_types=risk_types, disaster_subtype=disaster_subtype, summary=(summary or "")[:500],
                      green_channel=bool(green_channel), green_channel_reason=green_channel_reason[:300])
     if green_channel:
-        _record(case, actor=actor, decision=Decision.GREEN_CHANNEL, reason=green_channel_reason, today=today)
+        record_stage(case, actor=actor, decision=Decision.GREEN_CHANNEL, reason=green_channel_reason, today=today)
     if monthly_line is not None and monthly_line.status == MonthlyListLine.Status.PENDING:
         before = snapshot(monthly_line)
         monthly_line.status = MonthlyListLine.Status.LEAD_ACCEPTED
@@ -395,8 +315,8 @@ def case_decide(*, actor, case: Case, expected_version: int, decision: StageInpu
     """Decide the current stage: approve (on to the next stage once every other participant named has
     confirmed), reject (close) or return to an earlier decision stage. `expected_version` is the case
     version the person was looking at."""
-    today = _today(today)
-    case = _lock(case, actor, Perm.VIEW_CASES, expected_version)
+    today = resolve_today(today)
+    case = lock_case(case, actor, Perm.VIEW_CASES, expected_version)
     if not case.is_open:
         raise ValidationFailed(CasesErrorCode.CASE_CLOSED, _("案件%(n)s已办结。") % {"n": case})
     stage = case.stage
@@ -437,22 +357,22 @@ def case_decide(*, actor, case: Case, expected_version: int, decision: StageInpu
                 raise ValidationFailed(CasesErrorCode.COMMITMENT_FILE_MISSING, _("请上传农户签字的承诺授权书。"),
                                        field="attachments")
         if case.stage_index + 1 == len(case.stages):
-            _check_outcome_possible(case)
-        record = _record(case, actor=actor, decision=Decision.APPROVE, reason=reason, participants=participants,
+            check_outcome_possible(case)
+        record = record_stage(case, actor=actor, decision=Decision.APPROVE, reason=reason, participants=participants,
                          details=decision.details, today=today)
-        _attach(case, decision.attachments, actor=actor, record=record)
+        attach_files(case, decision.attachments, actor=actor, record=record)
         for person in others:
             confirmation = Confirmation.objects.create(case=case, record=record, person=person)
             log_change(confirmation, ChangeLog.Action.CREATE, actor=actor)
         if not others:
-            _move_on(case, actor=actor, today=today)
+            move_on(case, actor=actor, today=today)
     elif decision.decision == Decision.REJECT:
         if not reason:
             raise ValidationFailed(CoreErrorCode.REASON_MISSING, _("不予通过必须说明理由。"), field="reason")
-        record = _record(case, actor=actor, decision=Decision.REJECT, reason=reason, participants=participants,
+        record = record_stage(case, actor=actor, decision=Decision.REJECT, reason=reason, participants=participants,
                          details=decision.details, today=today)
-        _attach(case, decision.attachments, actor=actor, record=record)
-        _close_rejected(case, actor=actor, reason=reason)
+        attach_files(case, decision.attachments, actor=actor, record=record)
+        close_rejected(case, actor=actor, reason=reason)
     elif decision.decision == Decision.RETURN:
         if not reason:
             raise ValidationFailed(CoreErrorCode.REASON_MISSING, _("退回必须说明理由。"), field="reason")
@@ -460,13 +380,13 @@ def case_decide(*, actor, case: Case, expected_version: int, decision: StageInpu
         if target is None or not 0 <= target < case.stage_index or \
                 case.stages[target]["kind"] != StageKind.DECISION:
             raise ValidationFailed(CasesErrorCode.RETURN_TARGET, _("只能退回到本环节之前的审核环节。"), field="return_to")
-        record = _record(case, actor=actor, decision=Decision.RETURN, reason=reason, return_to=target,
+        record = record_stage(case, actor=actor, decision=Decision.RETURN, reason=reason, return_to=target,
                          participants=participants, details=decision.details, today=today)
-        _attach(case, decision.attachments, actor=actor, record=record)
-        _enter_stage(case, target, today, _calendar(case))
+        attach_files(case, decision.attachments, actor=actor, record=record)
+        enter_stage(case, target, today, calendar_of(case))
     else:
         raise ValidationFailed(CasesErrorCode.DECISION_INVALID, _("请选择通过、不予通过或退回。"), field="decision")
-    return _save(case, actor=actor, before=before, reason=reason)
+    return save_case(case, actor=actor, before=before, reason=reason)
 
 
 # ---------------------------------------------------------------- participants confirm
@@ -492,7 +412,7 @@ def _answerable(actor, confirmation: Confirmation, expected_version: int) -> tup
         raise Conflict(CasesErrorCode.CONFIRMATION_ANSWERED, _("%(who)s对本案件“%(s)s”的参与确认已是“%(st)s”，每人只能答复一次。")
                        % {"who": actor.display_name, "s": record.stage_name,
                           "st": confirmation.get_status_display()})
-    _lock(case, expected_version=expected_version)
+    lock_case(case, expected_version=expected_version)
     return case, confirmation
 
 
@@ -500,7 +420,7 @@ def _answerable(actor, confirmation: Confirmation, expected_version: int) -> tup
 def participation_confirm(*, actor, confirmation: Confirmation, expected_version: int, today=None) -> Confirmation:
     """A participant named on a stage confirms on their own login that they took part. When the last one
     named has confirmed, the stage is done and the case moves on."""
-    today = _today(today)
+    today = resolve_today(today)
     case, confirmation = _answerable(actor, confirmation, expected_version)
     before = snapshot(confirmation)
     confirmation.status, confirmation.answered_at = ConfirmationStatus.CONFIRMED, timezone.now()
@@ -509,9 +429,9 @@ def participation_confirm(*, actor, confirmation: Confirmation, expected_version
     if not case.confirmations.filter(record=confirmation.record, status=ConfirmationStatus.PENDING).exists():
         before = snapshot(case)
         if case.stage_index + 1 == len(case.stages):
-            _check_outcome_possible(case)
-        _move_on(case, actor=actor, today=today)
-        _save(case, actor=actor, before=before, reason=_("参与人员均已确认“%(s)s”") % {
+            check_outcome_possible(case)
+        move_on(case, actor=actor, today=today)
+        save_case(case, actor=actor, before=before, reason=_("参与人员均已确认“%(s)s”") % {
             "s": confirmation.record.stage_name})
     return confirmation
 
@@ -521,7 +441,7 @@ def participation_decline(*, actor, confirmation: Confirmation, expected_version
                           today=None) -> Confirmation:
     """A participant named on a stage says they did not take part (or the facts are wrong): the stage is
     returned to be done again, and the other requests of that submission are withdrawn."""
-    today = _today(today)
+    today = resolve_today(today)
     reason = (reason or "").strip()
     if not reason:
         raise ValidationFailed(CoreErrorCode.REASON_MISSING, _("不确认参与须说明理由。"), field="reason")
@@ -538,180 +458,11 @@ def participation_decline(*, actor, confirmation: Confirmation, expected_version
         other.save()
         log_change(other, ChangeLog.Action.UPDATE, actor=actor, before=other_before, reason=reason)
     before = snapshot(case)
-    _record(case, actor=actor, decision=Decision.DECLINED, reason=reason, return_to=case.stage_index,
+    record_stage(case, actor=actor, decision=Decision.DECLINED, reason=reason, return_to=case.stage_index,
             details={"declined_record": confirmation.record_id}, today=today)
-    _enter_stage(case, case.stage_index, today, _calendar(case))
-    _save(case, actor=actor, before=before, reason=reason)
+    enter_stage(case, case.stage_index, today, calendar_of(case))
+    save_case(case, actor=actor, before=before, reason=reason)
     return confirmation
-
-
-def _move_on(case: Case, *, actor, today) -> None:
-    if case.stage_index + 1 < len(case.stages):
-        _enter_stage(case, case.stage_index + 1, today, _calendar(case))
-    else:
-        _close_passed(case, actor=actor, today=today)
-
-
-def _check_outcome_possible(case: Case) -> None:
-    """Refuse before anything is written when the outcome could not take effect."""
-    if case.kind == CaseKind.IDENTIFICATION and current_monitoring(case.household) is not None:
-        raise Conflict(CasesErrorCode.ALREADY_MONITORED, _("该户已是监测对象。"))
-
-
-def _close_passed(case: Case, *, actor, today) -> None:
-    _check_outcome_possible(case)
-    case.closed_at = timezone.now()
-    if case.kind == CaseKind.IDENTIFICATION:
-        case.status = CaseStatus.CONFIRMED
-        monitoring = Monitoring.objects.create(
-            household=case.household, category=case.category, risk_types=case.risk_types,
-            disaster_subtype=case.disaster_subtype, identified_on=today, identification_case=case)
-        log_change(monitoring, ChangeLog.Action.CREATE, actor=actor)
-        if case.lead_id:
-            _close_lead(case.lead, actor=actor, status=LeadStatus.IDENTIFIED,
-                        reason=_("经识别认定为监测对象（%(n)s）") % {"n": case.number})
-    else:
-        case.status = CaseStatus.ELIMINATED
-        monitoring = Monitoring.objects.select_for_update().get(pk=case.monitoring_id)
-        before = snapshot(monitoring)
-        monitoring.status = MonitoringStatus.ELIMINATED
-        monitoring.eliminated_on = today
-        monitoring.elimination_case = case
-        monitoring.elimination_method = case.method
-        monitoring.version += 1
-        monitoring.save()
-        log_change(monitoring, ChangeLog.Action.UPDATE, actor=actor, before=before)
-
-
-def _close_rejected(case: Case, *, actor, reason: str) -> None:
-    case.status = CaseStatus.REJECTED
-    case.closed_at = timezone.now()
-    case.outcome_reason = reason[:500]
-    if case.kind == CaseKind.IDENTIFICATION and case.lead_id:
-        _close_lead(case.lead, actor=actor, status=LeadStatus.DISMISSED,
-                    reason=_("识别认定未通过（%(n)s）：%(r)s") % {"n": case.number, "r": reason})
-
-
-def _close_lead(lead: Lead, *, actor, status: str, reason: str) -> None:
-    lead = Lead.objects.select_for_update().get(pk=lead.pk)
-    if lead.status not in (LeadStatus.NEW, LeadStatus.ACCEPTED):
-        return
-    before = snapshot(lead)
-    lead.status, lead.closed_by, lead.closed_at = status, actor, timezone.now()
-    lead.close_reason = reason[:300]
-    lead.version += 1
-    lead.save()
-    log_change(lead, ChangeLog.Action.UPDATE, actor=actor, before=before, reason=reason)
-
-
-# ---------------------------------------------------------------- public notice
-
-
-def current_notice(case: Case) -> PublicNotice | None:
-    """The notice the case is on in its current notice stage: published since it entered the stage and
-    not one that an objection already sent back (the case may return to the notice stage that day)."""
-    return (case.notices.filter(starts_on__gte=case.stage_started_on)
-            .exclude(objections__case=case).order_by("-starts_on", "-pk").first())
-
-
-@transaction.atomic
-def notice_publish(*, actor, cases, starts_on=None, objection_phone: str = "", today=None) -> PublicNotice:
-    """Publish one village notice for cases waiting at their notice stage."""
-    today = _today(today)
-    starts_on = starts_on or today
-    cases = sorted(cases, key=lambda c: c.pk)
-    if not cases:
-        raise ValidationFailed(CasesErrorCode.NO_CASES, _("请选择要公示的农户。"), field="cases")
-    locked = [_lock(c, actor, Perm.PUBLISH_NOTICE) for c in cases]
-    villages = {c.household.place.code[:12] for c in locked}
-    kinds = {c.kind for c in locked}
-    if len(villages) > 1 or len(kinds) > 1:
-        raise ValidationFailed(CasesErrorCode.NOTICE_MIXED, _("一次公示只能包含同一个村、同一办理事项的农户。"), field="cases")
-    for case in locked:
-        if not case.is_open or case.stage["kind"] != StageKind.NOTICE:
-            raise ValidationFailed(CasesErrorCode.NOT_AT_NOTICE, _("案件%(n)s不在公示环节。") % {"n": case}, field="cases")
-        if current_notice(case) is not None:
-            raise ValidationFailed(CasesErrorCode.ALREADY_ON_NOTICE, _("案件%(n)s已在公示中。") % {"n": case}, field="cases")
-    if starts_on < today:
-        raise ValidationFailed(CasesErrorCode.NOTICE_BACKDATED, _("公示开始日期不能早于今天。"), field="starts_on")
-    config = locked[0].procedure
-    objection_phone = (objection_phone or config.objection_phone).strip()
-    if not objection_phone:
-        raise ValidationFailed(CasesErrorCode.OBJECTION_PHONE, _("请填写异议受理电话。"), field="objection_phone")
-    village = locked[0].household.place
-    if village.level == Level.GROUP:
-        village = village.parent
-    notice = PublicNotice.objects.create(
-        village=village, kind=locked[0].kind, number=f"tmp-{uuid.uuid4().hex[:20]}", starts_on=starts_on,
-        ends_on=starts_on + datetime.timedelta(days=config.notice_days - 1), objection_phone=objection_phone,
-        published_by=actor)
-    notice.number = f"GS{starts_on:%Y}{notice.pk:07d}"
-    notice.save(update_fields=["number"])
-    notice.cases.set(locked)
-    log_change(notice, ChangeLog.Action.CREATE, actor=actor)
-    return notice
-
-
-@uploads.files_removed_on_rollback()
-@transaction.atomic
-def objection_record(*, actor, case: Case, content: str, received_on=None, objector_name: str = "",
-                     objector_phone: str = "", attachments=(), today=None) -> Objection:
-    """Record an objection received during the notice period; the case goes back to verification with
-    the objection attached."""
-    today = _today(today)
-    case = _lock(case, actor, Perm.PUBLISH_NOTICE)
-    received_on = received_on or today
-    content = (content or "").strip()
-    if not content:
-        raise ValidationFailed(CasesErrorCode.CONTENT_MISSING, _("请填写异议内容。"), field="content")
-    if not case.is_open or case.stage["kind"] != StageKind.NOTICE:
-        raise ValidationFailed(CasesErrorCode.NOT_AT_NOTICE, _("案件%(n)s不在公示环节，不能登记异议。") % {"n": case})
-    notice = current_notice(case)
-    if notice is None:
-        raise ValidationFailed(CasesErrorCode.NOTICE_MISSING, _("案件%(n)s尚未发布公示。") % {"n": case})
-    if not notice.starts_on <= received_on <= notice.ends_on or received_on > today:
-        raise ValidationFailed(CasesErrorCode.OBJECTION_OUTSIDE_PERIOD, _("异议须在公示期内（%(a)s至%(b)s）收到。") % {
-            "a": notice.starts_on, "b": notice.ends_on}, field="received_on")
-    objection = Objection.objects.create(case=case, notice=notice, received_on=received_on,
-                                         objector_name=objector_name[:50], objector_phone=objector_phone[:20],
-                                         content=content, recorded_by=actor)
-    log_change(objection, ChangeLog.Action.CREATE, actor=actor)
-    before = snapshot(case)
-    record = _record(case, actor=actor, decision=Decision.OBJECTION, reason=content, return_to=0,
-                     details={"objection": objection.pk, "notice": notice.number}, today=today)
-    _attach(case, [(AttachmentKind.OBJECTION, f) for f in attachments], actor=actor, record=record,
-            objection=objection)
-    _enter_stage(case, 0, today, _calendar(case))
-    _save(case, actor=actor, before=before, reason=content)
-    return objection
-
-
-@transaction.atomic
-def notice_conclude(*, case: Case, today=None) -> bool:
-    """Close the notice stage when its period has ended without objection. True when it moved on."""
-    today = _today(today)
-    case = _lock(case)
-    if not case.is_open or case.stage["kind"] != StageKind.NOTICE:
-        return False
-    notice = current_notice(case)
-    if notice is None or notice.ends_on >= today:
-        return False
-    before = snapshot(case)
-    _record(case, actor=None, decision=Decision.NOTICE_ENDED,
-            reason=_("公示%(n)s（%(a)s至%(b)s）期满，未收到异议。") % {
-                "n": notice.number, "a": notice.starts_on, "b": notice.ends_on},
-            details={"notice": notice.number}, today=today)
-    _move_on(case, actor=None, today=today)
-    _save(case, actor=None, before=before)
-    return True
-
-
-def notices_conclude_due(today=None, queryset=None) -> int:
-    """Conclude every notice stage whose period has ended (run daily, and when a case is opened)."""
-    today = _today(today)
-    queryset = Case.objects.all() if queryset is None else queryset
-    waiting = queryset.filter(status=CaseStatus.OPEN, notices__ends_on__lt=today).distinct()
-    return sum(notice_conclude(case=case, today=today) for case in waiting)
 
 
 # ---------------------------------------------------------------- announcement
@@ -720,15 +471,15 @@ def notices_conclude_due(today=None, queryset=None) -> int:
 @transaction.atomic
 def case_announce(*, actor, case: Case, expected_version: int, text: str = "", today=None) -> Case:
     """Publish the county announcement: the last stage; the outcome takes effect."""
-    today = _today(today)
-    case = _lock(case, actor, Perm.VIEW_CASES, expected_version)
+    today = resolve_today(today)
+    case = lock_case(case, actor, Perm.VIEW_CASES, expected_version)
     if not case.is_open or case.stage["kind"] != StageKind.ANNOUNCEMENT:
         raise ValidationFailed(CasesErrorCode.NOT_AT_ANNOUNCEMENT, _("案件%(n)s不在公告环节。") % {"n": case})
     ensure_in_area(actor, case, case.stage["perm"])
     before = snapshot(case)
-    _record(case, actor=actor, decision=Decision.PUBLISHED, reason=(text or "").strip(), today=today)
-    _move_on(case, actor=actor, today=today)
-    return _save(case, actor=actor, before=before)
+    record_stage(case, actor=actor, decision=Decision.PUBLISHED, reason=(text or "").strip(), today=today)
+    move_on(case, actor=actor, today=today)
+    return save_case(case, actor=actor, before=before)
 
 
 # ---------------------------------------------------------------- elimination
@@ -737,7 +488,7 @@ def case_announce(*, actor, case: Case, expected_version: int, text: str = "", t
 @transaction.atomic
 def case_open_elimination(*, actor, household, method: str, summary: str = "", today=None) -> Case:
     """Open a risk-elimination case after the eligibility check passes on every criterion."""
-    today = _today(today)
+    today = resolve_today(today)
     ensure_in_area(actor, household, Perm.OPEN_CASE)
     if method not in EliminationMethod.values:
         raise ValidationFailed(CasesErrorCode.METHOD, _("请选择消除方式（帮扶消除或自然消除）。"), field="method")
@@ -752,37 +503,6 @@ def case_open_elimination(*, actor, household, method: str, summary: str = "", t
         failed = "；".join(f"{c.label}（{c.detail}）" for c in check.criteria if not c.passed)
         raise ValidationFailed(CasesErrorCode.CRITERIA_UNMET, _("尚不符合风险消除条件：%(f)s") % {"f": failed})
     return _new_case(actor=actor, household=household, kind=CaseKind.ELIMINATION, today=today,
-                     calendar=_calendar(household), monitoring=monitoring, category=monitoring.category,
+                     calendar=calendar_of(household), monitoring=monitoring, category=monitoring.category,
                      risk_types=monitoring.risk_types, disaster_subtype=monitoring.disaster_subtype,
                      method=method, summary=(summary or "")[:500], eligibility=check.as_json())
-
-
-# ---------------------------------------------------------------- overdue and escalation
-
-
-def overdue_cases(queryset=None, today=None):
-    """Open cases past their stage limit or their total limit."""
-    today = _today(today)
-    queryset = Case.objects.all() if queryset is None else queryset
-    return queryset.filter(status=CaseStatus.OPEN).filter(Q(stage_due_on__lt=today) | Q(due_on__lt=today))
-
-
-@transaction.atomic
-def cases_escalate_overdue(today=None, batch_size: int = 2000) -> int:
-    """Mark newly overdue cases as escalated (one level above the stage's level sees them), in batches:
-    one update and one set of change-log entries per batch rather than per case."""
-    now, count = timezone.now(), 0
-    reason = _("超期上报")
-    while True:
-        batch = list(overdue_cases(today=today).filter(escalated_at__isnull=True)
-                     .select_related("household__place").select_for_update().order_by("pk")[:batch_size])
-        if not batch:
-            return count
-        entries = []
-        for case in batch:
-            before = snapshot(case)
-            case.escalated_at, case.version = now, case.version + 1
-            entries.append(change_entry(case, ChangeLog.Action.UPDATE, actor=None, before=before, reason=reason))
-        Case.objects.bulk_update(batch, ["escalated_at", "version"])
-        ChangeLog.objects.bulk_create(entries)
-        count += len(batch)

@@ -17,7 +17,7 @@ from django.utils import timezone
 from fangpin.assistance.recommend import recommend_measures
 from fangpin.assistance.selectors import household_has_labour
 from fangpin.assistance.services import catalogue_ensure_default, measure_add
-from fangpin.cases import services
+from fangpin.cases import notices, services
 from fangpin.cases.choices import AttachmentKind, CaseKind, Decision
 from fangpin.cases.eligibility import check_elimination, last_completed_quarters
 from fangpin.cases.models import Case
@@ -83,11 +83,11 @@ def _walk(case: Case, stop: str, people: dict[str, User], day: datetime.date) ->
                                  decision=StageInput(decision=Decision.REJECT,
                                                      reason="比对医保数据：住院费用已报销90%，自付低于预警线"))
         elif stage["kind"] == "notice":
-            notice = services.notice_publish(actor=people["cadre"], cases=[case], today=day)
+            notice = notices.notice_publish(actor=people["cadre"], cases=[case], today=day)
             if stop == "public_notice":
                 break
             day = notice.ends_on + datetime.timedelta(days=1)
-            services.notice_conclude(case=case, today=day)
+            notices.notice_conclude(case=case, today=day)
         elif stage["kind"] == "announcement":
             services.case_announce(actor=people["officer"], case=case, expected_version=case.version, today=day,
                                    text="经县级审定，纳入防止返贫监测对象")

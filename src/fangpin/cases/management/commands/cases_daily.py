@@ -8,7 +8,7 @@ from django.core.management.base import BaseCommand, CommandError
 from django.utils import timezone
 
 from fangpin.assistance.selectors import monitorings_without_measure
-from fangpin.cases import services
+from fangpin.cases import daily
 from fangpin.monitoring.models import Monitoring
 
 
@@ -23,9 +23,9 @@ class Command(BaseCommand):
             today = datetime.date.fromisoformat(date) if date else timezone.localdate()
         except ValueError as error:
             raise CommandError(f"日期格式应为YYYY-MM-DD：{date} / date must be YYYY-MM-DD") from error
-        concluded = services.notices_conclude_due(today=today)
-        escalated = services.cases_escalate_overdue(today=today)
-        overdue = services.overdue_cases(today=today).count()
+        concluded = daily.notices_conclude_due(today=today)
+        escalated = daily.cases_escalate_overdue(today=today)
+        overdue = daily.overdue_cases(today=today).count()
         unmeasured = monitorings_without_measure(Monitoring.objects.all(), today).count()
         self.stdout.write(f"{today}：公示期满流转{concluded}件；新增超期上报{escalated}件（超期办理中共{overdue}件）；"
                           f"确认满一个月仍无帮扶措施{unmeasured}户")
