@@ -34,6 +34,10 @@ ALLOWED_FUNCTION_LEVEL_IMPORTS = {
 }
 
 
+# No source file grows past this many lines (migrations excepted): split a long module by subject.
+MAX_LINES = 700
+
+
 def module_name(path: Path) -> str:
     parts = path.relative_to(SRC).with_suffix("").parts
     return ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
@@ -108,6 +112,13 @@ def test_no_function_level_import_from_another_app_outside_the_allow_list():
                             + "\n".join(unexpected))
     stale = ALLOWED_FUNCTION_LEVEL_IMPORTS - {(module, target) for module, target, _line in found}
     assert not stale, f"No longer imported inside a function; remove from the allow-list: {sorted(stale)}"
+
+
+def test_no_source_file_is_longer_than_the_limit():
+    lengths = {str(path.relative_to(SRC)): len(path.read_text(encoding="utf-8").splitlines())
+               for path in SOURCE.rglob("*.py") if "migrations" not in path.parts}
+    too_long = {name: lines for name, lines in lengths.items() if lines > MAX_LINES}
+    assert not too_long, f"Split these modules by subject (at most {MAX_LINES} lines each): {too_long}"
 
 
 def _import_in_fresh_process(modules: list[str]) -> subprocess.CompletedProcess:
