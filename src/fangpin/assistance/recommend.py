@@ -81,9 +81,9 @@ def recommend_measures(household, risk_types=None, *, on: datetime.date | None =
     if risk_types is None:
         risk_types = household_risk_types(household)
     labour = household_has_labour(household, on)
-    catalogue = list(MeasureCatalogueItem.objects.filter(county_id=household.county_id, active=True))
+    catalogue = list(MeasureCatalogueItem.objects.unrestricted().filter(county_id=household.county_id, active=True))
     usable = [item for item in catalogue if labour or item.category not in NEEDS_LABOUR]
-    live = list(Measure.objects.filter(household=household, status__in=LIVE_STATUSES)
+    live = list(Measure.objects.unrestricted().filter(household=household, status__in=LIVE_STATUSES)
                 .select_related("catalogue_item"))
     taken = {m.catalogue_item_id for m in live if m.catalogue_item_id}
     chosen: list[Recommendation] = []
@@ -135,7 +135,7 @@ def plan_warnings(household, *, on: datetime.date | None = None) -> list[PlanWar
     confirmation."""
     on = on or timezone.localdate()
     risk_types = household_risk_types(household)
-    live = list(Measure.objects.filter(household=household, status__in=LIVE_STATUSES)
+    live = list(Measure.objects.unrestricted().filter(household=household, status__in=LIVE_STATUSES)
                 .select_related("catalogue_item"))
     warnings = []
     for risk in risk_types:

@@ -30,7 +30,7 @@ def household_has_labour(household, on: datetime.date | None = None) -> bool:
 
 def current_monitoring(household):
     """The household's current monitoring period (monitoring.Monitoring with status monitored), or None."""
-    return Monitoring.objects.filter(household=household, status="monitored").order_by("-identified_on").first()
+    return Monitoring.objects.unrestricted().filter(household=household, status="monitored").order_by("-identified_on").first()
 
 
 def green_channel_case(household):
@@ -41,7 +41,7 @@ def green_channel_case(household):
 def measures_in_place(household, on: datetime.date | None = None) -> QuerySet:
     """Measures being carried out or done, started on or before `on` (today)."""
     on = on or timezone.localdate()
-    return Measure.objects.filter(household=household).in_place(on)
+    return Measure.objects.unrestricted().filter(household=household).in_place(on)
 
 
 def monitorings_without_measure(queryset, today: datetime.date | None = None) -> QuerySet:
@@ -49,7 +49,7 @@ def monitorings_without_measure(queryset, today: datetime.date | None = None) ->
     during the monitoring period (in progress or done, started by today, not ended before the
     household was identified)."""
     today = today or timezone.localdate()
-    in_place = Measure.objects.filter(
+    in_place = Measure.objects.unrestricted().filter(
         household=OuterRef("household"), status__in=IN_PLACE_STATUSES, starts_on__lte=today,
     ).filter(Q(ends_on__isnull=True) | Q(ends_on__gte=OuterRef("identified_on")))
     return (queryset.filter(status="monitored", identified_on__lt=today - MEASURE_WITHIN)
@@ -60,7 +60,7 @@ def measures_running_after_elimination(household, on: datetime.date | None = Non
     """Measures that run on after the risk is eliminated (micro-credit to term, a welfare post to the
     end of its contract, grants to the end of the school stage) and have not ended."""
     on = on or timezone.localdate()
-    return (Measure.objects.filter(household=household, runs_after_elimination=True,
+    return (Measure.objects.unrestricted().filter(household=household, runs_after_elimination=True,
                                    status__in=(MeasureStatus.PLANNED, MeasureStatus.IN_PROGRESS))
             .filter(Q(ends_on__isnull=True) | Q(ends_on__gte=on)))
 

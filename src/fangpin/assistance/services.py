@@ -92,7 +92,7 @@ CATALOGUE_FIELDS = set(CATALOGUE_PARSERS)
 def _catalogue_values(county, values: dict, *, item: MeasureCatalogueItem | None = None) -> dict:
     data = parse_fields(MeasureCatalogueItem, values, CATALOGUE_PARSERS)
     if "name" in data:
-        clash = MeasureCatalogueItem.objects.filter(county=county, name=data["name"])
+        clash = MeasureCatalogueItem.objects.unrestricted().filter(county=county, name=data["name"])
         if item is not None:
             clash = clash.exclude(pk=item.pk)
         if clash.exists():
@@ -114,7 +114,7 @@ def catalogue_county_of(actor, *, required: bool = False) -> Place | None:
 
 def catalogue_offered(household):
     """The catalogue items a new measure for `household` may be made from: its county's active ones."""
-    return MeasureCatalogueItem.objects.filter(county_id=household.county_id, active=True)
+    return MeasureCatalogueItem.objects.unrestricted().filter(county_id=household.county_id, active=True)
 
 
 @transaction.atomic
@@ -125,8 +125,8 @@ def catalogue_ensure_default(county: Place, *, actor=None) -> list[MeasureCatalo
         ensure_in_area(actor, county, Perm.MANAGE_CATALOGUE)
     if county.level != Level.COUNTY:
         raise ValidationFailed(CoreErrorCode.COUNTY_LEVEL, _("帮扶措施目录按县制定。"), field="county")
-    have_codes = set(MeasureCatalogueItem.objects.filter(county=county).values_list("code", flat=True))
-    have_names = set(MeasureCatalogueItem.objects.filter(county=county).values_list("name", flat=True))
+    have_codes = set(MeasureCatalogueItem.objects.unrestricted().filter(county=county).values_list("code", flat=True))
+    have_names = set(MeasureCatalogueItem.objects.unrestricted().filter(county=county).values_list("name", flat=True))
     added = []
     for values in default_items():
         if values["code"] in have_codes or values["name"] in have_names:
@@ -256,7 +256,7 @@ def measure_add(*, actor, household, responsible_unit: str, starts_on, catalogue
 def measure_update(*, actor, measure: Measure, version=None, reason: str = "", **fields) -> Measure:
     """Change a measure. Stopping one needs a reason; a stopped measure is final."""
     refuse_unknown(fields, MEASURE_FIELDS)
-    measure = Measure.objects.select_for_update().select_related("household__place").get(pk=measure.pk)
+    measure = Measure.objects.unrestricted().select_for_update().select_related("household__place").get(pk=measure.pk)
     ensure_in_area(actor, measure, Perm.MANAGE_MEASURES)
     check_version(measure, version)
     if measure.status == MeasureStatus.STOPPED:
@@ -383,7 +383,7 @@ def _welfare_values(values: dict) -> dict:
 
 
 def _welfare_overlap(holder, starts_on, ends_on, *, exclude=None) -> None:
-    clash = WelfarePost.objects.filter(holder=holder, starts_on__lte=ends_on, ends_on__gte=starts_on)
+    clash = WelfarePost.objects.unrestricted().filter(holder=holder, starts_on__lte=ends_on, ends_on__gte=starts_on)
     if exclude is not None:
         clash = clash.exclude(pk=exclude.pk)
     if clash.exists():
@@ -456,7 +456,7 @@ def training_participant_add(*, actor, course: TrainingCourse, member, skill_gai
                              certificate: bool = False, measure=None) -> TrainingParticipant:
     ensure_visible(actor, course, Perm.MANAGE_REGISTERS)
     member = member_in_area(actor, member, field="member")
-    if TrainingParticipant.objects.filter(course=course, member=member).exists():
+    if TrainingParticipant.objects.unrestricted().filter(course=course, member=member).exists():
         raise ValidationFailed(AssistanceErrorCode.PARTICIPANT_DUPLICATE, _("%(n)s已在该培训班学员名单中。") % {"n": member.name},
                                field="member")
     return create_row(TrainingParticipant, actor=actor, household=member.household, measure=measure, course=course,
@@ -605,7 +605,7 @@ def project_choose(*, actor, project: IndustryProject, household, chosen_on=None
         raise ValidationFailed(AssistanceErrorCode.PROJECT_OTHER_COUNTY, _("只能选择本县发布的项目。"), field="project")
     if not project.open:
         raise ValidationFailed(AssistanceErrorCode.PROJECT_CLOSED, _("项目“%(n)s”已停止选择。") % {"n": project.name}, field="project")
-    if ProjectChoice.objects.filter(project=project, household=household).exclude(
+    if ProjectChoice.objects.unrestricted().filter(project=project, household=household).exclude(
             status=ChoiceStatus.WITHDRAWN).exists():
         raise ValidationFailed(AssistanceErrorCode.PROJECT_CHOSEN, _("该户已选择这个项目。"), field="household")
     if project.taken_count() >= project.capacity:
@@ -628,7 +628,7 @@ def project_choice_update(*, actor, choice: ProjectChoice, version=None, reason:
             if project.taken_count() >= project.capacity:
                 raise ValidationFailed(AssistanceErrorCode.PROJECT_FULL, _("项目“%(n)s”的%(c)d个名额已满。") % {
                     "n": project.name, "c": project.capacity}, field="status")
-            if ProjectChoice.objects.filter(project=project, household=choice.household).exclude(
+            if ProjectChoice.objects.unrestricted().filter(project=project, household=choice.household).exclude(
                     status=ChoiceStatus.WITHDRAWN).exclude(pk=choice.pk).exists():
                 raise ValidationFailed(AssistanceErrorCode.PROJECT_CHOSEN, _("该户已选择这个项目。"), field="status")
     with_measure(data, fields, choice.household)

@@ -19,7 +19,7 @@ from .steps import resolve_today
 def notices_conclude_due(today=None, queryset=None) -> int:
     """Conclude every notice stage whose period has ended (run daily, and when a case is opened)."""
     today = resolve_today(today)
-    queryset = Case.objects.all() if queryset is None else queryset
+    queryset = Case.objects.unrestricted().all() if queryset is None else queryset
     waiting = queryset.filter(status=CaseStatus.OPEN, notices__ends_on__lt=today).distinct()
     return sum(notice_conclude(case=case, today=today) for case in waiting)
 
@@ -28,7 +28,7 @@ def notices_conclude_due(today=None, queryset=None) -> int:
 def overdue_cases(queryset=None, today=None):
     """Open cases past their stage limit or their total limit."""
     today = resolve_today(today)
-    queryset = Case.objects.all() if queryset is None else queryset
+    queryset = Case.objects.unrestricted().all() if queryset is None else queryset
     return queryset.filter(status=CaseStatus.OPEN).filter(Q(stage_due_on__lt=today) | Q(due_on__lt=today))
 
 
@@ -48,6 +48,6 @@ def cases_escalate_overdue(today=None, batch_size: int = 2000) -> int:
             before = snapshot(case)
             case.escalated_at, case.version = now, case.version + 1
             entries.append(change_entry(case, ChangeLog.Action.UPDATE, actor=None, before=before, reason=reason))
-        Case.objects.bulk_update(batch, ["escalated_at", "version"])
+        Case.objects.unrestricted().bulk_update(batch, ["escalated_at", "version"])
         ChangeLog.objects.bulk_create(entries)
         count += len(batch)

@@ -62,7 +62,7 @@ def _income_basis(household, identified_on: datetime.date, today: datetime.date)
     """The income rows that show the last half year, as (label, per-capita net, per-capita after rigid
     spending) on a yearly scale: the last two completed quarters when both are on file, otherwise the
     latest yearly figure of the confirmation year or later."""
-    incomes = Income.objects.with_member_count().filter(household=household)
+    incomes = Income.objects.unrestricted().with_member_count().filter(household=household)
     wanted = last_completed_quarters(today)
     quarterly = {(i.year, i.quarter): i for i in incomes.filter(quarter__isnull=False)
                  if (i.year, i.quarter) in wanted}

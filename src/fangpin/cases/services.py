@@ -59,7 +59,7 @@ def procedure_adopt(*, actor, county, kind: str, stages, total_limit_days: int, 
         raise ValidationFailed(CasesErrorCode.KIND_INVALID, _("未知的办理事项：%(k)s") % {"k": kind}, field="kind")
     stages = validate_stages(kind, stages)
     if duties is None:
-        previous = ProcedureConfig.objects.filter(county=county, kind=kind).order_by("-version").first()
+        previous = ProcedureConfig.objects.unrestricted().filter(county=county, kind=kind).order_by("-version").first()
         duties = previous.duties if previous is not None else default_duties()
     duties = validate_duties(duties)
     low, high = NOTICE_DAYS_RANGE[kind]
@@ -73,7 +73,7 @@ def procedure_adopt(*, actor, county, kind: str, stages, total_limit_days: int, 
     objection_phone = (objection_phone or "").strip()
     if not objection_phone:
         raise ValidationFailed(CasesErrorCode.OBJECTION_PHONE, _("请填写异议受理电话。"), field="objection_phone")
-    last = ProcedureConfig.objects.filter(county=county, kind=kind).select_for_update().order_by("-version").first()
+    last = ProcedureConfig.objects.unrestricted().filter(county=county, kind=kind).select_for_update().order_by("-version").first()
     config = ProcedureConfig.objects.create(
         county=county, kind=kind, version=(last.version + 1) if last else 1,
         effective_from=effective_from or timezone.localdate(), stages=stages, duties=duties, total_limit_days=total,
@@ -86,11 +86,11 @@ def procedure_adopt(*, actor, county, kind: str, stages, total_limit_days: int, 
 def procedure_in_force(county, kind: str, on: datetime.date | None = None) -> ProcedureConfig:
     """The version in force; a county that never configured one starts from the defaults (version 1)."""
     on = on or timezone.localdate()
-    config = (ProcedureConfig.objects.filter(county=county, kind=kind, effective_from__lte=on)
+    config = (ProcedureConfig.objects.unrestricted().filter(county=county, kind=kind, effective_from__lte=on)
               .order_by("-effective_from", "-version").first())
     if config is not None:
         return config
-    if ProcedureConfig.objects.filter(county=county, kind=kind).exists():
+    if ProcedureConfig.objects.unrestricted().filter(county=county, kind=kind).exists():
         raise ValidationFailed(CasesErrorCode.NO_PROCEDURE, _("%(c)s在%(d)s尚无生效的办理流程。") % {
             "c": county.name, "d": on.isoformat()})
     try:
@@ -102,7 +102,7 @@ def procedure_in_force(county, kind: str, on: datetime.date | None = None) -> Pr
                 note=_("默认流程（县级管理员可在“办理流程”中修改）"))
             log_change(config, ChangeLog.Action.CREATE, actor=None)
     except IntegrityError:
-        config = ProcedureConfig.objects.get(county=county, kind=kind, version=1)
+        config = ProcedureConfig.objects.unrestricted().get(county=county, kind=kind, version=1)
     return config
 
 
@@ -110,7 +110,7 @@ def procedure_in_force(county, kind: str, on: datetime.date | None = None) -> Pr
 def holiday_set(*, actor, county, date: datetime.date, is_workday: bool, name: str = "") -> Holiday:
     """Enter or correct one day of the county's holiday table."""
     ensure_in_area(actor, county, Perm.MANAGE_PROCEDURE)
-    holiday = Holiday.objects.select_for_update().filter(county=county, date=date).first()
+    holiday = Holiday.objects.unrestricted().select_for_update().filter(county=county, date=date).first()
     if holiday is None:
         holiday = Holiday.objects.create(county=county, date=date, is_workday=is_workday, name=name[:40],
                                          created_by=actor)
@@ -179,7 +179,7 @@ def case_open_identification(*, actor, household, category: str, risk_types, dis
     if current_monitoring(household) is not None:
         raise ValidationFailed(CasesErrorCode.ALREADY_MONITORED, _("农户%(h)s已是监测对象，无需重复识别。") % {"h": household.number})
     if lead is not None:
-        lead = Lead.objects.select_for_update().get(pk=lead.pk)
+        lead = Lead.objects.unrestricted().select_for_update().get(pk=lead.pk)
         if lead.household_id != household.pk:
             raise ValidationFailed(CasesErrorCode.LEAD_OTHER_HOUSEHOLD, _("线索不属于该农户。"), field="lead")
         if lead.status != LeadStatus.ACCEPTED:
@@ -395,12 +395,12 @@ def case_decide(*, actor, case: Case, expected_version: int, decision: StageInpu
 def _answerable(actor, confirmation: Confirmation, expected_version: int) -> tuple[Case, Confirmation]:
     """Lock the case and the confirmation; refuse another area, a person not named, an answer already
     given and a page older than the case."""
-    case = Case.objects.select_for_update().select_related("household__place").get(pk=confirmation.case_id)
+    case = Case.objects.unrestricted().select_for_update().select_related("household__place").get(pk=confirmation.case_id)
     if not case.area_code.startswith(actor.area_prefix):
         raise PermissionDenied(CoreErrorCode.OUT_OF_AREA, _("本案件的农户不在%(who)s的辖区内，%(who)s不能确认参与。")
                                % {"who": actor.display_name})
     actor.require(Perm.VIEW_CASES)
-    confirmation = (Confirmation.objects.select_for_update(of=("self",)).select_related("record__actor", "person")
+    confirmation = (Confirmation.objects.unrestricted().select_for_update(of=("self",)).select_related("record__actor", "person")
                     .get(pk=confirmation.pk))
     record = confirmation.record
     if confirmation.person_id != actor.pk:
@@ -492,7 +492,7 @@ def case_open_elimination(*, actor, household, method: str, summary: str = "", t
     ensure_in_area(actor, household, Perm.OPEN_CASE)
     if method not in EliminationMethod.values:
         raise ValidationFailed(CasesErrorCode.METHOD, _("请选择消除方式（帮扶消除或自然消除）。"), field="method")
-    monitoring = Monitoring.objects.select_for_update().filter(
+    monitoring = Monitoring.objects.unrestricted().select_for_update().filter(
         household=household, status=MonitoringStatus.MONITORED).first()
     if monitoring is None:
         raise ValidationFailed(CasesErrorCode.NOT_MONITORED, _("农户%(h)s不是监测对象。") % {"h": household.number})

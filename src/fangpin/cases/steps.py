@@ -33,7 +33,7 @@ def calendar_of(case_or_household) -> WorkCalendar:
 
 
 def lock_case(case: Case, actor=None, perm: str | None = None, expected_version: int | None = None) -> Case:
-    locked = Case.objects.select_for_update().select_related("household__place").get(pk=case.pk)
+    locked = Case.objects.unrestricted().select_for_update().select_related("household__place").get(pk=case.pk)
     if perm is not None:
         ensure_in_area(actor, locked, perm)
     if expected_version is not None and locked.version != expected_version:
@@ -97,7 +97,7 @@ def attach_files(case: Case, files, *, actor, record=None, objection=None) -> li
 
 
 def current_monitoring(household) -> Monitoring | None:
-    return Monitoring.objects.filter(household=household, status=MonitoringStatus.MONITORED).first()
+    return Monitoring.objects.unrestricted().filter(household=household, status=MonitoringStatus.MONITORED).first()
 
 
 def move_on(case: Case, *, actor, today) -> None:
@@ -127,7 +127,7 @@ def close_passed(case: Case, *, actor, today) -> None:
                         reason=_("经识别认定为监测对象（%(n)s）") % {"n": case.number})
     else:
         case.status = CaseStatus.ELIMINATED
-        monitoring = Monitoring.objects.select_for_update().get(pk=case.monitoring_id)
+        monitoring = Monitoring.objects.unrestricted().select_for_update().get(pk=case.monitoring_id)
         before = snapshot(monitoring)
         monitoring.status = MonitoringStatus.ELIMINATED
         monitoring.eliminated_on = today
@@ -148,7 +148,7 @@ def close_rejected(case: Case, *, actor, reason: str) -> None:
 
 
 def close_lead(lead: Lead, *, actor, status: str, reason: str) -> None:
-    lead = Lead.objects.select_for_update().get(pk=lead.pk)
+    lead = Lead.objects.unrestricted().select_for_update().get(pk=lead.pk)
     if lead.status not in (LeadStatus.NEW, LeadStatus.ACCEPTED):
         return
     before = snapshot(lead)

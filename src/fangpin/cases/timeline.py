@@ -78,7 +78,7 @@ def case_entries(household, user):
 def measure_entries(household, user):
     if not user.has_perm_named(Perm.VIEW_ASSISTANCE):
         return
-    for measure in Measure.objects.filter(household=household).select_related("created_by"):
+    for measure in Measure.objects.unrestricted().filter(household=household).select_related("created_by"):
         yield Entry(measure.created_at, "measure",
                     _("帮扶措施：%(n)s（%(s)s）") % {"n": measure.name, "s": measure.get_status_display()},
                     measure.get_category_display(), _who(measure.created_by), tone="success")

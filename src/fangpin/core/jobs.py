@@ -90,8 +90,8 @@ def job_enqueue(*, actor, kind: str, area_code: str, params: dict, task, exclusi
     place and parameters) already queued or running is refused rather than queued twice."""
     actor.require(KIND_PERMS[kind])
     if exclusive:
-        waiting = (Job.objects.select_for_update().filter(kind=kind, area_code=area_code, params=params,
-                                                          status__in=(Job.Status.QUEUED, Job.Status.RUNNING))
+        waiting = (Job.objects.unrestricted().select_for_update().filter(kind=kind, area_code=area_code, params=params,
+                                                                         status__in=(Job.Status.QUEUED, Job.Status.RUNNING))
                    .order_by("pk").first())
         if waiting is not None:
             raise Conflict(JobError.ALREADY_QUEUED, _("同样的任务（%(k)s #%(id)d）已在%(s)s，请在任务页查看进度。") % {
@@ -111,7 +111,7 @@ def _queue(job_id: int, task) -> None:
         _finish(job_id, Job.Status.FAILED, error_code=JobError.NOT_QUEUED,
                 error=_("任务未能加入队列：%(e)s") % {"e": type(exc).__name__})
         return
-    Job.objects.filter(pk=job_id, task_id="").update(task_id=str(result.id)[:64])
+    Job.objects.unrestricted().filter(pk=job_id, task_id="").update(task_id=str(result.id)[:64])
 
 
 class Progress:
@@ -134,13 +134,13 @@ class Progress:
         percent = max(0, min(99, int(percent)))
         if percent != self.percent:
             self.percent = percent
-            Job.objects.filter(pk=self.job.pk).update(progress=percent, heartbeat_at=timezone.now())
+            Job.objects.unrestricted().filter(pk=self.job.pk).update(progress=percent, heartbeat_at=timezone.now())
 
 
 def _finish(job_id: int, status: str, *, outcome: Outcome | None = None, error_code: str = "",
             error: str = "") -> Job | None:
     with transaction.atomic():
-        job = Job.objects.select_for_update().select_related("created_by").filter(pk=job_id).first()
+        job = Job.objects.unrestricted().select_for_update().select_related("created_by").filter(pk=job_id).first()
         if job is None or job.is_finished:
             return job
         before = snapshot(job)
@@ -168,9 +168,9 @@ def job_run(job_id: int, work: Callable[[Job, Progress], Outcome]) -> str:
     language and as the source "job" (its change-log rows carry the request id of the page that
     asked), and end it done or failed. Returns the job's final status."""
     now = timezone.now()
-    claimed = Job.objects.filter(pk=job_id, status=Job.Status.QUEUED).update(
+    claimed = Job.objects.unrestricted().filter(pk=job_id, status=Job.Status.QUEUED).update(
         status=Job.Status.RUNNING, started_at=now, worker_host=HOST, worker_pid=os.getpid(), heartbeat_at=now)
-    job = Job.objects.select_related("created_by").filter(pk=job_id).first()
+    job = Job.objects.unrestricted().select_related("created_by").filter(pk=job_id).first()
     if job is None:
         logger.warning("job #%s: no such job", job_id)
         return ""
@@ -255,16 +255,16 @@ def job_interrupted(job: Job, *, now=None) -> bool:
 
 def job_heartbeat() -> int:
     """The worker says the jobs it is running are alive (its housekeeping thread calls this)."""
-    return Job.objects.filter(status=Job.Status.RUNNING, worker_host=HOST, worker_pid=os.getpid()).update(
+    return Job.objects.unrestricted().filter(status=Job.Status.RUNNING, worker_host=HOST, worker_pid=os.getpid()).update(
         heartbeat_at=timezone.now())
 
 
 def jobs_end_interrupted(*, now=None) -> int:
     """End failed every running job whose worker is gone, each logged; returns how many."""
     ended = 0
-    for job_id in Job.objects.filter(status=Job.Status.RUNNING).values_list("pk", flat=True):
+    for job_id in Job.objects.unrestricted().filter(status=Job.Status.RUNNING).values_list("pk", flat=True):
         with transaction.atomic():
-            job = Job.objects.select_for_update().get(pk=job_id)
+            job = Job.objects.unrestricted().select_for_update().get(pk=job_id)
             if not job_interrupted(job, now=now):
                 continue
             logger.warning("job #%s: worker %s pid %s is gone; ended as interrupted", job.pk, job.worker_host,
@@ -286,11 +286,11 @@ def job_files_prune(*, now=None) -> int:
             number = path.name.removeprefix("job-").split(".", 1)[0]
             if number.isdigit():
                 on_disk[int(number)].append(path)
-    old = Job.objects.filter(finished_at__lt=cutoff).filter(Q(pk__in=list(on_disk)) | ~Q(file_path=""))
+    old = Job.objects.unrestricted().filter(finished_at__lt=cutoff).filter(Q(pk__in=list(on_disk)) | ~Q(file_path=""))
     pruned = 0
     for job_id in old.values_list("pk", flat=True):
         with transaction.atomic():
-            job = Job.objects.select_for_update().get(pk=job_id)
+            job = Job.objects.unrestricted().select_for_update().get(pk=job_id)
             before = snapshot(job)
             paths = set(on_disk.get(job.pk, [])) | ({Path(job.file_path)} if job.file_path else set())
             for path in paths:

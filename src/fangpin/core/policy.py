@@ -38,8 +38,9 @@ class PolicyQuerySet(UpwardAreaQuerySet):
 
     def series(self, county, **key):
         """Every version of one policy of `county` (`key` names the series where a county keeps
-        several, e.g. one procedure per kind of case)."""
-        return self.filter(county=county, **key)
+        several, e.g. one procedure per kind of case). The county is the caller's choice: a view passes
+        the user's own county, a check the county of the household it checks."""
+        return self.unrestricted().filter(county=county, **key)
 
     def in_force(self, county, on: datetime.date, **key):
         """The version in force on day `on`: the latest effective one, the newer version first on a tie."""
@@ -137,7 +138,7 @@ def policy_adopt(model: type[CountyPolicy], *, actor, county, effective_from: da
     if county.level != Level.COUNTY:
         raise ValidationFailed(CoreErrorCode.COUNTY_LEVEL, _("%(p)s按县制定。") % {"p": model.policy_title}, field="county")
     key = {name: values[name] for name in model.series_fields}
-    last = model.objects.select_for_update().filter(county=county, **key).order_by("-version").first()
+    last = model.objects.unrestricted().select_for_update().filter(county=county, **key).order_by("-version").first()
     policy = model(county=county, version=(last.version + 1) if last else 1,
                    effective_from=effective_from or timezone.localdate(), note=(note or "").strip()[:300],
                    created_by=actor if getattr(actor, "pk", None) else None, **values)
@@ -150,7 +151,7 @@ def policy_adopt(model: type[CountyPolicy], *, actor, county, effective_from: da
 def policy_start(model: type[CountyPolicy], county, **key) -> CountyPolicy:
     """Version 1 of a policy from its defaults, for a county that has none yet (written once, even
     when two requests ask at the same time). `key` names the series and may add defaults of its own."""
-    existing = model.objects.filter(county=county, version=1, **{k: key[k] for k in model.series_fields}).first()
+    existing = model.objects.unrestricted().filter(county=county, version=1, **{k: key[k] for k in model.series_fields}).first()
     if existing is not None:
         return existing
     try:
@@ -160,7 +161,7 @@ def policy_start(model: type[CountyPolicy], county, **key) -> CountyPolicy:
                 note=_("默认值（县级管理员可在“县级政策”中制定新版本）"), **key)
             log_change(policy, ChangeLog.Action.CREATE, actor=None)
     except IntegrityError:
-        policy = model.objects.get(county=county, version=1, **{k: key[k] for k in model.series_fields})
+        policy = model.objects.unrestricted().get(county=county, version=1, **{k: key[k] for k in model.series_fields})
     return policy
 
 

@@ -186,6 +186,13 @@ class UpwardAreaQuerySet(AreaQuerySet):
 UpwardAreaManager = models.Manager.from_queryset(UpwardAreaQuerySet)
 
 
+def unrestricted_rows(model) -> models.QuerySet:
+    """Every row of any model, scoped or not: for code that names rows another, narrowed query
+    already chose (the objects a change-log entry points to)."""
+    queryset = model._default_manager.all()
+    return queryset.unrestricted() if isinstance(queryset, AreaQuerySet) else queryset
+
+
 def area_code_of(obj) -> str:
     """The place code at the end of `obj`'s `area_field`, walked attribute by attribute ("" when a
     link on the way is empty)."""

@@ -26,6 +26,7 @@ from .errors import MissingPermission
 from .masking import ID_NUMBER, PHONE, UNMASK_PERMS, mask, personal_kind, personal_models
 from .models import AccessLog, ChangeLog
 from .roles import Perm, Role
+from .scoping import unrestricted_rows
 
 XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
@@ -250,7 +251,7 @@ def describe_changes(entries) -> None:
             field = fields_of[entry.pk].get(attname)
             if field is not None and field.is_relation:
                 wanted[field.related_model].update(v for v in (before, after) if v is not None)
-    names = {model: {obj.pk: getattr(obj, "display_name", str(obj)) for obj in model._default_manager.filter(pk__in=ids)}
+    names = {model: {obj.pk: getattr(obj, "display_name", str(obj)) for obj in unrestricted_rows(model).filter(pk__in=ids)}
              for model, ids in wanted.items()}
     for entry in entries:
         model = _model(entry.object_type)
@@ -342,7 +343,7 @@ class AccessLogFilter(django_filters.FilterSet):
         value = value.strip()
         households = Household.objects.restrict(self.user, Perm.VIEW_REGISTRY)
         ids = list(households.filter(number=value).values_list("pk", flat=True))
-        member_ids = list(Member.objects.filter(household_id__in=ids).values_list("pk", flat=True))
+        member_ids = list(Member.objects.unrestricted().filter(household_id__in=ids).values_list("pk", flat=True))
         about = Q(detail__household_id__in=ids)
         for pk in ids:
             about |= Q(target__startswith=f"registry.household:{pk} ") | Q(target__startswith=f"/api/households/{pk}/")
@@ -357,9 +358,10 @@ def describe_access(entries) -> None:
     Household = apps.get_model("registry", "Household")  # by label: the registry builds on core
     entries = list(entries)
     codes = {e.area_code for e in entries}
-    place_names = dict(Place.objects.filter(code__in=codes).values_list("code", "name"))
+    # Names for rows the access log's restricted list already chose.
+    place_names = dict(Place.objects.unrestricted().filter(code__in=codes).values_list("code", "name"))
     household_ids = {e.detail.get("household_id") for e in entries if isinstance(e.detail, dict)} - {None}
-    numbers = dict(Household.objects.filter(pk__in=household_ids).values_list("pk", "number"))
+    numbers = dict(Household.objects.unrestricted().filter(pk__in=household_ids).values_list("pk", "number"))
     kind_words = {ID_NUMBER: gettext("证件号码"), PHONE: gettext("电话号码")}
     personal_attnames = {attname: kind for fields in personal_models().values() for attname, kind in fields.items()}
     for entry in entries:

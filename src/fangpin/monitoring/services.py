@@ -155,7 +155,7 @@ def _new_ack_number(channel: str) -> str:
     today = timezone.localdate()
     while True:
         number = f"{prefix}{today:%Y%m%d}{secrets.randbelow(10**6):06d}"
-        if not Lead.objects.filter(ack_number=number).exists():
+        if not Lead.objects.unrestricted().filter(ack_number=number).exists():
             return number
 
 
@@ -190,14 +190,14 @@ def lead_raise(*, actor, channel: str, risk_types, summary: str, household=None,
     if channel == Channel.SCREENING:
         if not (rule_code and period and household is not None):
             raise ValidationFailed(MonitoringErrorCode.SCREENING_LEAD_INCOMPLETE, _("筛查线索须有规则、月份和农户。"))
-        existing = Lead.objects.filter(channel=channel, rule_code=rule_code, household=household,
+        existing = Lead.objects.unrestricted().filter(channel=channel, rule_code=rule_code, household=household,
                                        period=period).first()
         if existing is not None:
             return LeadOutcome(existing, created=False, merged=existing.status == LeadStatus.MERGED)
 
     open_lead = None
     if household is not None:
-        open_leads = Lead.objects.select_for_update().filter(household=household, status__in=OPEN_LEAD_STATUSES)
+        open_leads = Lead.objects.unrestricted().select_for_update().filter(household=household, status__in=OPEN_LEAD_STATUSES)
         open_lead = next((lead for lead in open_leads.order_by("raised_at", "id")
                           if set(lead.risk_types) & set(risk_types)), None)
 
@@ -237,7 +237,7 @@ def lead_raise_for_person(*, actor, channel: str, place: Place, person_name: str
     The person's active household gets the lead; someone not in the registry gets a provisional
     household, opened for verification."""
     resident = parse_id_number(id_number)
-    member = Member.objects.filter(id_number=resident.number, ended_on__isnull=True).select_related(
+    member = Member.objects.unrestricted().filter(id_number=resident.number, ended_on__isnull=True).select_related(
         "household__place").first()
     if member is not None and actor is not None and not member.household.place.code.startswith(actor.area_prefix):
         # Said like any number this user may not register: not whether or where the person is registered.
@@ -262,7 +262,7 @@ def _update_lead(lead: Lead, *, actor, reason: str = "", **values) -> Lead:
 
 
 def _lock_lead(lead: Lead, actor) -> Lead:
-    lead = Lead.objects.select_for_update().select_related("place").get(pk=lead.pk)
+    lead = Lead.objects.unrestricted().select_for_update().select_related("place").get(pk=lead.pk)
     ensure_in_area(actor, lead, Perm.HANDLE_LEADS)
     return lead
 
@@ -308,5 +308,5 @@ def lead_merge(*, actor, lead: Lead, into: Lead) -> Lead:
 def overdue_leads(queryset=None, now=None):
     """Leads not accepted within their acceptance period."""
     now = now or timezone.now()
-    queryset = Lead.objects.all() if queryset is None else queryset
+    queryset = Lead.objects.unrestricted().all() if queryset is None else queryset
     return queryset.filter(status=LeadStatus.NEW, accept_due__lt=now)

@@ -182,7 +182,7 @@ class IncomeForm(StyledForm):
     def clean(self):
         data = super().clean()
         year, quarter = data.get("year"), data.get("quarter")
-        if year and Income.objects.filter(household=self.household, year=year, quarter=quarter).exists():
+        if year and Income.objects.unrestricted().filter(household=self.household, year=year, quarter=quarter).exists():
             raise forms.ValidationError(_("该期间的收支已录入，请在收支表中点“修改”。"), code="income_exists")
         return data
 

@@ -162,7 +162,7 @@ def _guard_head_count(household: Household) -> None:
 
 
 def _guard_person_free(id_number: str, *, actor, except_member: Member | None = None) -> None:
-    clash = Member.objects.filter(id_number=id_number, ended_on__isnull=True)
+    clash = Member.objects.unrestricted().filter(id_number=id_number, ended_on__isnull=True)
     if except_member is not None:
         clash = clash.exclude(pk=except_member.pk)
     other = clash.select_related("household__place").first()
@@ -188,7 +188,7 @@ def id_number_refused(id_number: str) -> ValidationFailed:
 
 
 def _lock(model, pk):
-    return model.objects.select_for_update().select_related("place" if model is Household else "household__place").get(pk=pk)
+    return model.objects.unrestricted().select_for_update().select_related("place" if model is Household else "household__place").get(pk=pk)
 
 
 # ---------------------------------------------------------------- households
@@ -205,7 +205,7 @@ def household_create(*, actor, place: Place, number: str, head: dict, members: l
     fields = validate_household_fields({**fields, "place": place})
     _check_assignees(fields, place=place)
     county = county_of(place)
-    if Household.objects.filter(county=county, number=number).exists():
+    if Household.objects.unrestricted().filter(county=county, number=number).exists():
         raise ValidationFailed(RegistryErrorCode.HOUSEHOLD_NUMBER_TAKEN, _("户编号%(n)s已存在。") % {"n": number}, field="number")
     household = Household.objects.create(county=county, number=number, **fields)
     log_change(household, ChangeLog.Action.CREATE, actor=actor)
@@ -325,7 +325,7 @@ def household_open_provisional(*, actor, place: Place, head_name: str, id_number
     head = validate_member_fields({"name": head_name, "id_number": id_number})
     county = county_of(place)
     # Provisional numbers are 9 0000 and a sequence: a shape county household numbers do not take.
-    taken = Household.objects.filter(county=county, number__startswith=PROVISIONAL_NUMBER_PREFIX + "0000")
+    taken = Household.objects.unrestricted().filter(county=county, number__startswith=PROVISIONAL_NUMBER_PREFIX + "0000")
     last = taken.order_by("-number").values_list("number", flat=True).first()
     sequence = int(last[5:]) + 1 if last else 1
     household = Household.objects.create(
@@ -353,7 +353,7 @@ def household_confirm_provisional(*, actor, household: Household, number: str, r
     number = normalise_text(str(number or ""))
     if not number.isdigit():
         raise ValidationFailed(RegistryErrorCode.HOUSEHOLD_NUMBER, _("户编号只能是数字：“%(v)s”") % {"v": number}, field="number")
-    if Household.objects.filter(county=household.county, number=number).exclude(pk=household.pk).exists():
+    if Household.objects.unrestricted().filter(county=household.county, number=number).exclude(pk=household.pk).exists():
         raise ValidationFailed(RegistryErrorCode.HOUSEHOLD_NUMBER_TAKEN, _("户编号%(n)s已存在。") % {"n": number}, field="number")
     before = snapshot(household)
     household.number, household.status = number, HouseholdStatus.ACTIVE
@@ -476,7 +476,7 @@ def income_set(*, actor, household: Household, year: int, quarter: int | None = 
     quarter = int(quarter) if quarter not in (None, "") else None
     _unknown(amounts, set(Income.MONEY_FIELDS))
     parsed = {k: parse_money(v, field=k) for k, v in amounts.items()}
-    income = Income.objects.select_for_update().filter(household=household, year=year, quarter=quarter).first()
+    income = Income.objects.unrestricted().select_for_update().filter(household=household, year=year, quarter=quarter).first()
     if income is None:
         income = Income.objects.create(household=household, year=year, quarter=quarter, **parsed)
         log_change(income, ChangeLog.Action.CREATE, actor=actor, reason=reason)

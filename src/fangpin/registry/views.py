@@ -109,7 +109,7 @@ class AreaSummaryView(AreaScopedMixin, TemplateView):
         summary = active.aggregate(households=Count("pk"),
                                    exited=Count("pk", filter=Q(household_type=HouseholdType.EXITED)))
         # Members of the area's households as an IN list: ten times faster than joining every member to its place.
-        summary["people"] = Member.objects.active().filter(household__in=active.values("pk")).count()
+        summary["people"] = Member.objects.unrestricted().active().filter(household__in=active.values("pk")).count()
         if user.has_perm_named(Perm.VIEW_DATA_QUALITY):
             summary["warnings"] = quality.flagged_by_any(households).count()
         return {**super().get_context_data(**kwargs), "summary": summary, "area": user.place}

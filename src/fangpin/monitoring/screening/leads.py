@@ -76,12 +76,12 @@ def _places_of(household_ids) -> dict[int, int]:
     ids = sorted(set(household_ids))
     found = {}
     for start in range(0, len(ids), ID_CHUNK):
-        found.update(Household.objects.filter(pk__in=ids[start:start + ID_CHUNK]).values_list("pk", "place_id"))
+        found.update(Household.objects.unrestricted().filter(pk__in=ids[start:start + ID_CHUNK]).values_list("pk", "place_id"))
     return found
 
 
 def _open_leads(county) -> dict[int, list[_OpenLead]]:
-    rows = (Lead.objects.select_for_update().filter(household__county=county, status__in=OPEN_LEAD_STATUSES)
+    rows = (Lead.objects.unrestricted().select_for_update().filter(household__county=county, status__in=OPEN_LEAD_STATUSES)
             .order_by("raised_at", "id").values_list("id", "household_id", "risk_types", "channel"))
     open_leads: dict[int, list[_OpenLead]] = {}
     for lead_id, household_id, risk_types, channel in rows:
@@ -93,7 +93,7 @@ def raise_screening_leads(*, actor, run, rule_candidates) -> dict[str, dict]:
     """Raise the leads of `rule_candidates` ((rule, [Candidate, ...]) in rule order) for `run`;
     returns the counts per rule code: new, merged (into an open lead of any channel), total rows."""
     county, period = run.county, run.period
-    already = set(Lead.objects.filter(channel=Channel.SCREENING, period=period, household__county=county)
+    already = set(Lead.objects.unrestricted().filter(channel=Channel.SCREENING, period=period, household__county=county)
                   .values_list("rule_code", "household_id"))
     open_leads = _open_leads(county)
     place_of = _places_of(c.household_id for _, candidates in rule_candidates for c in candidates)
@@ -146,14 +146,14 @@ def _apply_risk_updates(updates: list[_RiskUpdate], *, actor) -> None:
     merge, in the order they happened, as `lead_raise` writes them."""
     if not updates:
         return
-    targets = Lead.objects.select_related("place").in_bulk({u.target.pk for u in updates})
+    targets = Lead.objects.unrestricted().select_related("place").in_bulk({u.target.pk for u in updates})
     entries = []
     for update in updates:
         lead = targets[update.target.pk]
         before = snapshot(lead)
         lead.risk_types = update.risk_types
         lead.version += 1
-        Lead.objects.filter(pk=lead.pk).update(risk_types=update.risk_types, version=F("version") + 1)
+        Lead.objects.unrestricted().filter(pk=lead.pk).update(risk_types=update.risk_types, version=F("version") + 1)
         entries.append(change_entry(lead, ChangeLog.Action.UPDATE, actor=actor, before=before,
                                     reason=_("合并线索%(n)s") % {"n": update.merged_lead}))
     ChangeLog.objects.bulk_create(entries, batch_size=BATCH)

@@ -15,7 +15,7 @@ from .services import screening_run
 
 def _screen(job: Job, progress) -> Outcome:
     params = job.params
-    county = Place.objects.get(pk=params["county"])
+    county = Place.objects.unrestricted().get(pk=params["county"])
     run = screening_run(actor=job.created_by, county=county, period=params["period"], engine=params["engine"])
     return Outcome(
         summary=_("%(p)s系统筛查完成：新增线索%(n)d条，并入已有线索%(m)d条。") % {

@@ -122,7 +122,7 @@ def tiers_recompute(*, run, profile_rows: dict[str, list], rule_rows: dict[str, 
                     parameters: Parameters) -> dict[str, dict[str, int]]:
     """Write the tiers of every household in `profile_rows` (columns of `profile`); returns how many
     households fell in each tier."""
-    open_lead = set(Lead.objects.filter(household__county=run.county, status__in=OPEN_LEAD_STATUSES)
+    open_lead = set(Lead.objects.unrestricted().filter(household__county=run.county, status__in=OPEN_LEAD_STATUSES)
                     .values_list("household_id", flat=True))
 
     def households(code, condition=lambda row: True):

@@ -151,7 +151,7 @@ class Calibration:
 
 def income_years(county: Place, count: int = YEARS) -> list[int]:
     """The last `count` years for which the county has yearly income blocks, oldest first."""
-    years = (Income.objects.filter(household__county=county, quarter__isnull=True).order_by("-year")
+    years = (Income.objects.unrestricted().filter(household__county=county, quarter__isnull=True).order_by("-year")
              .values_list("year", flat=True).distinct()[:count])
     return sorted(years)
 
@@ -170,7 +170,7 @@ def _segment_expression(dimension: str):
 def _rows(county: Place, years: list[int], question: Question):
     """One row per household and year: household, year, segment, amount, members."""
     field = MEASURES[question.measure][0]
-    rows = (Income.objects.filter(household__county=county, quarter__isnull=True, year__in=years)
+    rows = (Income.objects.unrestricted().filter(household__county=county, quarter__isnull=True, year__in=years)
             .with_member_count()
             .annotate(hh=F("household_id"), yr=F("year"), members=F("member_count"), amount=F(field))
             .order_by())
@@ -226,7 +226,7 @@ def _labels(dimension: str, keys) -> dict[str, str]:
     if dimension == "size":
         return {k: str(label) for k, label in SIZE_BANDS}
     if dimension == "township":
-        names = dict(Place.objects.filter(level=Level.TOWNSHIP, code__in=[f"{k}000" for k in keys])
+        names = dict(Place.objects.unrestricted().filter(level=Level.TOWNSHIP, code__in=[f"{k}000" for k in keys])
                      .values_list("code", "name"))
         return {k: names.get(f"{k}000", k) for k in keys}
     return {ALL: str(DIMENSIONS[ALL])}

@@ -131,8 +131,8 @@ def suggestions(county: Place, period: str) -> list[Suggestion]:
         return by_household[household.pk]
 
     active = {"household__county": county, "household__status": HouseholdStatus.ACTIVE}
-    leads = (Lead.objects.filter(**active).filter(status__in=OPEN_LEAD_STATUSES)
-             | Lead.objects.filter(**active).filter(channel=Channel.SCREENING, period=period,
+    leads = (Lead.objects.unrestricted().filter(**active).filter(status__in=OPEN_LEAD_STATUSES)
+             | Lead.objects.unrestricted().filter(**active).filter(channel=Channel.SCREENING, period=period,
                                                    status=LeadStatus.MERGED))
     for lead in leads.select_related("household__place").order_by("raised_at", "id"):
         rule = RULES_BY_CODE.get(lead.rule_code)
@@ -147,7 +147,7 @@ def suggestions(county: Place, period: str) -> list[Suggestion]:
                                  "text": _reason_text(lead, category), "lead": lead.pk,
                                  "risk_types": list(lead.risk_types)}
         item.lead_ids.append(lead.pk)
-    tiers = HouseholdTier.objects.filter(**active, risk_tier__in=[RiskTier.KEY, RiskTier.WARNING])
+    tiers = HouseholdTier.objects.unrestricted().filter(**active, risk_tier__in=[RiskTier.KEY, RiskTier.WARNING])
     for tier in tiers.select_related("household__place"):
         item = entry(tier.household)
         item.risk_tier = tier.risk_tier
@@ -178,13 +178,13 @@ def monthly_list_build(*, actor, county: Place, period: str) -> BuildResult:
     if county.level != Level.COUNTY:
         raise ValidationFailed(CoreErrorCode.COUNTY_LEVEL, _("月度预警名单按县生成。"), field="county")
     period = f"{parse_period(period):%Y-%m}"
-    townships = list(Place.objects.filter(parent=county, level=Level.TOWNSHIP).order_by("code"))
+    townships = list(Place.objects.unrestricted().filter(parent=county, level=Level.TOWNSHIP).order_by("code"))
     per_township = defaultdict(list)
     for suggestion in suggestions(county, period):
         per_township[suggestion.township_code].append(suggestion)
     result = BuildResult([], 0, 0, 0, 0)
     for township in townships:
-        monthly_list = MonthlyList.objects.select_for_update().filter(township=township, period=period).first()
+        monthly_list = MonthlyList.objects.unrestricted().select_for_update().filter(township=township, period=period).first()
         if monthly_list is not None and monthly_list.sent_at is not None:
             result.unchanged += 1
             result.lists.append(monthly_list)
@@ -211,14 +211,14 @@ def _write_lines(monthly_list: MonthlyList, ranked: list[Suggestion]) -> int:
     stale = [line.pk for hid, line in existing.items() if hid not in wanted]
     if stale:
         MonthlyListLine.leads.through.objects.filter(monthlylistline_id__in=stale).delete()
-        MonthlyListLine.objects.filter(pk__in=stale).delete()
+        MonthlyListLine.objects.unrestricted().filter(pk__in=stale).delete()
     new, changed = [], []
     for rank, suggestion in enumerate(ranked, start=1):
         line = existing.get(suggestion.household_id) or MonthlyListLine(monthly_list=monthly_list,
                                                                         household_id=suggestion.household_id)
         line.rank, line.score, line.reasons = rank, suggestion.score, list(suggestion.reasons.values())
         (changed if line.pk else new).append(line)
-    MonthlyListLine.objects.bulk_update(changed, ["rank", "score", "reasons"])
+    MonthlyListLine.objects.unrestricted().bulk_update(changed, ["rank", "score", "reasons"])
     MonthlyListLine.objects.bulk_create(new)
     lines = {line.household_id: line for line in monthly_list.lines.all()}
     through = MonthlyListLine.leads.through
@@ -230,7 +230,7 @@ def _write_lines(monthly_list: MonthlyList, ranked: list[Suggestion]) -> int:
 
 @transaction.atomic
 def monthly_list_send(*, actor, monthly_list: MonthlyList) -> MonthlyList:
-    monthly_list = MonthlyList.objects.select_for_update().select_related("township").get(pk=monthly_list.pk)
+    monthly_list = MonthlyList.objects.unrestricted().select_for_update().select_related("township").get(pk=monthly_list.pk)
     if actor is not None:
         ensure_in_area(actor, monthly_list, Perm.SEND_MONTHLY_LIST)
     if monthly_list.sent_at is not None:
@@ -259,7 +259,7 @@ def monthly_list_line_act(*, actor, line: MonthlyListLine, status: str, note: st
     """A township's answer on one line: no risk found (with a note), accepted as a lead (the line's
     new leads are accepted; when it has no open lead a cadre-screening lead is raised and accepted),
     or already monitored. An answer can be corrected later; every answer is in the change log."""
-    line = (MonthlyListLine.objects.select_for_update().select_related("monthly_list", "household__place")
+    line = (MonthlyListLine.objects.unrestricted().select_for_update().select_related("monthly_list", "household__place")
             .get(pk=line.pk))
     ensure_in_area(actor, line.household, Perm.HANDLE_LEADS)
     if line.monthly_list.sent_at is None:

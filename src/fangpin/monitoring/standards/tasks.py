@@ -22,7 +22,7 @@ def _link(period: str) -> tuple[str, list, str]:
 
 
 def _build(job: Job, progress: Progress) -> Outcome:
-    county, period = Place.objects.get(pk=job.params["county"]), job.params["period"]
+    county, period = Place.objects.unrestricted().get(pk=job.params["county"]), job.params["period"]
     result = services.monthly_list_build(actor=job.created_by, county=county, period=period)
     return Outcome(summary=_("已生成%(p)s月度预警名单：新建%(c)d份，更新%(r)d份，已下发未改动%(u)d份，共%(l)d户。") % {
         "p": period, "c": result.created, "r": result.refreshed, "u": result.unchanged, "l": result.lines},
@@ -30,7 +30,7 @@ def _build(job: Job, progress: Progress) -> Outcome:
 
 
 def _send(job: Job, progress: Progress) -> Outcome:
-    county, period = Place.objects.get(pk=job.params["county"]), job.params["period"]
+    county, period = Place.objects.unrestricted().get(pk=job.params["county"]), job.params["period"]
     lists = list(MonthlyList.objects.restrict(job.created_by, Perm.SEND_MONTHLY_LIST).filter(
         period=period, sent_at__isnull=True, county=county).order_by("township__code"))
     for done, monthly_list in enumerate(lists, start=1):

@@ -215,7 +215,7 @@ REGISTRY_INCOME = "registry_income"  # read-only context on the income item: the
 
 
 def _registry_income(household: Household) -> dict | None:
-    income = (Income.objects.with_member_count().filter(household=household, quarter__isnull=True)
+    income = (Income.objects.unrestricted().with_member_count().filter(household=household, quarter__isnull=True)
               .order_by("-year").first())
     if income is None:
         return None

@@ -41,11 +41,11 @@ def visit_record(*, actor, household: Household, visited_on: datetime.date, chan
     visit; `changes` holds only what the visitor changed. Changes to registry fields are written to
     the registry (change-logged there); reported risks raise a lead. A resubmission carrying the
     same `visit_key` (a phone that lost signal and tried again) returns the visit already recorded."""
-    household = Household.objects.select_for_update().select_related("place", "county").get(pk=household.pk)
+    household = Household.objects.unrestricted().select_for_update().select_related("place", "county").get(pk=household.pk)
     ensure_in_area(actor, household, Perm.RECORD_VISIT)
     visit_key = (visit_key or "").strip()[:64]
     if visit_key:
-        existing = Visit.objects.filter(household=household, card__visit_key=visit_key).first()
+        existing = Visit.objects.unrestricted().filter(household=household, card__visit_key=visit_key).first()
         if existing is not None:
             return existing
     if household.status != HouseholdStatus.ACTIVE:
@@ -185,17 +185,17 @@ def sweep_checklist_generate(*, actor, village: Place, period: str) -> SweepChec
         raise ValidationFailed(MonitoringErrorCode.PERIOD_FUTURE, _("不能生成以后月份的排查清单。"), field="period")
     thresholds = Thresholds.objects.in_force(county_of(village), month)
 
-    checklist, created = SweepChecklist.objects.select_for_update().get_or_create(
+    checklist, created = SweepChecklist.objects.unrestricted().select_for_update().get_or_create(
         village=village, period=month.strftime("%Y-%m"), defaults={"created_by": actor})
     if created:
         log_change(checklist, ChangeLog.Action.CREATE, actor=actor)
-    households = Household.objects.filter(status=HouseholdStatus.ACTIVE, place__code__startswith=village.scope_prefix)
+    households = Household.objects.unrestricted().filter(status=HouseholdStatus.ACTIVE, place__code__startswith=village.scope_prefix)
     groups: dict[int, list[str]] = {}
     for code, condition in group_conditions(month, thresholds).items():
         for household_id in households.filter(condition).values_list("pk", flat=True):
             groups.setdefault(household_id, []).append(code)
 
-    current = SweepItem.objects.select_for_update().filter(checklist=checklist).select_related("checklist__village")
+    current = SweepItem.objects.unrestricted().select_for_update().filter(checklist=checklist).select_related("checklist__village")
     existing = {item.household_id: item for item in current}
     refreshed = []
     for household_id, item in existing.items():
@@ -203,7 +203,7 @@ def sweep_checklist_generate(*, actor, village: Place, period: str) -> SweepChec
             before = snapshot(item)
             item.groups = groups[household_id]
             refreshed.append((item, before))
-    SweepItem.objects.bulk_update([item for item, _ in refreshed], ["groups"])
+    SweepItem.objects.unrestricted().bulk_update([item for item, _ in refreshed], ["groups"])
     added = SweepItem.objects.bulk_create([
         SweepItem(checklist=checklist, household_id=household_id, groups=codes)
         for household_id, codes in sorted(groups.items()) if household_id not in existing])
@@ -216,7 +216,7 @@ def sweep_checklist_generate(*, actor, village: Place, period: str) -> SweepChec
 
 
 def _lock_sweep_item(item: SweepItem, household: Household) -> SweepItem:
-    item = SweepItem.objects.select_for_update().get(pk=item.pk)
+    item = SweepItem.objects.unrestricted().select_for_update().get(pk=item.pk)
     if item.household_id != household.pk:
         raise ValidationFailed(MonitoringErrorCode.SWEEP_ITEM_HOUSEHOLD, _("排查对象与走访农户不一致。"), field="sweep_item")
     if item.status != SweepItem.Status.PENDING:

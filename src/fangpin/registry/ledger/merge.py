@@ -19,7 +19,7 @@ HOUSEHOLDS_PER_STEP = 2000
 def write_plan(plan: MergePlan, *, actor, reason: str, progress=None) -> None:
     changes = [c for c in plan.changes if c.changed]
     place_ids = {c.draft.place_id for c in changes} | {c.draft.county_id for c in changes}
-    places = Place.objects.in_bulk(place_ids)
+    places = Place.objects.unrestricted().in_bulk(place_ids)
     writer = _Writer(plan, places, actor, reason)
     total, done = len(changes), 0
     for start in range(0, total, HOUSEHOLDS_PER_STEP):
@@ -99,7 +99,7 @@ class _Writer:
     def update(self, changes: list[HouseholdChange]) -> None:
         if not changes:
             return
-        loaded = Household.objects.select_related("place").in_bulk([c.pk for c in changes if c.fields])
+        loaded = Household.objects.unrestricted().select_related("place").in_bulk([c.pk for c in changes if c.fields])
         rows = []
         for change in changes:
             if not change.fields:
@@ -136,7 +136,7 @@ class _Writer:
     def _update_rows(self, model, pairs: list[tuple[int, dict]], related: str) -> None:
         if not pairs:
             return
-        loaded = model.objects.select_related(related).in_bulk([pk for pk, _fields in pairs])
+        loaded = model.objects.unrestricted().select_related(related).in_bulk([pk for pk, _fields in pairs])
         rows = []
         for pk, fields in pairs:
             obj = loaded[pk]

@@ -87,7 +87,7 @@ class PlaceIndex:
         self.by_code: dict[str, PlaceInfo] = {}
         self.child: dict[tuple[int | None, str], PlaceInfo] = {}
         self.counties: dict[str, list[PlaceInfo]] = defaultdict(list)
-        for pk, code, name, level, parent_id in Place.objects.values_list("pk", "code", "name", "level", "parent_id"):
+        for pk, code, name, level, parent_id in Place.objects.unrestricted().values_list("pk", "code", "name", "level", "parent_id"):
             info = PlaceInfo(pk, code, "".join(name.split()), level, parent_id)
             self.by_id[pk] = info
             self.by_code[code] = info
@@ -230,19 +230,19 @@ def _locate(ledger: LedgerFile, places: PlaceIndex, prefix: str, errors: list) -
 def _plan_chunk(drafts, county_id, ledger, member_fields, places, prefix, errors, warnings, counts, changes):
     numbers = [d.number for d in drafts]
     hh_fields = ["pk", "number", "status", "place_id", *[BY_LABEL[c].field for c in ledger.data_columns]]
-    existing = {row[1]: row for row in Household.objects.filter(county_id=county_id, number__in=numbers)
+    existing = {row[1]: row for row in Household.objects.unrestricted().filter(county_id=county_id, number__in=numbers)
                 .values_list(*hh_fields)}
     household_ids = [row[0] for row in existing.values()]
     members: dict[int, dict[str, tuple]] = defaultdict(dict)
     member_columns = ["pk", "household_id", "id_number", *MEMBER_DATA_FIELDS]
-    for row in Member.objects.filter(household_id__in=household_ids, ended_on__isnull=True).values_list(*member_columns):
+    for row in Member.objects.unrestricted().filter(household_id__in=household_ids, ended_on__isnull=True).values_list(*member_columns):
         members[row[1]][row[2]] = row
     years = {d.year for d in drafts if d.year is not BAD}
-    incomes = {(row[1], row[2]): row for row in Income.objects.filter(
+    incomes = {(row[1], row[2]): row for row in Income.objects.unrestricted().filter(
         household_id__in=household_ids, quarter__isnull=True, year__in=years).values_list(
         "pk", "household_id", "year", *MONEY_FIELDS)}
     ids = [m.id_number for d in drafts for m in d.members if m.id_number]
-    active_elsewhere = {row[0]: row for row in Member.objects.filter(id_number__in=ids, ended_on__isnull=True)
+    active_elsewhere = {row[0]: row for row in Member.objects.unrestricted().filter(id_number__in=ids, ended_on__isnull=True)
                         .values_list("id_number", "household_id", "household__number", "household__place__code")}
     field_index = {f: i for i, f in enumerate(member_columns)}
     data_columns = ledger.data_columns

@@ -187,7 +187,7 @@ def ledger_recover(ledger_import: LedgerImport, *, actor) -> LedgerImport:
         return ledger_import
     try:
         with transaction.atomic():
-            current = LedgerImport.objects.select_for_update().get(pk=ledger_import.pk)
+            current = LedgerImport.objects.unrestricted().select_for_update().get(pk=ledger_import.pk)
             if (current.status != LedgerImport.Status.MERGING
                     or current.merge_started_at != ledger_import.merge_started_at):
                 return current
@@ -211,7 +211,7 @@ def _merge_start(ledger_import: LedgerImport) -> datetime.datetime:
     """Record that this process merges the import (committed at once, so that a merge that dies is
     seen); refuse an import that is merged, being merged or not validated."""
     with transaction.atomic():
-        current = LedgerImport.objects.select_for_update().get(pk=ledger_import.pk)
+        current = LedgerImport.objects.unrestricted().select_for_update().get(pk=ledger_import.pk)
         if current.status == LedgerImport.Status.MERGED:
             raise Conflict(RegistryErrorCode.LEDGER_MERGED, _("该文件已导入。"))
         if current.status == LedgerImport.Status.MERGING:
@@ -233,7 +233,7 @@ def _merge_start(ledger_import: LedgerImport) -> datetime.datetime:
 def _merge_fail(ledger_import: LedgerImport, started, reason: str, errors: list | None) -> None:
     """End the import `failed` with the reason, unless someone else already ended it."""
     with transaction.atomic():
-        current = LedgerImport.objects.select_for_update().get(pk=ledger_import.pk)
+        current = LedgerImport.objects.unrestricted().select_for_update().get(pk=ledger_import.pk)
         if current.status != LedgerImport.Status.MERGING or current.merge_started_at != started:
             ledger_import.refresh_from_db()
             return
@@ -245,7 +245,7 @@ def _merge_fail(ledger_import: LedgerImport, started, reason: str, errors: list 
 
 
 def _unchanged_note(ledger_import: LedgerImport) -> str:
-    twin = (LedgerImport.objects.filter(file_sha256=ledger_import.file_sha256, status=LedgerImport.Status.MERGED)
+    twin = (LedgerImport.objects.unrestricted().filter(file_sha256=ledger_import.file_sha256, status=LedgerImport.Status.MERGED)
             .exclude(pk=ledger_import.pk).order_by("-merged_at").first())
     if twin is not None:
         return _("登记系统已包含本文件的全部内容（相同的文件已由导入 #%(id)d 于%(when)s导入），未作任何修改。") % {
@@ -262,7 +262,7 @@ def _merge_locked(ledger_import: LedgerImport, started, *, actor, progress) -> L
     try:
         with transaction.atomic():
             locked = county_locks(ledger_import.county_codes, MERGE_LOCK)
-            current = LedgerImport.objects.select_for_update().get(pk=ledger_import.pk)
+            current = LedgerImport.objects.unrestricted().select_for_update().get(pk=ledger_import.pk)
             if current.status != LedgerImport.Status.MERGING or current.merge_started_at != started:
                 raise Conflict(RegistryErrorCode.LEDGER_INTERRUPTED, current.status_reason or _("该导入已被他人结束，未写入任何数据。"))
             # Planned again against the registry as it is now that no other merge of the county runs.
@@ -366,7 +366,7 @@ def ledger_imports_list(*, actor) -> list[LedgerImport]:
         _check_actor(actor)
         imports = LedgerImport.objects.restrict(actor, Perm.IMPORT_LEDGER)
     else:
-        imports = LedgerImport.objects.all()
+        imports = LedgerImport.objects.unrestricted()
     return [ledger_recover(item, actor=actor) for item in imports]
 
 
@@ -399,7 +399,7 @@ def ledger_imports_clean(*, actor, older_than: datetime.timedelta, dry_run: bool
     removed, files = [], []
     with transaction.atomic():
         for item in candidates:
-            current = LedgerImport.objects.select_for_update().filter(pk=item.pk).first()
+            current = LedgerImport.objects.unrestricted().select_for_update().filter(pk=item.pk).first()
             if current is None or current.status not in STALE_STATUSES or _last_activity(current) >= cutoff:
                 continue  # changed since it was listed
             before = {"status": current.status, "original_name": current.original_name,

@@ -20,7 +20,7 @@ EXPORT_FORMATS = ("xlsx", "csv")
 
 
 def _merge(job: Job, progress: Progress) -> Outcome:
-    ledger_import = LedgerImport.objects.get(pk=job.params["import"])
+    ledger_import = LedgerImport.objects.unrestricted().get(pk=job.params["import"])
     progress.bands = {"read": (0, 40), "merge": (40, 99)}
     merged = ledger_merge(ledger_import, actor=job.created_by, progress=progress)
     link = ("ledger-preview", [merged.pk])
@@ -50,7 +50,7 @@ def ledger_merge_enqueue(*, actor, ledger_import: LedgerImport) -> Job:
 
 def _export(job: Job, progress: Progress) -> Outcome:
     params, actor = job.params, job.created_by
-    place = Place.objects.get(pk=params["place"]) if params.get("place") else None
+    place = Place.objects.unrestricted().get(pk=params["place"]) if params.get("place") else None
     suffix = params["format"]
     path = job_file_path(job, f".{suffix}")
     try:
