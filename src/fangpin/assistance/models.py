@@ -16,7 +16,7 @@ from django.utils.translation import gettext_lazy as _
 from fangpin.core.models import HouseholdScoped, StoredFile
 from fangpin.core.money import MONEY_DIGITS, ZERO, money
 from fangpin.core.periods import add_months
-from fangpin.core.scoping import AreaManager, AreaQuerySet, UpwardAreaManager, UpwardAreaQuerySet
+from fangpin.core.scoping import AreaQuerySet, AreaScoped, UpwardAreaManager, UpwardAreaQuerySet
 from fangpin.monitoring.models import Monitoring
 
 from .choices import IN_PLACE_STATUSES, TAKING_CAPACITY, ChoiceStatus, MeasureCategory, MeasureStatus
@@ -62,22 +62,18 @@ class HouseholdOwned(HouseholdScoped, Tracked):
         abstract = True
 
 
-class PlaceOwned(Tracked):
+class PlaceOwned(AreaScoped, Tracked):
     area_field = "place__code"
     objects = UpwardAreaManager()
 
     class Meta:
         abstract = True
 
-    @property
-    def area_code(self) -> str:
-        return self.place.code
-
 
 # ---------------------------------------------------------------- catalogue
 
 
-class MeasureCatalogueItem(Tracked):
+class MeasureCatalogueItem(AreaScoped, Tracked):
     """One measure a county offers, with its standard amount and the risks it answers. Edited in
     place (the change log keeps every version); measures copy name and amount when they are made."""
 
@@ -107,10 +103,6 @@ class MeasureCatalogueItem(Tracked):
 
     def __str__(self) -> str:
         return self.name
-
-    @property
-    def area_code(self) -> str:
-        return self.county.code
 
 
 # ---------------------------------------------------------------- measures
@@ -170,20 +162,15 @@ def evidence_path(instance, filename: str) -> str:
     return f"assistance/measures/{instance.measure_id}/{filename}"
 
 
-class MeasureEvidence(StoredFile):
+class MeasureEvidence(StoredFile, AreaScoped):
     measure = models.ForeignKey(Measure, on_delete=models.PROTECT, related_name="evidence",
                                 verbose_name=_("帮扶措施"))
     file = models.FileField(_("文件"), upload_to=evidence_path)
 
     area_field = "measure__household__place__code"
-    objects = AreaManager()
 
     class Meta(StoredFile.Meta):
         verbose_name = verbose_name_plural = _("帮扶佐证材料")
-
-    @property
-    def area_code(self) -> str:
-        return self.measure.household.place.code
 
     @property
     def household_ref_id(self):
@@ -395,7 +382,7 @@ class MicroCredit(HouseholdOwned):
         return self.is_overdue()
 
 
-class Repayment(models.Model):
+class Repayment(AreaScoped):
     loan = models.ForeignKey(MicroCredit, on_delete=models.PROTECT, related_name="repayments",
                              verbose_name=_("小额信贷"))
     paid_on = models.DateField(_("还款日期"))
@@ -405,7 +392,6 @@ class Repayment(models.Model):
     created_at = models.DateTimeField(_("登记时间"), auto_now_add=True)
 
     area_field = "loan__household__place__code"
-    objects = AreaManager()
 
     class Meta:
         verbose_name = verbose_name_plural = _("还款记录")
@@ -413,10 +399,6 @@ class Repayment(models.Model):
 
     def __str__(self) -> str:
         return f"{self.paid_on} {self.amount}"
-
-    @property
-    def area_code(self) -> str:
-        return self.loan.household.place.code
 
     @property
     def household_ref_id(self):

@@ -11,7 +11,7 @@ from django.utils.translation import gettext_lazy as _
 
 from fangpin.core.masking import PhoneField
 from fangpin.core.models import HouseholdScoped, StoredFile
-from fangpin.core.scoping import AreaManager
+from fangpin.core.scoping import AreaScoped, UpwardAreaManager
 
 from fangpin.monitoring.choices import EliminationMethod, MonitoredCategory
 
@@ -19,7 +19,7 @@ from .choices import AttachmentKind, CaseKind, CaseStatus, ConfirmationStatus, D
 from .procedure import default_duties
 
 
-class ProcedureConfig(models.Model):
+class ProcedureConfig(AreaScoped):
     """One version of a county's stage list and time limits for one kind of case."""
 
     county = models.ForeignKey("regions.Place", on_delete=models.PROTECT, related_name="+", verbose_name=_("县"))
@@ -39,7 +39,7 @@ class ProcedureConfig(models.Model):
     created_at = models.DateTimeField(_("制定时间"), auto_now_add=True)
 
     area_field = "county__code"
-    objects = AreaManager()
+    objects = UpwardAreaManager()
 
     class Meta:
         verbose_name = _("办理流程")
@@ -50,12 +50,8 @@ class ProcedureConfig(models.Model):
     def __str__(self) -> str:
         return f"{self.get_kind_display()} v{self.version}"
 
-    @property
-    def area_code(self) -> str:
-        return self.county.code
 
-
-class Holiday(models.Model):
+class Holiday(AreaScoped):
     """A county's own entry in the holiday table: used for years the published calendar does not
     cover yet (the State Council publishes next year's schedule each November), and to override a day."""
 
@@ -67,7 +63,7 @@ class Holiday(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
 
     area_field = "county__code"
-    objects = AreaManager()
+    objects = UpwardAreaManager()
 
     class Meta:
         verbose_name = _("节假日")
@@ -77,10 +73,6 @@ class Holiday(models.Model):
 
     def __str__(self) -> str:
         return f"{self.date} {self.name}"
-
-    @property
-    def area_code(self) -> str:
-        return self.county.code
 
 
 class Case(HouseholdScoped):
@@ -144,18 +136,13 @@ class Case(HouseholdScoped):
         return self.stages[self.stage_index]
 
 
-class CaseOwned(models.Model):
+class CaseOwned(AreaScoped):
     """A row that belongs to a case: read and written in the area of the case's household."""
 
     area_field = "case__household__place__code"
-    objects = AreaManager()
 
     class Meta:
         abstract = True
-
-    @property
-    def area_code(self) -> str:
-        return self.case.household.place.code
 
     @property
     def household_ref_id(self):
@@ -218,7 +205,7 @@ class Confirmation(CaseOwned):
         return f"{self.record} {self.person} {self.get_status_display()}"
 
 
-class PublicNotice(models.Model):
+class PublicNotice(AreaScoped):
     """A village notice (公示) listing the households of one or more cases for a period of calendar days."""
 
     village = models.ForeignKey("regions.Place", on_delete=models.PROTECT, related_name="+", verbose_name=_("村"))
@@ -233,7 +220,6 @@ class PublicNotice(models.Model):
     published_at = models.DateTimeField(_("发布时间"), auto_now_add=True)
 
     area_field = "village__code"
-    objects = AreaManager()
 
     class Meta:
         verbose_name = _("公示")
@@ -242,10 +228,6 @@ class PublicNotice(models.Model):
 
     def __str__(self) -> str:
         return self.number
-
-    @property
-    def area_code(self) -> str:
-        return self.village.code
 
 
 class Objection(CaseOwned):

@@ -8,7 +8,7 @@ from django.utils.translation import gettext_lazy as _
 from fangpin.core.masking import IdNumberField, PhoneField
 from fangpin.core.models import HouseholdScoped
 from fangpin.core.money import money
-from fangpin.core.scoping import AreaManager, AreaQuerySet
+from fangpin.core.scoping import AreaScoped, UpwardAreaManager, UpwardAreaQuerySet
 
 from .choices import (Channel, DisasterSubtype, EliminationMethod, LeadStatus, LineMethod, MonitoredCategory,
                       MonitoringStatus, RiskTier, StabilityTier)
@@ -18,13 +18,13 @@ def ratio(verbose_name, **kwargs):
     return models.DecimalField(verbose_name, max_digits=6, decimal_places=4, **kwargs)
 
 
-class ThresholdsQuerySet(AreaQuerySet):
+class ThresholdsQuerySet(UpwardAreaQuerySet):
     def in_force(self, county, on):
         """The version in force for `county` on day `on`: the latest effective one, newest version first."""
         return self.filter(county=county, effective_from__lte=on).order_by("-effective_from", "-version").first()
 
 
-class Thresholds(models.Model):
+class Thresholds(AreaScoped):
     """One version of a county's monitoring standard: the monitoring line with its method, the watch
     band, the income-drop threshold and the warning lines for rigid spending. Versions are never
     edited: a change adopts a new version with its own effective date, and leads point at the version
@@ -67,15 +67,11 @@ class Thresholds(models.Model):
         return f"{self.year} v{self.version}"
 
     @property
-    def area_code(self) -> str:
-        return self.county.code
-
-    @property
     def watch_line(self) -> Decimal:
         return (self.monitoring_line * (1 + self.watch_band_ratio)).quantize(Decimal("0.01"))
 
 
-class ScreeningRun(models.Model):
+class ScreeningRun(AreaScoped):
     """One run of the rule screening over a county for a month."""
 
     county = models.ForeignKey("regions.Place", on_delete=models.PROTECT, related_name="+", verbose_name=_("县"))
@@ -90,19 +86,14 @@ class ScreeningRun(models.Model):
     counts = models.JSONField(_("各规则线索数"), default=dict)
 
     area_field = "county__code"
-    objects = AreaManager()
 
     class Meta:
         verbose_name = _("筛查批次")
         verbose_name_plural = _("筛查批次")
         ordering = ["-started_at"]
 
-    @property
-    def area_code(self) -> str:
-        return self.county.code
 
-
-class Lead(models.Model):
+class Lead(AreaScoped):
     """A risk lead (风险线索) from any channel. One open lead per household and risk: later leads for
     the same household and risk merge into it and keep their own evidence."""
 
@@ -145,7 +136,6 @@ class Lead(models.Model):
     version = models.PositiveIntegerField(default=1)
 
     area_field = "place__code"
-    objects = AreaManager()
 
     class Meta:
         verbose_name = _("风险线索")
@@ -162,10 +152,6 @@ class Lead(models.Model):
         return self.ack_number or f"#{self.pk}"
 
     @property
-    def area_code(self) -> str:
-        return self.place.code
-
-    @property
     def household_ref_id(self):
         return self.household_id
 
@@ -174,7 +160,7 @@ class Lead(models.Model):
         return self.status in (LeadStatus.NEW, LeadStatus.ACCEPTED)
 
 
-class HouseholdTier(models.Model):
+class HouseholdTier(AreaScoped):
     """Stability and risk tiers of a household, recomputed after each screening; they drive the
     visit schedule."""
 
@@ -187,7 +173,6 @@ class HouseholdTier(models.Model):
     screening_run = models.ForeignKey(ScreeningRun, on_delete=models.SET_NULL, null=True, related_name="+")
 
     area_field = "household__place__code"
-    objects = AreaManager()
 
     class Meta:
         verbose_name = _("分类分级")
@@ -195,7 +180,7 @@ class HouseholdTier(models.Model):
         indexes = [models.Index(fields=["risk_tier"]), models.Index(fields=["stability_tier"])]
 
 
-class VisitPolicy(models.Model):
+class VisitPolicy(AreaScoped):
     """How often a household of each risk tier is visited (days between visits); versioned per county."""
 
     county = models.ForeignKey("regions.Place", on_delete=models.PROTECT, related_name="+", verbose_name=_("县"))
@@ -208,7 +193,7 @@ class VisitPolicy(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
 
     area_field = "county__code"
-    objects = AreaManager()
+    objects = UpwardAreaManager()
 
     class Meta:
         verbose_name = _("走访频次")
@@ -216,16 +201,12 @@ class VisitPolicy(models.Model):
         ordering = ["county_id", "-version"]
         constraints = [models.UniqueConstraint(fields=["county", "version"], name="visit_policy_version_unique")]
 
-    @property
-    def area_code(self) -> str:
-        return self.county.code
-
     def interval_days(self, risk_tier: str) -> int:
         return {RiskTier.WARNING: self.warning_interval_days, RiskTier.KEY: self.key_interval_days}.get(
             risk_tier, self.general_interval_days)
 
 
-class Visit(models.Model):
+class Visit(AreaScoped):
     """A visit with the monitoring card (监测卡). The card is prefilled from the registry and the last
     visit; `changes` holds only what the visitor changed, `card` the full card as confirmed."""
 
@@ -250,7 +231,6 @@ class Visit(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
 
     area_field = "household__place__code"
-    objects = AreaManager()
 
     class Meta:
         verbose_name = _("走访记录")
@@ -260,10 +240,6 @@ class Visit(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_kind_display()} {self.visited_on:%Y-%m-%d}"
-
-    @property
-    def area_code(self) -> str:
-        return self.household.place.code
 
     @property
     def household_ref_id(self):
@@ -283,7 +259,7 @@ class SweepGroup(models.TextChoices):
     NO_LABOUR = "no_labour", _("无劳动力或弱劳动力户")
 
 
-class SweepChecklist(models.Model):
+class SweepChecklist(AreaScoped):
     """A village's sweep checklist for a month: the households of the eight must-visit groups."""
 
     village = models.ForeignKey("regions.Place", on_delete=models.PROTECT, related_name="+", verbose_name=_("村"))
@@ -292,7 +268,6 @@ class SweepChecklist(models.Model):
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, related_name="+")
 
     area_field = "village__code"
-    objects = AreaManager()
 
     class Meta:
         verbose_name = _("排查清单")
@@ -300,12 +275,8 @@ class SweepChecklist(models.Model):
         ordering = ["-period", "village__code"]
         constraints = [models.UniqueConstraint(fields=["village", "period"], name="one_sweep_checklist_per_month")]
 
-    @property
-    def area_code(self) -> str:
-        return self.village.code
 
-
-class SweepItem(models.Model):
+class SweepItem(AreaScoped):
     class Status(models.TextChoices):
         PENDING = "pending", _("待排查")
         NO_RISK = "no_risk", _("已排查，无风险")
@@ -319,7 +290,6 @@ class SweepItem(models.Model):
     visit = models.ForeignKey(Visit, on_delete=models.PROTECT, null=True, blank=True, related_name="+")
 
     area_field = "household__place__code"
-    objects = AreaManager()
 
     class Meta:
         verbose_name = _("排查对象")
@@ -330,15 +300,11 @@ class SweepItem(models.Model):
         return f"{self.checklist.period} {self.household_id}"
 
     @property
-    def area_code(self) -> str:
-        return self.checklist.village.code
-
-    @property
     def household_ref_id(self):
         return self.household_id
 
 
-class MonthlyList(models.Model):
+class MonthlyList(AreaScoped):
     """The suggested list (月度预警名单) that the county sends to a township each month."""
 
     county = models.ForeignKey("regions.Place", on_delete=models.PROTECT, related_name="+", verbose_name=_("县"))
@@ -350,7 +316,6 @@ class MonthlyList(models.Model):
     sent_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, related_name="+")
 
     area_field = "township__code"
-    objects = AreaManager()
 
     class Meta:
         verbose_name = _("月度预警名单")
@@ -358,12 +323,8 @@ class MonthlyList(models.Model):
         ordering = ["-period", "township__code"]
         constraints = [models.UniqueConstraint(fields=["township", "period"], name="one_monthly_list_per_township")]
 
-    @property
-    def area_code(self) -> str:
-        return self.township.code
 
-
-class MonthlyListLine(models.Model):
+class MonthlyListLine(AreaScoped):
     class Status(models.TextChoices):
         PENDING = "pending", _("待核实")
         NO_RISK = "no_risk", _("核实无风险")
@@ -384,7 +345,6 @@ class MonthlyListLine(models.Model):
     acted_at = models.DateTimeField(null=True, blank=True)
 
     area_field = "household__place__code"
-    objects = AreaManager()
 
     class Meta:
         verbose_name = _("名单条目")

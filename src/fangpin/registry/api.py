@@ -411,8 +411,8 @@ class IncomeViewSet(AreaScopedViewSet):
     )
     def create(self, request, *args, **kwargs):
         data = parse(IncomeSetSerializer, request)
-        existed = Income.objects.filter(household=data["household"], year=data["year"],
-                                        quarter=data.get("quarter")).exists()
+        existed = Income.objects.unrestricted().filter(household=data["household"], year=data["year"],
+                                                       quarter=data.get("quarter")).exists()
         income = services.income_set(actor=request.user, **data)
         return self._answer(income, status.HTTP_200_OK if existed else status.HTTP_201_CREATED)
 

@@ -244,7 +244,7 @@ class Income(AreaScoped):
     def size(self) -> int:
         """Members who lived in the household at the end of the income year."""
         if not hasattr(self, "member_count"):
-            self.member_count = Income.objects.with_member_count().get(pk=self.pk).member_count
+            self.member_count = Income.objects.unrestricted().with_member_count().get(pk=self.pk).member_count
         return self.member_count
 
     @property

@@ -106,10 +106,9 @@ class ProcedureView(CountyMixin, TemplateView):
         today, county = timezone.localdate(), self.county
         kinds = []
         for kind in CaseKind:
-            versions = list(ProcedureConfig.objects.filter(county=county, kind=kind).select_related("created_by")
+            versions = list(ProcedureConfig.objects.series(county, kind=kind).select_related("created_by")
                             .order_by("-version"))
-            in_force = (ProcedureConfig.objects.filter(county=county, kind=kind, effective_from__lte=today)
-                        .order_by("-effective_from", "-version").first())
+            in_force = ProcedureConfig.objects.in_force(county, today, kind=kind)
             stages = in_force.stages if in_force else DEFAULT_STAGES[kind]
             kinds.append({"kind": kind, "in_force": in_force, "versions": versions,
                           "upcoming": [v for v in versions if v.effective_from > today],

@@ -153,7 +153,7 @@ class CaseOpenView(PermissionRequiredMixin, FormView):
         context = {"source": self.source, "household": household,
                    "head": household.head if household is not None else None}
         if household is not None:
-            context["open_case"] = Case.objects.filter(household=household, kind=CaseKind.IDENTIFICATION,
+            context["open_case"] = household.cases.filter(kind=CaseKind.IDENTIFICATION,
                                                        status=CaseStatus.OPEN).first()
             context["monitoring"] = services.current_monitoring(household)
         return {**super().get_context_data(**kwargs), **context}

@@ -67,7 +67,7 @@ class EliminationCheckView(AreaScopedMixin, View):
             except ServiceError as error:
                 context["check_error"] = error.message
             context["running"] = list(measures_running_after_elimination(household))
-            context["open_case"] = Case.objects.filter(household=household, kind=CaseKind.ELIMINATION,
+            context["open_case"] = household.cases.filter(kind=CaseKind.ELIMINATION,
                                                        status=CaseStatus.OPEN).first()
             check = context.get("check")
             context["can_open"] = (user.has_perm_named(Perm.OPEN_CASE) and context["open_case"] is None

@@ -377,7 +377,7 @@ class OverdueView(AreaScopedMixin, TemplateView):
         leads = self.get_queryset()
         townships = Place.objects.restrict(user).filter(level=Level.TOWNSHIP).order_by("code")
         if user.place.level in (Level.VILLAGE, Level.GROUP):
-            townships = Place.objects.filter(pk=user.place.village().parent_id)
+            townships = Place.objects.unrestricted().filter(pk=user.place.village().parent_id)  # the user's own township
         rows = services.overdue_by_township(leads, townships, now)
         overdue = monitoring_services.overdue_leads(leads, now=now).order_by("accept_due", "id")
         page, query = paginate(self.request, lead_rows(overdue))

@@ -51,7 +51,7 @@ class ThresholdsView(CountyMixin, TemplateView):
     template_name = "monitoring/standards/thresholds.html"
 
     def get_context_data(self, **kwargs):
-        versions = list(Thresholds.objects.filter(county=self.county).select_related("created_by")
+        versions = list(Thresholds.objects.series(self.county).select_related("created_by")
                         .order_by("-version"))
         in_force = Thresholds.objects.in_force(self.county, timezone.localdate())
         return {**super().get_context_data(**kwargs), "county": self.county, "versions": versions,
@@ -239,7 +239,7 @@ class MonthlyListDetailView(AreaScopedMixin, TemplateView):
         status = self.request.GET.get("status", "")
         if status in MonthlyListLine.Status.values:
             lines = lines.filter(status=status)
-        progress = services.progress(MonthlyList.objects.filter(pk=monthly_list.pk))[0]
+        progress = services.progress(MonthlyList.objects.unrestricted().filter(pk=monthly_list.pk))[0]
         can_act = (self.request.user.has_perm_named(Perm.HANDLE_LEADS) and monthly_list.sent_at is not None)
         return {**super().get_context_data(**kwargs), "monthly_list": monthly_list, "lines": lines,
                 "progress": progress, "can_act": can_act, "act_form": LineActForm(), "status": status,

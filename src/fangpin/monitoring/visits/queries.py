@@ -138,7 +138,7 @@ def overdue_summary(user, on: datetime.date) -> tuple[list[OverdueRow], list[Ove
 
     late_by_village = dict(late.order_by().annotate(v=village_of_place()).values_list("v").annotate(n=Count("pk")))
     total_by_village = dict(active.order_by().annotate(v=village_of_place()).values_list("v").annotate(n=Count("pk")))
-    places = {p.pk: p for p in Place.objects.filter(pk__in=list(total_by_village)).select_related("parent")}
+    places = {p.pk: p for p in Place.objects.unrestricted().filter(pk__in=list(total_by_village)).select_related("parent")}
     villages = sorted(
         (OverdueRow(str(k), f"{places[k].parent.name if places[k].parent else ''}{places[k].name}",
                     late_by_village.get(k, 0), n) for k, n in total_by_village.items() if k in places),
@@ -181,7 +181,7 @@ def sweep_progress(user, period: str) -> list[SweepProgress]:
     villages = list(Place.objects.restrict(user).filter(level=Level.VILLAGE).select_related("parent"))
     if user.place_id and user.place.level == Level.GROUP:
         villages = [user.place.parent]
-    checklists = {c.village_id: c for c in SweepChecklist.objects.filter(
+    checklists = {c.village_id: c for c in SweepChecklist.objects.unrestricted().filter(
         village__in=villages, period=period).annotate(
         total=Count("items"),
         done=Count("items", filter=~Q(items__status=SweepItem.Status.PENDING)),

@@ -274,7 +274,7 @@ class VisitPolicyView(PermissionRequiredMixin, TemplateView):
             "effective_from": timezone.localdate(), "warning_interval_days": current.warning_interval_days,
             "key_interval_days": current.key_interval_days, "general_interval_days": current.general_interval_days})
         return {**super().get_context_data(**kwargs), "county": self.county, "current": current, "form": form,
-                "versions": VisitPolicy.objects.filter(county=self.county).select_related("created_by")}
+                "versions": VisitPolicy.objects.series(self.county).select_related("created_by")}
 
     def post(self, request, *args, **kwargs):
         form = VisitPolicyForm(request.POST)

@@ -77,7 +77,7 @@ def export_ledger(actor, out_path, place=None, *, year: int | None = None, progr
     else:
         households = Household.objects.all()
     if place is not None and not isinstance(place, Place):
-        found = Place.objects.filter(code=str(place).strip()).first()
+        found = Place.objects.unrestricted().filter(code=str(place).strip()).first()
         if found is None:
             raise ValidationFailed(RegistryErrorCode.UNKNOWN_PLACE, _("区划代码%(c)s不存在。") % {"c": place}, field="place")
         place = found
@@ -101,7 +101,7 @@ def export_ledger(actor, out_path, place=None, *, year: int | None = None, progr
             ids = [r[0] for r in chunk]
             incomes = _incomes(ids, year)
             members: dict[int, list] = {}
-            for m in Member.objects.filter(household_id__in=ids, ended_on__isnull=True).values_list(*MEMBER_VALUES):
+            for m in Member.objects.unrestricted().filter(household_id__in=ids, ended_on__isnull=True).values_list(*MEMBER_VALUES):
                 members.setdefault(m[0], []).append(m)
             for household in chunk:
                 place_columns = place_cells.get(household[2])
@@ -132,7 +132,7 @@ def export_ledger(actor, out_path, place=None, *, year: int | None = None, progr
 
 def _incomes(household_ids: list[int], year: int | None) -> dict[int, tuple]:
     """Each household's yearly income row: of `year`, or its latest year."""
-    query = Income.objects.filter(household_id__in=household_ids, quarter__isnull=True)
+    query = Income.objects.unrestricted().filter(household_id__in=household_ids, quarter__isnull=True)
     if year is not None:
         query = query.filter(year=year)
     found: dict[int, tuple] = {}

@@ -62,7 +62,7 @@ def _store_upload(upload) -> Path:
 
 def _discard_unstaged(path: Path) -> None:
     """Delete a stored upload that no import refers to (staging refused it), and its folder."""
-    if LedgerImport.objects.filter(file_path=str(path.resolve())).exists():
+    if LedgerImport.objects.unrestricted().filter(file_path=str(path.resolve())).exists():
         return
     path.unlink(missing_ok=True)
     with contextlib.suppress(OSError):
