@@ -30,6 +30,7 @@ from fangpin.core.models import AccessLog, Job
 from fangpin.core.roles import Role
 from fangpin.core.tabular import cell_error
 from fangpin.monitoring.models import HouseholdTier, Monitoring, MonthlyList, MonthlyListLine, ScreeningRun, Visit
+from fangpin.core.policy import policy_adopt, policy_models
 from fangpin.monitoring.services import lead_accept, lead_raise, thresholds_adopt
 from fangpin.monitoring.visits.services import sweep_checklist_generate, visit_policy_adopt
 from fangpin.registry import services
@@ -118,6 +119,14 @@ def _county_rows(world: World, county, admin, tag: str) -> None:
         actor=admin, county=county, kind="elimination", stages=DEFAULT_STAGES["elimination"],
         total_limit_days=DEFAULT_TOTAL_DAYS["elimination"], notice_days=DEFAULT_NOTICE_DAYS["elimination"],
         objection_phone="0816-7", note=f"{tag}流程说明", effective_from=datetime.date(2024, 1, 1))
+    policy_notes = []
+    for model in policy_models():
+        if model.starts_from_defaults:
+            defaults = model()
+            policy = policy_adopt(model, actor=admin, county=county, effective_from=datetime.date(2024, 1, 1),
+                                  note=f"{tag}{model.policy_title}说明",
+                                  **{name: getattr(defaults, name) for name in model.policy_fields})
+            policy_notes.append(policy.note)
     holiday = case_services.holiday_set(actor=admin, county=county, date=datetime.date(2031, 10, 8),
                                         is_workday=False, name=f"{tag}假日")
     item = registers.catalogue_item_add(actor=admin, county=county, category="employment",
@@ -131,7 +140,7 @@ def _county_rows(world: World, county, admin, tag: str) -> None:
         file_path=str(source), original_name=f"{tag}台账.csv", uploaded_by=admin, area_code=county.code,
         status=LedgerImport.Status.INVALID, rows=1,
         errors=[cell_error(2, "户编号", f"{tag}错误户编号", f"{tag}错误说明", "household_number_format")])
-    world.mark(county, thresholds.note, procedure.note, holiday.name, item.name, item.description,
+    world.mark(county, thresholds.note, procedure.note, *policy_notes, holiday.name, item.name, item.description,
                f"{tag}台账", f"{tag}错误户编号", f"{tag}错误说明", serving=True)
     for kind, status, words in ((Job.Kind.SCREENING, Job.Status.DONE, {"summary": f"{tag}筛查任务结果"}),
                                 (Job.Kind.LEDGER_MERGE, Job.Status.FAILED, {"error": f"{tag}导入任务失败原因"})):

@@ -9,9 +9,11 @@ from decimal import Decimal, InvalidOperation
 from django.utils.translation import gettext as _
 
 from fangpin.assistance.errors import AssistanceErrorCode
+from fangpin.core.areas import county_of
 from fangpin.core.audit import log_change, update_logged
 from fangpin.core.errors import Conflict, CoreErrorCode, PermissionDenied, ValidationFailed
 from fangpin.core.models import ChangeLog
+from fangpin.core.policy import policy_in_force
 from fangpin.core.roles import Perm
 from fangpin.core.scoping import ensure_in_area
 from fangpin.monitoring.choices import RiskType
@@ -19,6 +21,8 @@ from fangpin.monitoring.errors import MonitoringErrorCode
 from fangpin.regions.models import Level, Place
 from fangpin.registry.choices import HouseholdStatus
 from fangpin.registry.errors import RegistryErrorCode
+
+from .models import RegisterLimits
 
 CENT = Decimal("0.01")
 MAX_MONEY = Decimal(10000000000)
@@ -256,3 +260,38 @@ def create_row(model, *, actor, household, measure=None, **values):
     """A new register row for `household`, linked to one of its own measures if one is named; logged."""
     return create_logged(model, actor=actor, household=household, measure=measure_of_household(measure, household),
                          created_by=recorded_by(actor), **values)
+
+
+# ---------------------------------------------------------------- register limits
+
+
+def register_limits(place: Place, on: datetime.date) -> RegisterLimits:
+    """The register limits in force on `on` in the county of `place`."""
+    return policy_in_force(RegisterLimits, county_of(place), on)
+
+
+def with_limits(reason: str, limits: RegisterLimits) -> str:
+    """The change-log reason of a write that a register limit allowed: it names the version."""
+    return "；".join(filter(None, [(reason or "").strip(), _("依据%(p)s") % {"p": limits}]))[:200]
+
+
+def welfare_months_allowed(place: Place, starts_on: datetime.date, months: int) -> RegisterLimits:
+    """The longest public-welfare post of the county's register limits in force on the day it starts."""
+    limits = register_limits(place, starts_on)
+    if months > limits.welfare_post_max_months:
+        raise ValidationFailed(AssistanceErrorCode.WELFARE_POST_MONTHS_LIMIT, _("公益岗位聘期最长%(m)d个月（%(p)s），填写的是%(n)d个月。") % {
+            "m": limits.welfare_post_max_months, "p": limits, "n": months}, field="months")
+    return limits
+
+
+def loan_within_limits(household, issued_on: datetime.date, amount, term: int) -> RegisterLimits:
+    """The loan cap and the longest term of the county's register limits in force on the day the loan
+    was issued; the refusal names the version it used."""
+    limits = register_limits(household.place, issued_on)
+    if amount > limits.loan_max_amount:
+        raise ValidationFailed(AssistanceErrorCode.LOAN_AMOUNT_LIMIT, _("小额信贷每户最多%(m)s元（%(p)s），填写的是%(a)s元。") % {
+            "m": f"{limits.loan_max_amount:,.2f}", "p": limits, "a": f"{amount:,.2f}"}, field="amount")
+    if term > limits.loan_max_months:
+        raise ValidationFailed(AssistanceErrorCode.LOAN_TERM_LIMIT, _("小额信贷期限最长%(m)d个月（%(p)s），填写的是%(n)d个月。") % {
+            "m": limits.loan_max_months, "p": limits, "n": term}, field="term_months")
+    return limits

@@ -7,25 +7,56 @@ import datetime
 from decimal import Decimal
 
 from django.conf import settings
+from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
-from django.db.models import Exists, OuterRef, Q, Sum
-from django.db.models.functions import Coalesce
+from django.db.models import Exists, OuterRef, Q, Sum, Value
+from django.db.models.functions import Coalesce, Concat, Substr
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from fangpin.core.models import HouseholdScoped, StoredFile
 from fangpin.core.money import MONEY_DIGITS, ZERO, money
 from fangpin.core.periods import add_months
+from fangpin.core.areas import county_of
+from fangpin.core.policy import CountyPolicy, policy_in_force, version_unique
+from fangpin.core.roles import Perm
 from fangpin.core.scoping import AreaQuerySet, AreaScoped, UpwardAreaManager, UpwardAreaQuerySet
 from fangpin.monitoring.models import Monitoring
 
 from .choices import IN_PLACE_STATUSES, TAKING_CAPACITY, ChoiceStatus, MeasureCategory, MeasureStatus
 
 
-# A workshop may hang the 扶贫车间 sign when at least this many of its current employees come from
-# monitored or exited households. Provinces set their own figure; a deployment overrides it in settings.
 def workshop_sign_min_employees() -> int:
+    """The starting figure of the workshop sign rule in a county's first register limits: a deployment
+    may set it for its province in settings; each county then adopts its own versions."""
     return int(getattr(settings, "FANGPIN_WORKSHOP_SIGN_MIN_EMPLOYEES", 10))
+
+
+class RegisterLimits(CountyPolicy):
+    """The limits the county sets on its assistance registers: the micro-credit cap and longest term,
+    the longest public-welfare post and how many employees from supported households a workshop
+    needs for the 扶贫车间 sign. The checks name the version they used."""
+
+    loan_max_amount = money(_("小额信贷每户最高金额（元）"), default=Decimal("50000.00"),
+                            validators=[MinValueValidator(Decimal("1"))])
+    loan_max_months = models.PositiveSmallIntegerField(
+        _("小额信贷最长期限（月）"), default=36, validators=[MinValueValidator(1), MaxValueValidator(120)])
+    welfare_post_max_months = models.PositiveSmallIntegerField(
+        _("公益岗位最长聘期（月）"), default=36, validators=[MinValueValidator(1), MaxValueValidator(120)])
+    workshop_sign_min_employees = models.PositiveSmallIntegerField(
+        _("扶贫车间挂牌须有的脱贫户、监测户务工人数"), default=workshop_sign_min_employees,
+        validators=[MinValueValidator(1), MaxValueValidator(1000)])
+
+    policy_title = _("台账限额")
+    policy_fields = ("loan_max_amount", "loan_max_months", "welfare_post_max_months", "workshop_sign_min_employees")
+    adopt_perm, page_order = Perm.MANAGE_POLICY, 60
+    starts_from_defaults = True
+
+    class Meta:
+        verbose_name = _("台账限额")
+        verbose_name_plural = _("台账限额")
+        ordering = ["county_id", "-version"]
+        constraints = [version_unique("register_limits_version_unique")]
 
 
 def household_link():
@@ -191,7 +222,12 @@ class WorkshopQuerySet(UpwardAreaQuerySet):
         on = on or timezone.localdate()
         current = Q(employees__since__lte=on) & (Q(employees__until__isnull=True) | Q(employees__until__gte=on))
         eligible = WorkshopEmployee.objects.current(on).filter(supported_household_q(), workshop=OuterRef("pk"))
+        county_code = Concat(Substr(OuterRef("place__code"), 1, 6), Value("000000"))
+        limits = (RegisterLimits.objects.filter(county__code=county_code, effective_from__lte=on)
+                  .order_by("-effective_from", "-version").values("workshop_sign_min_employees")[:1])
         return self.annotate(
+            sign_minimum=Coalesce(models.Subquery(limits, output_field=models.IntegerField()),
+                                  Value(workshop_sign_min_employees())),
             employee_count=models.Count("employees", filter=current, distinct=True),
             eligible_count=Coalesce(models.Subquery(
                 eligible.order_by().values("workshop").annotate(n=models.Count("pk")).values("n"),
@@ -223,12 +259,21 @@ class Workshop(PlaceOwned):
         on = on or timezone.localdate()
         return self.employees.current(on).filter(supported_household_q()).count()
 
+    def sign_limits(self, on: datetime.date | None = None) -> "RegisterLimits":
+        """The county's register limits in force on `on` (today): they set the sign rule."""
+        return policy_in_force(RegisterLimits, county_of(self.place), on or timezone.localdate())
+
+    @property
+    def sign_min_employees(self) -> int:
+        minimum = getattr(self, "sign_minimum", None)
+        return minimum if minimum is not None else self.sign_limits().workshop_sign_min_employees
+
     @property
     def sign_eligible(self) -> bool:
         count = getattr(self, "eligible_count", None)
         if count is None:
             count = self.eligible_employee_count()
-        return self.closed_on is None and count >= workshop_sign_min_employees()
+        return self.closed_on is None and count >= self.sign_min_employees
 
 
 class EmployeeQuerySet(AreaQuerySet):
@@ -327,8 +372,6 @@ class TrainingParticipant(HouseholdOwned):
 
 # ---------------------------------------------------------------- micro-credit
 
-MICRO_CREDIT_MAX_AMOUNT = Decimal("50000.00")
-MICRO_CREDIT_MAX_MONTHS = 36
 
 
 class MicroCreditQuerySet(AreaQuerySet):

@@ -34,7 +34,6 @@ from .models import (
     WelfarePost,
     Workshop,
     WorkshopEmployee,
-    workshop_sign_min_employees,
 )
 
 
@@ -146,10 +145,10 @@ class Workshops(AssistanceRegister):
                 (gettext("其中脱贫户、监测户"), str(w.eligible_count))]
 
     def notice(self, w):
-        values = {"n": w.eligible_count, "m": workshop_sign_min_employees()}
+        values = {"n": w.eligible_count, "m": w.sign_min_employees, "p": w.sign_limits()}
         if w.sign_eligible:
-            return ("success", gettext("符合“扶贫车间”挂牌条件：在岗的脱贫户、监测户务工人员%(n)d人（不少于%(m)d人）。") % values)
-        return ("warning", gettext("暂不符合“扶贫车间”挂牌条件：在岗的脱贫户、监测户务工人员%(n)d人，须不少于%(m)d人。") % values)
+            return ("success", gettext("符合“扶贫车间”挂牌条件：在岗的脱贫户、监测户务工人员%(n)d人（不少于%(m)d人，依据%(p)s）。") % values)
+        return ("warning", gettext("暂不符合“扶贫车间”挂牌条件：在岗的脱贫户、监测户务工人员%(n)d人，须不少于%(m)d人（依据%(p)s）。") % values)
 
     def sections(self, w, user):
         today = timezone.localdate()

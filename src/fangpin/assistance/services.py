@@ -40,6 +40,9 @@ from .checks import (
     risk_list,
     whole_number,
     with_measure,
+    with_limits,
+    welfare_months_allowed,
+    loan_within_limits,
     begin_update,
     check_not_before,
     check_version,
@@ -59,8 +62,6 @@ from .checks import (
 from .choices import TAKING_CAPACITY, ChoiceStatus, MeasureCategory, MeasureStatus
 from .defaults import default_items
 from .models import (
-    MICRO_CREDIT_MAX_AMOUNT,
-    MICRO_CREDIT_MAX_MONTHS,
     EnterprisePairing,
     IndustryProject,
     Measure,
@@ -78,7 +79,8 @@ from .models import (
 )
 from .selectors import current_monitoring, green_channel_case
 
-WELFARE_POST_MAX_MONTHS = 36
+# A sanity bound on the months of one post; the county's limit is in its register limits.
+WELFARE_POST_MONTHS_BOUND = 120
 
 
 # ---------------------------------------------------------------- catalogue
@@ -341,7 +343,7 @@ def workshop_employee_add(*, actor, workshop: Workshop, member, since, monthly_w
     check_not_before(until, since, model=M, later_field="until", earlier_field="since")
     if workshop.closed_on is not None and since > workshop.closed_on:
         raise ValidationFailed(AssistanceErrorCode.WORKSHOP_CLOSED, _("车间已于%(d)s停办。") % {"d": workshop.closed_on}, field="since")
-    overlapping = M.objects.filter(workshop=workshop, member=member).filter(Q(until__isnull=True) | Q(until__gte=since))
+    overlapping = M.objects.unrestricted().filter(workshop=workshop, member=member).filter(Q(until__isnull=True) | Q(until__gte=since))
     if until is not None:
         overlapping = overlapping.filter(since__lte=until)
     if overlapping.exists():
@@ -374,7 +376,7 @@ WELFARE_FIELDS = {"place", "post_name", "starts_on", "months", "monthly_wage", "
 
 
 WELFARE_PARSERS = {"place": place_in(Level.VILLAGE, Level.GROUP, Level.TOWNSHIP), "post_name": parse_text,
-                   "starts_on": parse_date, "months": whole_number(1, WELFARE_POST_MAX_MONTHS),
+                   "starts_on": parse_date, "months": whole_number(1, WELFARE_POST_MONTHS_BOUND),
                    "monthly_wage": parse_money}
 
 
@@ -399,10 +401,11 @@ def welfare_post_add(*, actor, place: Place, post_name: str, holder, starts_on, 
     holder = member_in_area(actor, holder, field="holder")
     if not county_of(data["place"]).pk == holder.household.county_id:
         raise ValidationFailed(AssistanceErrorCode.PLACE_OTHER_COUNTY, _("岗位须设在本县。"), field="place")
+    limits = welfare_months_allowed(data["place"], data["starts_on"], data["months"])
     ends_on = add_months(data["starts_on"], data["months"]) - datetime.timedelta(days=1)
     _welfare_overlap(holder, data["starts_on"], ends_on)
     return create_row(WelfarePost, actor=actor, household=holder.household, measure=measure, holder=holder,
-                      ends_on=ends_on, **data)
+                      ends_on=ends_on, reason=with_limits("", limits), **data)
 
 
 @transaction.atomic
@@ -412,6 +415,8 @@ def welfare_post_update(*, actor, post: WelfarePost, version=None, reason: str =
     data = _welfare_values(fields)
     with_measure(data, fields, post.household)
     starts_on, months = data.get("starts_on", post.starts_on), data.get("months", post.months)
+    if "starts_on" in data or "months" in data:
+        reason = with_limits(reason, welfare_months_allowed(data.get("place", post.place), starts_on, months))
     data["ends_on"] = add_months(starts_on, months) - datetime.timedelta(days=1)
     _welfare_overlap(post.holder, starts_on, data["ends_on"], exclude=post)
     return save_update(post, data, actor=actor, reason=reason)
@@ -491,9 +496,6 @@ def _loan_values(values: dict) -> dict:
         amount = parse_money(values["amount"], model=M, field="amount")
         if amount <= 0:
             raise ValidationFailed(AssistanceErrorCode.LOAN_AMOUNT_ZERO, _("贷款金额必须大于0。"), field="amount")
-        if amount > MICRO_CREDIT_MAX_AMOUNT:
-            raise ValidationFailed(AssistanceErrorCode.LOAN_AMOUNT_LIMIT, _("小额信贷每户最多50,000元，填写的是%(a)s元。") % {
-                "a": f"{amount:,.2f}"}, field="amount")
         data["amount"] = amount
     if "term_months" in values:
         try:
@@ -502,9 +504,6 @@ def _loan_values(values: dict) -> dict:
             raise ValidationFailed(CoreErrorCode.NUMBER_FORMAT, _("请按整数填写贷款期限（月）。"), field="term_months") from None
         if term < 1:
             raise ValidationFailed(AssistanceErrorCode.LOAN_TERM_ZERO, _("贷款期限至少1个月。"), field="term_months")
-        if term > MICRO_CREDIT_MAX_MONTHS:
-            raise ValidationFailed(AssistanceErrorCode.LOAN_TERM_LIMIT, _("小额信贷期限最长36个月（3年），填写的是%(n)d个月。") % {
-                "n": term}, field="term_months")
         data["term_months"] = term
     if "issued_on" in values:
         data["issued_on"] = parse_date(values["issued_on"], model=M, field="issued_on")
@@ -524,8 +523,9 @@ def micro_credit_add(*, actor, borrower, lender: str, amount, term_months, issue
     borrower = member_in_area(actor, borrower, field="borrower")
     data = _loan_values({"lender": lender, "amount": amount, "term_months": term_months, "issued_on": issued_on,
                          "rate": rate})
+    limits = loan_within_limits(borrower.household, data["issued_on"], data["amount"], data["term_months"])
     return create_row(MicroCredit, actor=actor, household=borrower.household, measure=measure, borrower=borrower,
-                      **data)
+                      reason=with_limits("", limits), **data)
 
 
 @transaction.atomic
@@ -536,6 +536,10 @@ def micro_credit_update(*, actor, loan: MicroCredit, version=None, reason: str =
     if "amount" in data and data["amount"] < loan.repaid:
         raise ValidationFailed(AssistanceErrorCode.LOAN_AMOUNT_BELOW_REPAID, _("贷款金额不能少于已还金额%(a)s元。") % {
             "a": loan.repaid}, field="amount")
+    if {"amount", "term_months", "issued_on"} & set(data):
+        limits = loan_within_limits(loan.household, data.get("issued_on", loan.issued_on),
+                                     data.get("amount", loan.amount), data.get("term_months", loan.term_months))
+        reason = with_limits(reason, limits)
     return save_update(loan, data, actor=actor, reason=reason)
 
 

@@ -1,9 +1,11 @@
 """The risk-elimination check: every criterion of the national rules, pass or fail, with its figures.
 
-Allowed only when all hold: at least 6 months since confirmation; income stably above the monitoring
-line for at least half a year; large rigid spending solved; the three guarantees (housing, compulsory
-education, basic medical insurance) and drinking water secured; at least one measure in place.
-A household with no labour is not eliminated (it stays under social protection)."""
+Allowed only when all hold: the months since confirmation the county's elimination criteria ask for
+(6 by default); income stably above the monitoring line over the last completed quarters (two, half a
+year, by default); large rigid spending solved; the three guarantees (housing: a house of a grade the
+criteria count safe, A or B by default; compulsory education; basic medical insurance) and drinking
+water secured; measures in place (at least one by default). A household with no labour is not
+eliminated (it stays under social protection). The check records the version of the criteria it used."""
 
 import dataclasses
 import datetime
@@ -16,13 +18,13 @@ from fangpin.cases.errors import CasesErrorCode
 from fangpin.core.areas import county_of
 from fangpin.core.errors import ValidationFailed
 from fangpin.core.periods import add_months
+from fangpin.core.policy import policy_in_force
 from fangpin.monitoring.choices import MonitoringStatus
 from fangpin.monitoring.services import thresholds_in_force
 from fangpin.registry import conditions
 from fangpin.registry.models import Income
 
-
-MIN_MONTHS_MONITORED = 6
+from .models import EliminationCriteria
 
 
 @dataclasses.dataclass
@@ -37,13 +39,14 @@ class Criterion:
 class EliminationCheck:
     criteria: list[Criterion]
     no_labour: bool
+    criteria_version: int
 
     @property
     def passed(self) -> bool:
         return not self.no_labour and all(c.passed for c in self.criteria)
 
     def as_json(self) -> dict:
-        return {"passed": self.passed, "no_labour": self.no_labour,
+        return {"passed": self.passed, "no_labour": self.no_labour, "criteria_version": self.criteria_version,
                 "criteria": [dataclasses.asdict(c) for c in self.criteria]}
 
 
@@ -58,12 +61,12 @@ def last_completed_quarters(today: datetime.date, count: int = 2) -> list[tuple[
     return quarters
 
 
-def _income_basis(household, identified_on: datetime.date, today: datetime.date):
+def _income_basis(household, identified_on: datetime.date, today: datetime.date, quarters: int):
     """The income rows that show the last half year, as (label, per-capita net, per-capita after rigid
     spending) on a yearly scale: the last two completed quarters when both are on file, otherwise the
     latest yearly figure of the confirmation year or later."""
     incomes = Income.objects.unrestricted().with_member_count().filter(household=household)
-    wanted = last_completed_quarters(today)
+    wanted = last_completed_quarters(today, quarters)
     quarterly = {(i.year, i.quarter): i for i in incomes.filter(quarter__isnull=False)
                  if (i.year, i.quarter) in wanted}
     if len(quarterly) == len(wanted):
@@ -86,19 +89,22 @@ def check_elimination(household, *, today=None, monitoring=None) -> EliminationC
         monitoring = household.monitorings.filter(status=MonitoringStatus.MONITORED).first()
     if monitoring is None:
         raise ValidationFailed(CasesErrorCode.NOT_MONITORED, _("农户%(h)s不是监测对象。") % {"h": household.number})
+    county = county_of(household.place)
+    rules = policy_in_force(EliminationCriteria, county, today)
     criteria = []
 
-    earliest = add_months(monitoring.identified_on, MIN_MONTHS_MONITORED)
+    months = rules.min_months_monitored
+    earliest = add_months(monitoring.identified_on, months)
     criteria.append(Criterion(
-        "months_monitored", _("纳入监测满6个月"), today >= earliest,
-        _("%(a)s认定，满6个月为%(b)s") % {"a": monitoring.identified_on, "b": earliest}))
+        "months_monitored", _("纳入监测满%(n)d个月") % {"n": months}, today >= earliest,
+        _("%(a)s认定，满%(n)d个月为%(b)s") % {"a": monitoring.identified_on, "n": months, "b": earliest}))
 
     try:
-        line = thresholds_in_force(county_of(household.place), today).monitoring_line
+        line = thresholds_in_force(county, today).monitoring_line
     except ValidationFailed as error:
         line = None
         line_error = error.message
-    basis = _income_basis(household, monitoring.identified_on, today)
+    basis = _income_basis(household, monitoring.identified_on, today, rules.income_quarters)
     if line is None:
         criteria.append(Criterion("income_stable", _("收入稳定超过监测线半年以上"), False, line_error))
         criteria.append(Criterion("rigid_spending", _("刚性支出问题已解决"), False, line_error))
@@ -119,7 +125,7 @@ def check_elimination(household, *, today=None, monitoring=None) -> EliminationC
             _("扣除刚性支出后人均收入（折年）%(f)s；监测线%(l)s元") % {"f": figures(2), "l": line}))
 
     members = [m for m in household.members.all() if conditions.present_python(m, today)]
-    house_ok = conditions.HOUSE_SECURED.python(household)
+    house_ok = conditions.house_secured(rules.safe_house_grades).python(household)
     criteria.append(Criterion(
         "housing", _("住房安全有保障"), house_ok,
         _("危房等级：%(g)s%(r)s") % {"g": household.get_house_grade_display() or _("未填"),
@@ -138,7 +144,9 @@ def check_elimination(household, *, today=None, monitoring=None) -> EliminationC
         _("饮水安全：%(v)s") % {"v": _("是") if water_secured else _("否") if water_unsafe else _("未填")}))
     measures = list(measures_in_place(household, today))
     criteria.append(Criterion(
-        "measure", _("至少落实一项帮扶措施"), bool(measures),
+        "measure", _("至少落实%(n)d项帮扶措施") % {"n": rules.min_measures_in_place},
+        len(measures) >= rules.min_measures_in_place,
         "、".join(m.name for m in measures[:5]) if measures else _("没有已落实的帮扶措施")))
     labour = conditions.members_meeting(conditions.ABLE_TO_WORK_MEMBER, members, today)
-    return EliminationCheck(criteria=criteria, no_labour=not labour)
+    return EliminationCheck(criteria=criteria, no_labour=not labour, criteria_version=rules.version)
+

@@ -5,13 +5,20 @@ onto the case, so a later change of the configuration never rewrites a running c
 StageRecord; nothing is deleted, so a household's history shows every case, stage and notice."""
 
 from django.conf import settings
+from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import Q
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
+from fangpin.cases.errors import CasesErrorCode
 from fangpin.core.masking import PhoneField
 from fangpin.core.models import HouseholdScoped, StoredFile
+from fangpin.core.errors import ValidationFailed
+from fangpin.core.policy import CountyPolicy, version_unique
+from fangpin.core.roles import Perm
 from fangpin.core.scoping import AreaScoped, UpwardAreaManager
+from fangpin.registry.choices import HouseGrade
 
 from fangpin.monitoring.choices import EliminationMethod, MonitoredCategory
 
@@ -19,13 +26,10 @@ from .choices import AttachmentKind, CaseKind, CaseStatus, ConfirmationStatus, D
 from .procedure import default_duties
 
 
-class ProcedureConfig(AreaScoped):
+class ProcedureConfig(CountyPolicy):
     """One version of a county's stage list and time limits for one kind of case."""
 
-    county = models.ForeignKey("regions.Place", on_delete=models.PROTECT, related_name="+", verbose_name=_("县"))
     kind = models.CharField(_("办理事项"), max_length=16, choices=CaseKind.choices)
-    version = models.PositiveIntegerField(_("版本"))
-    effective_from = models.DateField(_("生效日期"))
     stages = models.JSONField(_("环节"), help_text="list of stage definitions, see cases.procedure")
     duties = models.JSONField(_("职责分离规则"), default=default_duties,
                               help_text="list of segregation-of-duties rules, see cases.procedure")
@@ -33,22 +37,65 @@ class ProcedureConfig(AreaScoped):
     notice_days = models.PositiveSmallIntegerField(_("公示天数（自然日）"))
     objection_phone = models.CharField(_("异议受理电话"), max_length=40)
     green_channel = models.BooleanField(_("允许绿色通道（先帮扶后补手续）"), default=True)
-    note = models.CharField(_("说明"), max_length=300, blank=True)
-    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True,
-                                   related_name="+", verbose_name=_("制定人"))
-    created_at = models.DateTimeField(_("制定时间"), auto_now_add=True)
 
-    area_field = "county__code"
-    objects = UpwardAreaManager()
+    policy_title = _("办理流程")
+    policy_fields = ("total_limit_days", "notice_days", "objection_phone", "green_channel")
+    series_fields = ("kind",)
+    adopt_perm, adopt_url_name, page_order = Perm.MANAGE_PROCEDURE, "cases:procedure", 30
 
     class Meta:
         verbose_name = _("办理流程")
         verbose_name_plural = _("办理流程")
-        constraints = [models.UniqueConstraint(fields=["county", "kind", "version"], name="procedure_version_unique")]
+        constraints = [version_unique("procedure_version_unique", "kind")]
         ordering = ["county", "kind", "-version"]
 
     def __str__(self) -> str:
         return f"{self.get_kind_display()} v{self.version}"
+
+
+def default_safe_house_grades() -> list[str]:
+    return [HouseGrade.A.value, HouseGrade.B.value]
+
+
+class EliminationCriteria(CountyPolicy):
+    """The county's elimination criteria (消除标准): the figures of the national rules a county may
+    set. The elimination check records the version it used."""
+
+    min_months_monitored = models.PositiveSmallIntegerField(
+        _("纳入监测最少月数"), default=6, validators=[MinValueValidator(1), MaxValueValidator(36)])
+    income_quarters = models.PositiveSmallIntegerField(
+        _("收入稳定须看的最近完整季度数"), default=2, validators=[MinValueValidator(1), MaxValueValidator(8)],
+        help_text=_("这些季度的人均纯收入（折年）都须高于监测线；季度收入不全时看认定以来最近一年。"))
+    safe_house_grades = models.JSONField(_("视为住房安全的危房等级"), default=default_safe_house_grades)
+    min_measures_in_place = models.PositiveSmallIntegerField(
+        _("至少落实的帮扶措施项数"), default=1, validators=[MinValueValidator(1), MaxValueValidator(10)])
+
+    policy_title = _("消除标准")
+    policy_fields = ("min_months_monitored", "income_quarters", "safe_house_grades", "min_measures_in_place")
+    policy_list_choices = {"safe_house_grades": [(g.value, g.label) for g in HouseGrade
+                                                 if g != HouseGrade.NONE]}
+    adopt_perm, page_order = Perm.MANAGE_POLICY, 40
+    starts_from_defaults = True
+
+    class Meta:
+        verbose_name = _("消除标准")
+        verbose_name_plural = _("消除标准")
+        ordering = ["county_id", "-version"]
+        constraints = [version_unique("elimination_criteria_version_unique")]
+
+    def shown_value(self, name: str) -> str:
+        if name == "safe_house_grades":
+            labels = dict(HouseGrade.choices)
+            return "、".join(str(labels.get(g, g)) for g in self.safe_house_grades) or "—"
+        return super().shown_value(name)
+
+    def clean_policy(self) -> None:
+        allowed = {value for value, _label in self.policy_list_choices["safe_house_grades"]}
+        grades = list(dict.fromkeys(self.safe_house_grades or []))
+        if not grades or not set(grades) <= allowed:
+            raise ValidationFailed(CasesErrorCode.SAFE_HOUSE_GRADES, gettext("请至少选择一个视为住房安全的危房等级（A-D级）。"),
+                                   field="safe_house_grades")
+        self.safe_house_grades = grades
 
 
 class Holiday(AreaScoped):

@@ -5,7 +5,8 @@ criteria, the intake limits, the register limits) extends `CountyPolicy`: one ro
 the county's policy, in force from `effective_from` until a later version takes over. Versions are
 never edited: a change adopts a new version (`policy_adopt`), and every check that used a policy
 records the version it read. A county that never adopted a version of a policy starts from the
-defaults: `policy_in_force` writes version 1 from the field defaults the first time it is needed.
+defaults: `policy_in_force` reads version 1 from the field defaults, and `policy_recorded` writes it the
+first time a record must point at it.
 
 The models declare here what the county policy page needs: a title, the fields a version sets
 (`policy_fields`), the permission that adopts a new version and, for the policies with a page of
@@ -31,6 +32,7 @@ from .scoping import AreaScoped, UpwardAreaQuerySet, ensure_in_area
 
 # Version 1 written from the defaults is in force from this day, so that every past check finds it.
 DEFAULTS_IN_FORCE_FROM = datetime.date(2000, 1, 1)
+DEFAULTS_NOTE = gettext_lazy("默认值（县级管理员可在“县级政策”中制定新版本）")
 
 
 class PolicyQuerySet(UpwardAreaQuerySet):
@@ -78,6 +80,8 @@ class CountyPolicy(AreaScoped):
     adopt_perm = ""  # the named permission that adopts a new version
     adopt_url_name = ""  # a page of its own that adopts a version; empty: the policy page's form
     page_order = 100
+    # Every figure has a default that stands as version 1 until the county adopts its own.
+    starts_from_defaults = False
 
     class Meta:
         abstract = True
@@ -139,6 +143,9 @@ def policy_adopt(model: type[CountyPolicy], *, actor, county, effective_from: da
         raise ValidationFailed(CoreErrorCode.COUNTY_LEVEL, _("%(p)s按县制定。") % {"p": model.policy_title}, field="county")
     key = {name: values[name] for name in model.series_fields}
     last = model.objects.unrestricted().select_for_update().filter(county=county, **key).order_by("-version").first()
+    if last is None and model.starts_from_defaults:
+        # The defaults were in force until now: they become version 1, the adopted figures version 2.
+        last = policy_start(model, county, **key)
     policy = model(county=county, version=(last.version + 1) if last else 1,
                    effective_from=effective_from or timezone.localdate(), note=(note or "").strip()[:300],
                    created_by=actor if getattr(actor, "pk", None) else None, **values)
@@ -158,7 +165,7 @@ def policy_start(model: type[CountyPolicy], county, **key) -> CountyPolicy:
         with transaction.atomic():
             policy = model.objects.create(
                 county=county, version=1, effective_from=DEFAULTS_IN_FORCE_FROM,
-                note=_("默认值（县级管理员可在“县级政策”中制定新版本）"), **key)
+                note=str(DEFAULTS_NOTE), **key)
             log_change(policy, ChangeLog.Action.CREATE, actor=None)
     except IntegrityError:
         policy = model.objects.unrestricted().get(county=county, version=1, **{k: key[k] for k in model.series_fields})
@@ -167,7 +174,8 @@ def policy_start(model: type[CountyPolicy], county, **key) -> CountyPolicy:
 
 def policy_in_force(model: type[CountyPolicy], county, on: datetime.date | None = None, **key) -> CountyPolicy:
     """The version of a county policy in force on `on` (today when not given). A county that never
-    adopted one gets version 1 from the defaults; one whose versions all start later is refused."""
+    adopted one reads version 1 from the defaults (not written: reading a page writes nothing); one
+    whose versions all start later is refused."""
     on = on or timezone.localdate()
     policy = model.objects.in_force(county, on, **key)
     if policy is not None:
@@ -175,4 +183,11 @@ def policy_in_force(model: type[CountyPolicy], county, on: datetime.date | None 
     if model.objects.series(county, **key).exists():
         raise ValidationFailed(CoreErrorCode.NO_POLICY_IN_FORCE, _("%(c)s在%(d)s尚无生效的%(p)s。") % {
             "c": county.name, "d": on.isoformat(), "p": model.policy_title})
-    return policy_start(model, county, **key)
+    return model(county=county, version=1, effective_from=DEFAULTS_IN_FORCE_FROM, note=str(DEFAULTS_NOTE), **key)
+
+
+def policy_recorded(model: type[CountyPolicy], county, on: datetime.date | None = None, **key) -> CountyPolicy:
+    """The version in force, as a saved row a record can point at: a write that keeps the version it
+    used (a lead's deadline) writes version 1 from the defaults when the county has none yet."""
+    policy = policy_in_force(model, county, on, **key)
+    return policy if policy.pk else policy_start(model, county, **key)

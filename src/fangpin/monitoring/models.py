@@ -1,6 +1,7 @@
 from decimal import Decimal
 
 from django.conf import settings
+from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
@@ -8,7 +9,9 @@ from django.utils.translation import gettext_lazy as _
 from fangpin.core.masking import IdNumberField, PhoneField
 from fangpin.core.models import HouseholdScoped
 from fangpin.core.money import money
-from fangpin.core.scoping import AreaScoped, UpwardAreaManager, UpwardAreaQuerySet
+from fangpin.core.policy import CountyPolicy, version_unique
+from fangpin.core.roles import Perm
+from fangpin.core.scoping import AreaScoped
 
 from .choices import (Channel, DisasterSubtype, EliminationMethod, LeadStatus, LineMethod, MonitoredCategory,
                       MonitoringStatus, RiskTier, StabilityTier)
@@ -18,21 +21,12 @@ def ratio(verbose_name, **kwargs):
     return models.DecimalField(verbose_name, max_digits=6, decimal_places=4, **kwargs)
 
 
-class ThresholdsQuerySet(UpwardAreaQuerySet):
-    def in_force(self, county, on):
-        """The version in force for `county` on day `on`: the latest effective one, newest version first."""
-        return self.filter(county=county, effective_from__lte=on).order_by("-effective_from", "-version").first()
-
-
-class Thresholds(AreaScoped):
+class Thresholds(CountyPolicy):
     """One version of a county's monitoring standard: the monitoring line with its method, the watch
     band, the income-drop threshold and the warning lines for rigid spending. Versions are never
     edited: a change adopts a new version with its own effective date, and leads point at the version
     that raised them."""
 
-    county = models.ForeignKey("regions.Place", on_delete=models.PROTECT, related_name="+", verbose_name=_("县"))
-    version = models.PositiveIntegerField(_("版本"))
-    effective_from = models.DateField(_("生效日期"))
     year = models.PositiveSmallIntegerField(_("标准年度"))
     line_method = models.CharField(_("监测线测算方法"), max_length=20, choices=LineMethod.choices)
     line_parameters = models.JSONField(_("测算参数"), default=dict)
@@ -49,19 +43,18 @@ class Thresholds(AreaScoped):
     disaster_warning_amount = money(_("灾害损失预警线（元/户/年）"), null=True, blank=True)
     disaster_warning_income_share = ratio(_("灾害损失占家庭纯收入比例预警线"), null=True, blank=True)
     stable_employment_months = models.PositiveSmallIntegerField(_("稳定就业月数下限"), default=6)
-    note = models.CharField(_("说明"), max_length=300, blank=True)
-    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True,
-                                   related_name="+", verbose_name=_("制定人"))
-    created_at = models.DateTimeField(_("制定时间"), auto_now_add=True)
 
-    area_field = "county__code"
-    objects = models.Manager.from_queryset(ThresholdsQuerySet)()
+    policy_title = _("监测标准")
+    policy_fields = ("year", "monitoring_line", "line_method", "watch_band_ratio", "income_drop_ratio",
+                     "medical_warning_amount", "education_warning_amount", "disaster_warning_amount",
+                     "stable_employment_months")
+    adopt_perm, adopt_url_name, page_order = Perm.MANAGE_THRESHOLDS, "thresholds-new", 10
 
     class Meta:
         verbose_name = _("监测标准")
         verbose_name_plural = _("监测标准")
         ordering = ["county_id", "-version"]
-        constraints = [models.UniqueConstraint(fields=["county", "version"], name="thresholds_version_unique")]
+        constraints = [version_unique("thresholds_version_unique")]
 
     def __str__(self) -> str:
         return f"{self.year} v{self.version}"
@@ -69,6 +62,26 @@ class Thresholds(AreaScoped):
     @property
     def watch_line(self) -> Decimal:
         return (self.monitoring_line * (1 + self.watch_band_ratio)).quantize(Decimal("0.01"))
+
+
+class IntakePolicy(CountyPolicy):
+    """How long a township has to accept a new risk lead; each lead keeps the version its deadline
+    came from."""
+
+    accept_within_days = models.PositiveSmallIntegerField(
+        _("线索受理时限（天）"), default=2, validators=[MinValueValidator(1), MaxValueValidator(30)],
+        help_text=_("新线索登记后须在此天数内由乡镇受理，逾期列入“逾期未受理”。"))
+
+    policy_title = _("线索受理时限")
+    policy_fields = ("accept_within_days",)
+    adopt_perm, page_order = Perm.MANAGE_POLICY, 50
+    starts_from_defaults = True
+
+    class Meta:
+        verbose_name = _("线索受理时限")
+        verbose_name_plural = _("线索受理时限")
+        ordering = ["county_id", "-version"]
+        constraints = [version_unique("intake_policy_version_unique")]
 
 
 class ScreeningRun(AreaScoped):
@@ -124,6 +137,8 @@ class Lead(AreaScoped):
                                   related_name="+", verbose_name=_("登记人"))
     raised_at = models.DateTimeField(_("登记时间"), auto_now_add=True, db_index=True)
     accept_due = models.DateTimeField(_("受理期限"), null=True, blank=True)
+    intake_policy = models.ForeignKey(IntakePolicy, on_delete=models.PROTECT, null=True, blank=True,
+                                      related_name="+", verbose_name=_("受理时限依据"))
     accepted_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True,
                                     related_name="+", verbose_name=_("受理人"))
     accepted_at = models.DateTimeField(_("受理时间"), null=True, blank=True)
@@ -180,26 +195,22 @@ class HouseholdTier(AreaScoped):
         indexes = [models.Index(fields=["risk_tier"]), models.Index(fields=["stability_tier"])]
 
 
-class VisitPolicy(AreaScoped):
+class VisitPolicy(CountyPolicy):
     """How often a household of each risk tier is visited (days between visits); versioned per county."""
 
-    county = models.ForeignKey("regions.Place", on_delete=models.PROTECT, related_name="+", verbose_name=_("县"))
-    version = models.PositiveIntegerField(_("版本"))
-    effective_from = models.DateField(_("生效日期"))
     warning_interval_days = models.PositiveSmallIntegerField(_("预警（红）走访间隔天数"), default=7)
     key_interval_days = models.PositiveSmallIntegerField(_("重点（黄）走访间隔天数"), default=30)
     general_interval_days = models.PositiveSmallIntegerField(_("一般（绿）走访间隔天数"), default=90)
-    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, related_name="+")
-    created_at = models.DateTimeField(auto_now_add=True)
 
-    area_field = "county__code"
-    objects = UpwardAreaManager()
+    policy_title = _("走访频次")
+    policy_fields = ("warning_interval_days", "key_interval_days", "general_interval_days")
+    adopt_perm, adopt_url_name, page_order = Perm.MANAGE_THRESHOLDS, "visit-policy", 20
 
     class Meta:
         verbose_name = _("走访频次")
         verbose_name_plural = _("走访频次")
         ordering = ["county_id", "-version"]
-        constraints = [models.UniqueConstraint(fields=["county", "version"], name="visit_policy_version_unique")]
+        constraints = [version_unique("visit_policy_version_unique")]
 
     def interval_days(self, risk_tier: str) -> int:
         return {RiskTier.WARNING: self.warning_interval_days, RiskTier.KEY: self.key_interval_days}.get(

@@ -9,9 +9,11 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from fangpin.core.areas import county_of
 from fangpin.core.audit import log_change, snapshot
 from fangpin.core.errors import CoreErrorCode, ValidationFailed
 from fangpin.core.models import ChangeLog
+from fangpin.core.policy import policy_adopt, policy_recorded
 from fangpin.core.roles import Perm
 from fangpin.core.scoping import ensure_in_area
 from fangpin.monitoring.errors import MonitoringErrorCode
@@ -22,9 +24,8 @@ from fangpin.registry.models import Member
 from fangpin.registry.services import household_open_provisional, id_number_refused
 
 from .choices import MAX_RISK_TYPES, OPEN_LEAD_STATUSES, Channel, DisasterSubtype, LeadStatus, LineMethod, RiskType
-from .models import Lead, Thresholds
+from .models import IntakePolicy, Lead, Thresholds
 
-ACCEPT_WITHIN = datetime.timedelta(days=2)
 ACK_PREFIX = {Channel.SELF_DECLARATION: "SB", Channel.TIP: "JB"}
 
 
@@ -85,8 +86,6 @@ def thresholds_adopt(*, actor, county: Place, effective_from: datetime.date, yea
                      line_parameters: dict, note: str = "", **fields) -> Thresholds:
     """Adopt a new version of the county's monitoring standard. Earlier versions stay as they were."""
     ensure_in_area(actor, county, Perm.MANAGE_THRESHOLDS)
-    if county.level != Level.COUNTY:
-        raise ValidationFailed(CoreErrorCode.COUNTY_LEVEL, _("监测标准按县制定。"), field="county")
     extra = set(fields) - THRESHOLD_FIELDS
     if extra:
         raise ValidationFailed(CoreErrorCode.UNKNOWN_FIELD, _("未知字段：%(f)s") % {"f": ", ".join(sorted(extra))})
@@ -107,14 +106,9 @@ def thresholds_adopt(*, actor, county: Place, effective_from: datetime.date, yea
         if key in values and values[key] is None:
             del values[key]  # these have defaults
     line = compute_monitoring_line(line_method, line_parameters or {})
-    last = Thresholds.objects.select_for_update().filter(county=county).order_by("-version").first()
-    thresholds = Thresholds.objects.create(
-        county=county, version=(last.version + 1) if last else 1, effective_from=effective_from, year=int(year),
-        line_method=line_method, line_parameters={k: str(v) for k, v in (line_parameters or {}).items()},
-        monitoring_line=line, note=note, created_by=actor if getattr(actor, "pk", None) else None, **values,
-    )
-    log_change(thresholds, ChangeLog.Action.CREATE, actor=actor, reason=note)
-    return thresholds
+    return policy_adopt(Thresholds, actor=actor, county=county, effective_from=effective_from, note=note,
+                        year=int(year), line_method=line_method, monitoring_line=line,
+                        line_parameters={k: str(v) for k, v in (line_parameters or {}).items()}, **values)
 
 
 def thresholds_in_force(county: Place, on: datetime.date | None = None) -> Thresholds:
@@ -127,6 +121,13 @@ def thresholds_in_force(county: Place, on: datetime.date | None = None) -> Thres
 
 
 # ---------------------------------------------------------------- leads
+
+
+def acceptance_due(place: Place, at: datetime.datetime) -> tuple[datetime.datetime, IntakePolicy]:
+    """When a lead raised at `at` in `place` must be accepted by, and the version of the county's
+    intake policy (in force on that day) the deadline comes from; the lead keeps both."""
+    policy = policy_recorded(IntakePolicy, county_of(place), timezone.localdate(at))
+    return at + datetime.timedelta(days=policy.accept_within_days), policy
 
 
 @dataclass(frozen=True)
@@ -214,7 +215,7 @@ def lead_raise(*, actor, channel: str, risk_types, summary: str, household=None,
         lead.status, lead.merged_into = LeadStatus.MERGED, open_lead
         lead.closed_at = timezone.now()
     else:
-        lead.accept_due = timezone.now() + ACCEPT_WITHIN
+        lead.accept_due, lead.intake_policy = acceptance_due(place, timezone.now())
     try:
         with transaction.atomic():
             lead.save()

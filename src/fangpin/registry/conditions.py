@@ -259,11 +259,16 @@ HOUSE_UNSAFE = HouseholdCondition(
     lambda h: h.house_grade.isin(UNSAFE_HOUSE_GRADES), lambda: Q(house_grade__in=UNSAFE_HOUSE_GRADES),
     lambda h: h.house_grade in UNSAFE_HOUSE_GRADES)
 """Unsafe house (住房安全无保障): appraised grade C (partly dangerous) or D (whole house dangerous)."""
-HOUSE_SECURED = HouseholdCondition(
-    lambda h: h.house_grade.isin(SAFE_HOUSE_GRADES), lambda: Q(house_grade__in=SAFE_HOUSE_GRADES),
-    lambda h: h.house_grade in SAFE_HOUSE_GRADES)
-"""House verified safe: appraised grade A or B. Eliminating a risk needs this; a blank grade or no
-house of one's own is not a safe house on file."""
+def house_secured(grades=SAFE_HOUSE_GRADES) -> HouseholdCondition:
+    """House verified safe: appraised at one of `grades` (A or B unless the county's elimination
+    criteria say otherwise). Eliminating a risk needs this; a blank grade or no house of one's own is
+    not a safe house on file."""
+    grades = tuple(grades)
+    return HouseholdCondition(lambda h: h.house_grade.isin(grades), lambda: Q(house_grade__in=grades),
+                              lambda h: h.house_grade in grades)
+
+
+HOUSE_SECURED = house_secured()
 
 
 # ---------------------------------------------------------------- income figures

@@ -23,7 +23,7 @@ from fangpin.core.audit import change_entry, snapshot
 from fangpin.core.models import ChangeLog
 from fangpin.monitoring.choices import MAX_RISK_TYPES, OPEN_LEAD_STATUSES, Channel, LeadStatus
 from fangpin.monitoring.models import Lead
-from fangpin.monitoring.services import ACCEPT_WITHIN
+from fangpin.monitoring.services import acceptance_due
 from fangpin.registry.ledger.bulk import insert
 from fangpin.registry.models import Household
 
@@ -99,6 +99,7 @@ def raise_screening_leads(*, actor, run, rule_candidates) -> dict[str, dict]:
     place_of = _places_of(c.household_id for _, candidates in rule_candidates for c in candidates)
     raised_by = actor if getattr(actor, "pk", None) else None
     now = timezone.now()
+    accept_due, intake_policy = acceptance_due(county, now)
 
     new_leads, merged_leads, merge_targets, risk_updates = [], [], [], []
     counts = {}
@@ -117,7 +118,7 @@ def raise_screening_leads(*, actor, run, rule_candidates) -> dict[str, dict]:
             household_open = open_leads.setdefault(candidate.household_id, [])
             target = next((o for o in household_open if set(o.risk_types) & set(risk_types)), None)
             if target is None:
-                lead.accept_due = now + ACCEPT_WITHIN
+                lead.accept_due, lead.intake_policy = accept_due, intake_policy
                 new_leads.append(lead)
                 household_open.append(_OpenLead(None, list(risk_types), Channel.SCREENING.value, new_lead=lead))
                 tally.new += 1

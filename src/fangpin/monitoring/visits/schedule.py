@@ -21,8 +21,7 @@ def policy_in_force(county: Place, on: datetime.date | None = None) -> VisitPoli
     """The county's policy in force on `on`; the national-practice defaults (unsaved, version 0)
     when the county has not set one."""
     on = on or timezone.localdate()
-    policy = (VisitPolicy.objects.filter(county=county, effective_from__lte=on)
-              .order_by("-effective_from", "-version").first())
+    policy = VisitPolicy.objects.in_force(county, on)
     return policy or VisitPolicy(county=county, version=0, effective_from=on)
 
 

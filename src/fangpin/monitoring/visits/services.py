@@ -9,9 +9,10 @@ from django.utils.translation import gettext as _
 
 from fangpin.core.areas import county_of
 from fangpin.core.audit import change_entry, log_change, snapshot
-from fangpin.core.errors import CoreErrorCode, ValidationFailed
+from fangpin.core.errors import ValidationFailed
 from fangpin.core.models import ChangeLog
 from fangpin.core.periods import parse_period
+from fangpin.core.policy import policy_adopt
 from fangpin.core.roles import Perm
 from fangpin.core.scoping import ensure_in_area
 from fangpin.monitoring.errors import MonitoringErrorCode
@@ -147,8 +148,6 @@ def visit_policy_adopt(*, actor, county: Place, effective_from: datetime.date, w
                        key_interval_days: int, general_interval_days: int) -> VisitPolicy:
     """Adopt a new version of the county's visit schedule. Earlier versions stay as they were."""
     ensure_in_area(actor, county, Perm.MANAGE_THRESHOLDS)
-    if county.level != Level.COUNTY:
-        raise ValidationFailed(CoreErrorCode.COUNTY_LEVEL, _("走访频次按县制定。"), field="county")
     intervals = {"warning_interval_days": warning_interval_days, "key_interval_days": key_interval_days,
                  "general_interval_days": general_interval_days}
     for name, days in intervals.items():
@@ -162,11 +161,7 @@ def visit_policy_adopt(*, actor, county: Place, effective_from: datetime.date, w
     if not intervals["warning_interval_days"] <= intervals["key_interval_days"] <= intervals["general_interval_days"]:
         raise ValidationFailed(MonitoringErrorCode.INTERVAL_ORDER, _("风险越高走访应越勤：红色间隔不能长于黄色，黄色不能长于绿色。"),
                                field="key_interval_days")
-    last = VisitPolicy.objects.select_for_update().filter(county=county).order_by("-version").first()
-    policy = VisitPolicy.objects.create(county=county, version=(last.version + 1) if last else 1,
-                                        effective_from=effective_from, created_by=actor, **intervals)
-    log_change(policy, ChangeLog.Action.CREATE, actor=actor)
-    return policy
+    return policy_adopt(VisitPolicy, actor=actor, county=county, effective_from=effective_from, **intervals)
 
 
 # ---------------------------------------------------------------- cadre sweeps
