@@ -89,6 +89,9 @@ def browse(chromium, live_server, tmp_path):
         page.fill("#id_password", PASSWORD)
         page.click("button[type=submit]")
         expect(page).not_to_have_url(re.compile(r"/login/"))
+        # The live server shares the test's SQLite connection between its threads: let the landing page
+        # finish before the next request or the test's own query starts, or two of them meet mid-transaction.
+        page.wait_for_load_state("networkidle")
         return page
 
     def shot(page, name, selector=None):
@@ -123,6 +126,7 @@ def decide(page, reason, participants=None, commitment_file=None):
         page.set_input_files("#decision-form [name=commitment_file]", commitment_file)
     page.click("#decide-button")
     expect(page.locator(".alert-success")).to_contain_text("等待" if participants else "已通过")
+    page.wait_for_load_state("networkidle")
 
 
 def confirm_participation(browse, username, case, shot_name=None):
@@ -135,6 +139,7 @@ def confirm_participation(browse, username, case, shot_name=None):
         browse.shot(page, shot_name)
     page.click("#confirm-button")
     expect(page.locator(".alert-success")).to_contain_text("已确认您参与了")
+    page.wait_for_load_state("networkidle")
     return page
 
 
